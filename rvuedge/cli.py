@@ -1,0 +1,30 @@
+"""The `rvuedge` command: Django's management commands under one friendly name.
+
+    rvuedge serve [--data PATH] [--host H] [--port P]
+    rvuedge data load SOURCE [--release NAME] [--replace]
+    rvuedge data load-hcpcs SOURCE
+    rvuedge data list [--json]
+    rvuedge price LINE... [--release R] [--locality L] [--setting S] [--json]
+    rvuedge migrate | createsuperuser | any other manage.py command
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+
+
+def main(argv: list[str] | None = None) -> None:
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "rvuedge.settings")
+    from django.core.management import execute_from_command_line
+
+    args = list(sys.argv[1:] if argv is None else argv)
+    if not args or args[0] in {"-h", "--help"}:
+        print(__doc__.strip())
+        print("\nAll commands: rvuedge help")
+        return
+    execute_from_command_line(["rvuedge", *args])
+
+
+if __name__ == "__main__":
+    main()

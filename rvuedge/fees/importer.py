@@ -1,0 +1,449 @@
+"""Load CMS releases into the database: atomic (all or nothing) and idempotent.
+
+Parsing happens first, entirely in memory and outside any transaction; only a
+fully parsed and cross-checked release is written, in one transaction.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import re
+import socket
+import time
+import urllib.error
+import urllib.request
+import zipfile
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from . import catalog
+from .bulk import insert_rows
+from .models import (
+    AnesthesiaCF,
+    FeeRow,
+    Gpci,
+    HcpcsCode,
+    HcpcsModifier,
+    HcpcsRelease,
+    Locality,
+    OppsCap,
+    Release,
+)
+from .parsers import (
+    ParseError,
+    parse_anes,
+    parse_gpci,
+    parse_hcpcs,
+    parse_locco,
+    parse_oppscap,
+    parse_pprrvu,
+)
+
+Report = Callable[[str], None]
+
+
+class LoadError(Exception):
+    """A release could not be loaded; nothing was written."""
+
+
+@dataclass
+class SourceFile:
+    name: str
+    data: bytes
+    sha256: str = ""
+
+    def __post_init__(self) -> None:
+        if not self.sha256:
+            self.sha256 = hashlib.sha256(self.data).hexdigest()
+
+
+@dataclass
+class LoadResult:
+    release: Release | HcpcsRelease
+    created: bool
+    message: str
+    counts: dict[str, int] = field(default_factory=dict)
+
+
+def _quiet(_msg: str) -> None:
+    pass
+
+
+# --------------------------------------------------------------------------- sources
+
+KIND_PATTERNS: list[tuple[str, re.Pattern[str]]] = [
+    ("pprrvu", re.compile(r"^PPRRVU.*\.CSV$")),
+    ("pprrvu_txt", re.compile(r"^PPRRVU.*\.TXT$")),
+    ("gpci", re.compile(r"^GPCI.*\.CSV$")),
+    ("locco", re.compile(r"^.*LOCCO.*\.CSV$")),
+    ("anes", re.compile(r"^ANES.*\.CSV$")),
+    ("oppscap", re.compile(r"^OPPSCAP.*\.CSV$")),
+    ("hcpcs", re.compile(r"^HCPC.*ANWEB.*\.TXT$")),
+]
+
+
+def kind_of(name: str) -> str | None:
+    base = name.replace("\\", "/").rsplit("/", 1)[-1].upper()
+    for kind, pattern in KIND_PATTERNS:
+        if pattern.match(base):
+            return kind
+    return None
+
+
+def _read_zip(path_or_bytes: Path | bytes, label: str) -> list[SourceFile]:
+    try:
+        handle = io.BytesIO(path_or_bytes) if isinstance(path_or_bytes, bytes) else path_or_bytes
+        with zipfile.ZipFile(handle) as zf:
+            out = []
+            for info in zf.infolist():
+                if info.is_dir() or kind_of(info.filename) is None:
+                    continue
+                out.append(SourceFile(info.filename.rsplit("/", 1)[-1], zf.read(info)))
+            return out
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, OSError) as exc:
+        raise LoadError(f"{label}: not a readable zip archive ({exc})") from exc
+
+
+def _download(url: str, report: Report) -> bytes:
+    from rich.progress import BarColumn, DownloadColumn, Progress, TransferSpeedColumn
+
+    try:
+        with urllib.request.urlopen(url, timeout=15) as response:  # noqa: S310 (https URLs only)
+            total = int(response.headers.get("Content-Length") or 0) or None
+            buf = io.BytesIO()
+            with Progress(
+                "[progress.description]{task.description}", BarColumn(), DownloadColumn(), TransferSpeedColumn()
+            ) as progress:
+                task = progress.add_task(f"Downloading {url.rsplit('/', 1)[-1]}", total=total)
+                while chunk := response.read(256 * 1024):
+                    buf.write(chunk)
+                    progress.update(task, advance=len(chunk))
+            return buf.getvalue()
+    except (urllib.error.URLError, socket.timeout, TimeoutError, OSError) as exc:
+        raise LoadError(
+            f"Cannot download {url}: {getattr(exc, 'reason', exc)}. This machine looks offline. "
+            "Download the release zip from https://www.cms.gov/medicare/payment/fee-schedules/physician/"
+            "pfs-relative-value-files on a connected machine, then run "
+            "`rvuedge data load /path/to/RVUxxx.zip` (a zip, a folder of extracted files or a single "
+            "PPRRVU CSV all work)."
+        ) from exc
+
+
+def resolve_source(source: str, report: Report = _quiet) -> tuple[list[SourceFile], str | None]:
+    """Turn SOURCE (zip, folder, file, URL or release name) into files plus a release-name hint."""
+    if source.startswith(("https://", "http://")):
+        if source.startswith("http://"):
+            raise LoadError(f"{source}: only https URLs are accepted")
+        data = _download(source, report)
+        return _read_zip(data, source), catalog.name_from_filename(source.rsplit("/", 1)[-1])
+    path = Path(source).expanduser()
+    if path.is_dir():
+        files = []
+        for child in sorted(path.iterdir()):
+            if child.is_file() and kind_of(child.name):
+                files.append(SourceFile(child.name, child.read_bytes()))
+        return files, catalog.name_from_filename(path.name)
+    if path.is_file():
+        data = path.read_bytes()
+        if data[:4] == b"PK\x03\x04" or path.suffix.lower() == ".zip":
+            return _read_zip(data, str(path)), catalog.name_from_filename(path.name)
+        return [SourceFile(path.name, data)], catalog.name_from_filename(path.name)
+    if catalog.is_release_name(source):
+        name = catalog.normalise_name(source)
+        mirror = Path(settings.RVUEDGE_CMS_DATA) / name.lower() if settings.RVUEDGE_CMS_DATA else None
+        if mirror and mirror.is_dir():
+            report(f"Using the local copy of {name} in {mirror}")
+            zips = sorted(mirror.glob("*.zip"))
+            if zips:
+                return _read_zip(zips[0].read_bytes(), str(zips[0])), name
+            return resolve_source(str(mirror), report)[0], name
+        entry = catalog.lookup(name)
+        if entry is None:
+            raise LoadError(f"{name} is not in the release catalog; pass a zip, folder or https URL instead")
+        report(f"{name}: downloading {entry.url}")
+        return _read_zip(_download(entry.url, report), entry.url), name
+    raise LoadError(f"{source}: no such file or folder, and not an https URL or a known release name (e.g. RVU26A)")
+
+
+# --------------------------------------------------------------------------- release loading
+
+def _fingerprint(files: list[dict[str, Any]]) -> str:
+    text = "\n".join(sorted(f"{f['kind']}:{f['sha256']}" for f in files))
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def _is_qpp(name: str) -> bool:
+    up = name.upper()
+    return "_QPP" in up and "NONQPP" not in up
+
+
+def _pick(files: list[SourceFile], kind: str) -> list[SourceFile]:
+    return [f for f in files if kind_of(f.name) == kind]
+
+
+def _one(files: list[SourceFile], kind: str, label: str) -> SourceFile | None:
+    picked = _pick(files, kind)
+    if len(picked) > 1:
+        names = ", ".join(f.name for f in picked)
+        raise LoadError(f"{label}: more than one {kind.upper()} file ({names}); keep one per release")
+    return picked[0] if picked else None
+
+
+FEE_FIELDS = [
+    "hcpcs", "modifier", "description", "status", "not_used_for_medicare", "work_rvu", "nonfac_pe_rvu",
+    "nonfac_na", "fac_pe_rvu", "fac_na", "mp_rvu", "nonfac_total", "fac_total", "pctc", "glob_days",
+    "pre_op", "intra_op", "post_op", "mult_proc", "bilat_surg", "asst_surg", "co_surg", "team_surg",
+    "pric_ind", "endo_base", "conv_factor", "phys_supervision", "calc_flag", "dx_img_family",
+    "opps_nonfac_pe", "opps_fac_pe", "opps_mp",
+]
+
+
+def _single_file_kind(f: SourceFile) -> str:
+    kind = kind_of(f.name)
+    if kind is None:
+        try:
+            from .parsers import detect_kind
+
+            kind = detect_kind(f.name, f.data)
+        except ParseError as exc:
+            raise LoadError(str(exc)) from exc
+    return kind
+
+
+def load_release(
+    source: str,
+    *,
+    release_name: str | None = None,
+    replace: bool = False,
+    report: Report = _quiet,
+) -> LoadResult:
+    started = time.perf_counter()
+    files, name_hint = resolve_source(source, report)
+    label = source
+    if not files:
+        raise LoadError(f"{label}: no CMS files found (expected PPRRVU, GPCI, LOCCO, ANES and OPPSCAP CSVs)")
+    if len(files) == 1:
+        kind = _single_file_kind(files[0])
+        if kind not in ("pprrvu", "pprrvu_txt"):
+            raise LoadError(
+                f"{files[0].name}: this is a {kind.upper()} file; a release load needs the PPRRVU file "
+                "(or the whole release zip or folder)"
+            )
+    pprrvu_files = _pick(files, "pprrvu")
+    if not pprrvu_files and len(files) == 1:
+        pprrvu_files = files
+    if not pprrvu_files:
+        found = ", ".join(f.name for f in files)
+        raise LoadError(f"{label}: no PPRRVU CSV in it (found: {found})")
+    main = [f for f in pprrvu_files if not _is_qpp(f.name)]
+    qpp = [f for f in pprrvu_files if _is_qpp(f.name)]
+    if len(main) != 1 or len(qpp) > 1:
+        names = ", ".join(f.name for f in pprrvu_files)
+        if not main:
+            raise LoadError(
+                f"{label}: only the QPP PPRRVU file ({names}) is here; load the non-QPP file too "
+                "(or the whole release zip) so that non-qualifying clinicians can be priced"
+            )
+        raise LoadError(f"{label}: more than one PPRRVU file ({names}); keep one per release")
+
+    try:
+        report(f"Parsing {main[0].name}")
+        fee = parse_pprrvu(main[0].data, main[0].name)
+        fee_qpp = parse_pprrvu(qpp[0].data, qpp[0].name) if qpp else None
+        gpci_f = _one(files, "gpci", label)
+        locco_f = _one(files, "locco", label)
+        anes_f = _one(files, "anes", label)
+        opps_f = _one(files, "oppscap", label)
+        gpcis = parse_gpci(gpci_f.data, gpci_f.name) if gpci_f else []
+        localities = parse_locco(locco_f.data, locco_f.name) if locco_f else []
+        anes = parse_anes(anes_f.data, anes_f.name) if anes_f else None
+        opps = parse_oppscap(opps_f.data, opps_f.name) if opps_f else []
+    except ParseError as exc:
+        raise LoadError(str(exc)) from exc
+
+    if not fee.rows:
+        raise LoadError(f"{main[0].name}: the file has a header but no data rows")
+    if fee.conv_factor is None:
+        raise LoadError(f"{main[0].name}: no conversion factor found in the CONV FACTOR column")
+    if fee_qpp is not None:
+        _check_qpp_matches(fee, fee_qpp, qpp[0].name)
+
+    name = catalog.normalise_name(release_name) if release_name else None
+    name = name or name_hint or catalog.name_from_title(fee.title)
+    if not name:
+        raise LoadError(f"{main[0].name}: cannot tell which release this is; pass --release NAME (e.g. RVU26A)")
+    if not catalog.is_release_name(name):
+        raise LoadError(f"--release {name}: release names look like RVU25A, RVU26C or RVU26AR")
+    year, _quarter = catalog.parse_name(name)
+
+    file_info: list[dict[str, Any]] = [
+        {"name": main[0].name, "kind": "pprrvu", "sha256": main[0].sha256, "rows": len(fee.rows)}
+    ]
+    if fee_qpp is not None:
+        file_info.append({"name": qpp[0].name, "kind": "pprrvu_qpp", "sha256": qpp[0].sha256,
+                          "rows": len(fee_qpp.rows)})
+    for f, kind, rows in (
+        (gpci_f, "gpci", len(gpcis)),
+        (locco_f, "locco", len(localities)),
+        (anes_f, "anes", len(anes.rows) if anes else 0),
+        (opps_f, "oppscap", len(opps)),
+    ):
+        if f is not None:
+            file_info.append({"name": f.name, "kind": kind, "sha256": f.sha256, "rows": rows})
+    fingerprint = _fingerprint(file_info)
+    counts = {
+        "fee_rows": len(fee.rows),
+        "codes": len({r.hcpcs for r in fee.rows}),
+        "gpci": len(gpcis),
+        "localities": len(localities),
+        "anesthesia_cf": len(anes.rows) if anes else 0,
+        "opps_cap": len(opps),
+    }
+
+    existing = Release.objects.filter(name=name).first()
+    if existing is not None:
+        if existing.fingerprint == fingerprint:
+            return LoadResult(existing, False, f"{name} is already loaded from these files; nothing changed.",
+                              existing.counts)
+        if not replace:
+            raise LoadError(
+                f"{name} is already loaded from different files (loaded {existing.loaded_at:%Y-%m-%d %H:%M}); "
+                "pass --replace to replace it"
+            )
+
+    report(f"Writing {name} ({counts['fee_rows']:,} fee rows, {counts['opps_cap']:,} OPPS cap rows)")
+    with transaction.atomic():
+        if existing is not None:
+            existing.delete()
+        release = Release.objects.create(
+            name=name,
+            year=year,
+            title=fee.title,
+            released=fee.released,
+            layout=fee.layout,
+            conv_factor=fee.conv_factor,
+            conv_factor_qp=fee_qpp.conv_factor if fee_qpp else None,
+            anes_national_cf=anes.national_cf if anes else None,
+            source=source[:500],
+            fingerprint=fingerprint,
+            files=file_info,
+            counts=counts,
+            loaded_at=timezone.now(),
+        )
+        rid = release.pk
+        insert_rows(
+            FeeRow,
+            ["release", *FEE_FIELDS],
+            ((rid, *(getattr(r, f) for f in FEE_FIELDS)) for r in fee.rows),
+        )
+        insert_rows(
+            Gpci,
+            ["release", "mac", "locality", "state", "name", "work_gpci", "work_gpci_no_floor", "pe_gpci",
+             "mp_gpci"],
+            ((rid, g.mac, g.locality, g.state, g.name, g.work_gpci, g.work_gpci_no_floor, g.pe_gpci, g.mp_gpci)
+             for g in gpcis),
+        )
+        insert_rows(
+            Locality,
+            ["release", "mac", "locality", "state", "area", "counties"],
+            ((rid, loc.mac, loc.locality, loc.state, loc.area, loc.counties) for loc in localities),
+        )
+        if anes:
+            insert_rows(
+                AnesthesiaCF,
+                ["release", "mac", "locality", "name", "conv_factor"],
+                ((rid, a.mac, a.locality, a.name, a.conv_factor) for a in anes.rows),
+            )
+        insert_rows(
+            OppsCap,
+            ["release", "hcpcs", "modifier", "procstat", "mac", "locality", "fac_price", "nonfac_price"],
+            ((rid, o.hcpcs, o.modifier, o.procstat, o.mac, o.locality, o.fac_price, o.nonfac_price)
+             for o in opps),
+        )
+        release.load_seconds = Decimal(f"{time.perf_counter() - started:.3f}")
+        release.save(update_fields=["load_seconds"])
+    verb = "Replaced" if existing is not None else "Loaded"
+    return LoadResult(release, True, f"{verb} {name}.", counts)
+
+
+def _check_qpp_matches(fee: Any, fee_qpp: Any, qpp_name: str) -> None:
+    """The QPP file must differ from the non-QPP one only in the conversion factor."""
+    base = {(r.hcpcs, r.modifier): r for r in fee.rows}
+    if len(base) != len(fee_qpp.rows):
+        raise LoadError(f"{qpp_name}: {len(fee_qpp.rows)} rows, but the non-QPP file has {len(base)}")
+    for r in fee_qpp.rows:
+        other = base.get((r.hcpcs, r.modifier))
+        if other is None or other.work_rvu != r.work_rvu or other.nonfac_pe_rvu != r.nonfac_pe_rvu \
+                or other.fac_pe_rvu != r.fac_pe_rvu or other.mp_rvu != r.mp_rvu:
+            raise LoadError(
+                f"{qpp_name}, line {r.line}: {r.hcpcs}{'-' + r.modifier if r.modifier else ''} differs from "
+                "the non-QPP file in more than the conversion factor"
+            )
+
+
+# --------------------------------------------------------------------------- HCPCS Level II
+
+def load_hcpcs(source: str, *, replace: bool = False, report: Report = _quiet) -> LoadResult:
+    path = Path(source).expanduser()
+    if source.startswith("https://"):
+        files = _read_zip(_download(source, report), source)
+    elif path.is_dir():
+        files = [SourceFile(p.name, p.read_bytes()) for p in sorted(path.iterdir()) if kind_of(p.name) == "hcpcs"]
+    elif path.is_file():
+        data = path.read_bytes()
+        files = _read_zip(data, source) if data[:4] == b"PK\x03\x04" else [SourceFile(path.name, data)]
+    else:
+        raise LoadError(f"{source}: no such file or folder, and not an https URL")
+    picked = [f for f in files if kind_of(f.name) == "hcpcs"] or (files if len(files) == 1 else [])
+    if len(picked) != 1:
+        raise LoadError(f"{source}: expected one HCPCS alpha-numeric file (HCPC*_ANWEB_*.txt), found {len(picked)}")
+    f = picked[0]
+    try:
+        parsed = parse_hcpcs(f.data, f.name)
+    except ParseError as exc:
+        raise LoadError(str(exc)) from exc
+    if not parsed.codes:
+        raise LoadError(f"{f.name}: no HCPCS code records (record id 3) found")
+    m = re.match(r"^(HCPC\d{4}_[A-Z]{3})", f.name.upper())
+    name = m.group(1) if m else f.name.rsplit(".", 1)[0][:40]
+    counts = {"codes": len(parsed.codes), "modifiers": len(parsed.modifiers), "warnings": len(parsed.warnings)}
+    existing = HcpcsRelease.objects.filter(name=name).first()
+    if existing is not None:
+        if existing.sha256 == f.sha256:
+            return LoadResult(existing, False, f"{name} is already loaded from this file; nothing changed.",
+                              existing.counts)
+        if not replace:
+            raise LoadError(f"{name} is already loaded from a different file; pass --replace to replace it")
+    with transaction.atomic():
+        if existing is not None:
+            existing.delete()
+        rel = HcpcsRelease.objects.create(
+            name=name, file_name=f.name, sha256=f.sha256, source=source[:500], counts=counts,
+            warnings=parsed.warnings[:200], loaded_at=timezone.now(),
+        )
+        insert_rows(
+            HcpcsCode,
+            ["release", "code", "long_description", "short_description", "pricing_indicators",
+             "multiple_pricing", "coverage", "asc_group", "betos", "type_of_service", "anes_base_units",
+             "added", "action_effective", "terminated", "action_code"],
+            ((rel.pk, c.code, c.long_description, c.short_description, " ".join(c.pricing_indicators),
+              c.multiple_pricing, c.coverage, c.asc_group, c.betos, " ".join(c.type_of_service),
+              c.anes_base_units, c.added, c.action_effective, c.terminated, c.action_code)
+             for c in parsed.codes),
+        )
+        insert_rows(
+            HcpcsModifier,
+            ["release", "modifier", "long_description", "short_description", "added", "action_effective",
+             "terminated", "action_code"],
+            ((rel.pk, m_.modifier, m_.long_description, m_.short_description, m_.added, m_.action_effective,
+              m_.terminated, m_.action_code) for m_ in parsed.modifiers),
+        )
+    return LoadResult(rel, True, f"Loaded {name}.", counts)

@@ -1,0 +1,87 @@
+"""`rvuedge data load|load-hcpcs|list`: manage the CMS reference data."""
+
+from __future__ import annotations
+
+import json
+
+from django.core.management.base import BaseCommand, CommandError
+from rich.console import Console
+from rich.table import Table
+
+from rvuedge.fees.importer import LoadError, load_hcpcs, load_release
+from rvuedge.fees.queries import hcpcs_summaries, release_summaries
+
+
+class Command(BaseCommand):
+    help = "Load and list CMS Physician Fee Schedule releases and the HCPCS Level II file."
+
+    def add_arguments(self, parser):
+        sub = parser.add_subparsers(dest="action", required=True, metavar="{load,load-hcpcs,list}")
+        load = sub.add_parser("load", help="Load a release: zip, folder, PPRRVU file, https URL or release name")
+        load.add_argument("source", help="RVU25A.zip, a folder, PPRRVU2026_Jan_nonQPP.csv, a URL or RVU26A")
+        load.add_argument("--release", help="Release name to store it under (e.g. RVU26C); inferred if omitted")
+        load.add_argument("--replace", action="store_true", help="Replace a release loaded from other files")
+        hc = sub.add_parser("load-hcpcs", help="Load the HCPCS Level II alpha-numeric file (zip or TXT)")
+        hc.add_argument("source")
+        hc.add_argument("--replace", action="store_true")
+        ls = sub.add_parser("list", help="List loaded releases with their provenance")
+        ls.add_argument("--json", action="store_true", help="Print JSON")
+
+    def handle(self, *args, **opts):
+        console = Console(file=self.stdout, highlight=False, soft_wrap=True)
+        err = Console(file=self.stderr, highlight=False, soft_wrap=True)
+
+        def report(msg: str) -> None:
+            err.print(f"[dim]{msg}[/dim]")
+
+        action = opts["action"]
+        try:
+            if action == "load":
+                result = load_release(opts["source"], release_name=opts.get("release"),
+                                      replace=opts["replace"], report=report)
+                rel = result.release
+                console.print(f"[bold green]{result.message}[/bold green]" if result.created else result.message)
+                c = result.counts
+                console.print(
+                    f"{rel.name}: {c.get('fee_rows', 0):,} fee rows, {c.get('gpci', 0)} GPCI localities, "
+                    f"{c.get('localities', 0)} LOCCO localities, {c.get('anesthesia_cf', 0)} anesthesia CFs, "
+                    f"{c.get('opps_cap', 0):,} OPPS cap rows; CF {rel.conv_factor}"
+                    + (f" (QP {rel.conv_factor_qp})" if rel.conv_factor_qp else "")
+                    + (f"; released {rel.released:%m/%d/%Y}" if rel.released else "")
+                    + (f"; {rel.load_seconds} s" if result.created else "")
+                )
+            elif action == "load-hcpcs":
+                result = load_hcpcs(opts["source"], replace=opts["replace"], report=report)
+                console.print(result.message)
+                c = result.counts
+                console.print(f"{result.release.name}: {c['codes']:,} codes, {c['modifiers']} modifiers, "
+                              f"{c['warnings']} malformed lines skipped")
+                for w in result.release.warnings[:5]:
+                    err.print(f"[yellow]warning:[/yellow] {w}")
+            else:
+                self._list(console, opts["json"])
+        except LoadError as exc:
+            raise CommandError(str(exc)) from exc
+
+    def _list(self, console: Console, as_json: bool) -> None:
+        releases = release_summaries()
+        if as_json:
+            self.stdout.write(json.dumps({"releases": releases, "hcpcs": hcpcs_summaries()}, indent=2))
+            return
+        if not releases:
+            console.print("No release loaded. Try: rvuedge data load ../shared/data/cms/rvu25a/RVU25A.zip")
+        table = Table(title="CMS releases")
+        for col in ("Release", "Released", "CF", "QP CF", "Fee rows", "GPCI", "OPPS cap", "Files", "Loaded"):
+            table.add_column(col)
+        for r in releases:
+            table.add_row(
+                r["name"], r["released"] or "—", r["conversion_factor"], r["conversion_factor_qp"] or "—",
+                f"{r['counts'].get('fee_rows', 0):,}", str(r["counts"].get("gpci", 0)),
+                f"{r['counts'].get('opps_cap', 0):,}",
+                "\n".join(f"{f['name']} sha256 {f['sha256'][:12]}…" for f in r["files"]),
+                r["loaded_at"][:19],
+            )
+        console.print(table)
+        for h in hcpcs_summaries():
+            console.print(f"HCPCS Level II {h['name']}: {h['counts'].get('codes', 0):,} codes, "
+                          f"{h['counts'].get('modifiers', 0)} modifiers ({h['file']}, sha256 {h['sha256'][:12]}…)")
