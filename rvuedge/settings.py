@@ -54,6 +54,10 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.humanize",
     "rvuedge.fees",
+    "rvuedge.codes",
+    "rvuedge.accounts",
+    "rvuedge.logbook",
+    "rvuedge.benchmarks",
 ]
 
 MIDDLEWARE = [

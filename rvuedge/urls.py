@@ -1,12 +1,18 @@
 from __future__ import annotations
 
 from django.contrib import admin
-from django.urls import path
+from django.urls import include, path
 
+from rvuedge.api import api
 from rvuedge.fees import views as fees_views
 
 urlpatterns = [
-    path("", fees_views.home, name="home"),
     path("releases.json", fees_views.releases_json, name="releases-json"),
     path("admin/", admin.site.urls),
+    path("api/", api.urls),
+    path("accounts/", include("rvuedge.accounts.urls")),
+    path("log/", include("rvuedge.logbook.urls")),
+    path("benchmarks/", include("rvuedge.benchmarks.urls")),
+    path("", include("rvuedge.codes.urls")),
+    path("", fees_views.home, name="home"),
 ]

@@ -9,13 +9,12 @@ from __future__ import annotations
 import hashlib
 import io
 import re
-import socket
 import time
 import urllib.error
 import urllib.request
 import zipfile
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -127,7 +126,7 @@ def _download(url: str, report: Report) -> bytes:
                     buf.write(chunk)
                     progress.update(task, advance=len(chunk))
             return buf.getvalue()
-    except (urllib.error.URLError, socket.timeout, TimeoutError, OSError) as exc:
+    except (urllib.error.URLError, TimeoutError, OSError) as exc:
         raise LoadError(
             f"Cannot download {url}: {getattr(exc, 'reason', exc)}. This machine looks offline. "
             "Download the release zip from https://www.cms.gov/medicare/payment/fee-schedules/physician/"
@@ -230,7 +229,8 @@ def load_release(
     label = source
     if not files:
         raise LoadError(f"{label}: no CMS files found (expected PPRRVU, GPCI, LOCCO, ANES and OPPSCAP CSVs)")
-    if len(files) == 1:
+    single = Path(source).expanduser().is_file() and not zipfile.is_zipfile(Path(source).expanduser())
+    if single and len(files) == 1:
         kind = _single_file_kind(files[0])
         if kind not in ("pprrvu", "pprrvu_txt"):
             raise LoadError(
@@ -238,7 +238,7 @@ def load_release(
                 "(or the whole release zip or folder)"
             )
     pprrvu_files = _pick(files, "pprrvu")
-    if not pprrvu_files and len(files) == 1:
+    if not pprrvu_files and single and len(files) == 1:
         pprrvu_files = files
     if not pprrvu_files:
         found = ", ".join(f.name for f in files)
@@ -269,10 +269,18 @@ def load_release(
     except ParseError as exc:
         raise LoadError(str(exc)) from exc
 
+    localities = _merge_localities(localities)
     if not fee.rows:
         raise LoadError(f"{main[0].name}: the file has a header but no data rows")
     if fee.conv_factor is None:
         raise LoadError(f"{main[0].name}: no conversion factor found in the CONV FACTOR column")
+    _check_fee_rows(fee.rows, main[0].name)
+    _check_fits(gpcis, gpci_f.name if gpci_f else "", {"work_gpci": 4, "work_gpci_no_floor": 4, "pe_gpci": 4,
+                                                      "mp_gpci": 4}, {"name": 120})
+    _check_fits(localities, locco_f.name if locco_f else "", {}, {"state": 40, "area": 120})
+    if anes:
+        _check_fits(anes.rows, anes_f.name, {"conv_factor": 5}, {"name": 120})
+    _check_fits(opps, opps_f.name if opps_f else "", {"fac_price": 10, "nonfac_price": 10}, {})
     if fee_qpp is not None:
         _check_qpp_matches(fee, fee_qpp, qpp[0].name)
 
@@ -372,6 +380,60 @@ def load_release(
         release.save(update_fields=["load_seconds"])
     verb = "Replaced" if existing is not None else "Loaded"
     return LoadResult(release, True, f"{verb} {name}.", counts)
+
+
+def _merge_localities(rows: list[Any]) -> list[Any]:
+    """LOCCO files repeat a locality now and then (25LOCCO.csv lists Missouri 05302-99 twice):
+    identical repeats are dropped, differing ones have their county lists joined."""
+    merged: dict[tuple[str, str], Any] = {}
+    for row in rows:
+        key = (row.mac, row.locality)
+        first = merged.get(key)
+        if first is None:
+            merged[key] = row
+        elif row.counties and row.counties not in first.counties:
+            merged[key] = replace(first, counties=f"{first.counties}; {row.counties}")
+    return list(merged.values())
+
+
+FEE_DECIMALS = {
+    "work_rvu": 7, "nonfac_pe_rvu": 7, "fac_pe_rvu": 7, "mp_rvu": 7, "nonfac_total": 7, "fac_total": 7,
+    "pre_op": 7, "intra_op": 7, "post_op": 7, "conv_factor": 5, "opps_nonfac_pe": 7, "opps_fac_pe": 7,
+    "opps_mp": 7,
+}
+FIELD_LABELS = {
+    "work_rvu": "WORK RVU", "nonfac_pe_rvu": "NON-FAC PE RVU", "fac_pe_rvu": "FACILITY PE RVU", "mp_rvu": "MP RVU",
+    "nonfac_total": "NON-FACILITY TOTAL", "fac_total": "FACILITY TOTAL", "pre_op": "PRE OP",
+    "intra_op": "INTRA OP", "post_op": "POST OP", "conv_factor": "CONV FACTOR", "description": "DESCRIPTION",
+}
+
+
+def _check_fits(rows: list[Any], filename: str, decimals: dict[str, int], strings: dict[str, int]) -> None:
+    """Refuse values the database columns cannot hold, before anything is written."""
+    limits = {k: Decimal(10) ** v for k, v in decimals.items()}
+    for row in rows:
+        for attr, limit in limits.items():
+            value = getattr(row, attr)
+            if value is not None and not (-limit < value < limit):
+                raise LoadError(f"{filename}, line {row.line}, column {FIELD_LABELS.get(attr, attr.upper())}: "
+                                f"value {value} is out of range")
+        for attr, length in strings.items():
+            if len(getattr(row, attr)) > length:
+                raise LoadError(f"{filename}, line {row.line}, column {FIELD_LABELS.get(attr, attr.upper())}: "
+                                f"longer than {length} characters")
+
+
+def _check_fee_rows(rows: list[Any], filename: str) -> None:
+    _check_fits(rows, filename, FEE_DECIMALS, {"description": 100, "endo_base": 5, "not_used_for_medicare": 2,
+                                               "phys_supervision": 2, "dx_img_family": 2})
+    seen: dict[tuple[str, str], int] = {}
+    for r in rows:
+        key = (r.hcpcs, r.modifier)
+        if key in seen:
+            raise LoadError(f"{filename}, line {r.line}, column HCPCS: {r.hcpcs}"
+                            f"{'-' + r.modifier if r.modifier else ''} appears more than once "
+                            f"(first on line {seen[key]})")
+        seen[key] = r.line
 
 
 def _check_qpp_matches(fee: Any, fee_qpp: Any, qpp_name: str) -> None:

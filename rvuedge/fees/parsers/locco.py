@@ -1,0 +1,100 @@
+"""LOCCO parser: the locality -> counties crosswalk ({yy}LOCCO.csv).
+
+Layout (2022-2025): title line, blank line, header row ("Medicare Adminstrative Contractor" [sic],
+"Locality Number", "State", "Fee Schedule Area", "Counties"; 2022 has a sixth, empty column), a
+blank row, then data rows separated by blank spacer rows, then footnote rows. Within a state only
+the first row names the state; the following rows leave it blank, so the state is carried forward.
+Cells carry trailing spaces; MAC/locality are not zero-padded in 2023-2025.
+"""
+
+from __future__ import annotations
+
+from ._common import CsvRows, clean_name, decode_text, is_blank, pad_digits
+from .rows import LocalityRow, ParseError
+
+__all__ = ["parse_locco"]
+
+_MAX_HEADER_SEARCH = 30
+_LABELS = {
+    "mac": "Medicare Administrative Contractor",
+    "locality": "Locality Number",
+    "state": "State",
+    "area": "Fee Schedule Area",
+    "counties": "Counties",
+}
+
+
+def _find_columns(row: list[str]) -> dict[str, int] | None:
+    cols: dict[str, int] = {}
+    for i, raw in enumerate(row):
+        h = " ".join(raw.lower().split())
+        if not h:
+            continue
+        if "contractor" in h or h in ("mac", "carrier"):
+            cols.setdefault("mac", i)
+        elif "locality" in h:
+            cols.setdefault("locality", i)
+        elif h == "state":
+            cols.setdefault("state", i)
+        elif "area" in h:
+            cols.setdefault("area", i)
+        elif "count" in h:
+            cols.setdefault("counties", i)
+    if "locality" in cols and "counties" in cols:
+        return cols
+    return None
+
+
+def parse_locco(data: bytes, name: str) -> list[LocalityRow]:
+    """Parse a {yy}LOCCO.csv file (state carried forward over blank state cells)."""
+    text = decode_text(data, name, _LABELS["mac"])
+    src = CsvRows(text, name)
+    cols: dict[str, int] | None = None
+    header: list[str] = []
+    header_line = 1
+    for row in src:
+        cols = _find_columns(row)
+        if cols is not None:
+            header, header_line = row, src.line
+            break
+        if src.line >= _MAX_HEADER_SEARCH:
+            break
+    if cols is None:
+        raise ParseError(name, src.line or 1, _LABELS["locality"], "not a LOCCO file: no header row with locality and counties columns")
+    for key, label in _LABELS.items():
+        if key not in cols:
+            raise ParseError(name, header_line, label, "missing required column")
+    labels = {k: " ".join(header[i].split()) for k, i in cols.items()}
+    width = max(cols.values()) + 1
+
+    out: list[LocalityRow] = []
+    state = ""
+    for row in src:
+        line = src.line
+        if is_blank(row):
+            continue
+        mac_cell = row[cols["mac"]].strip() if cols["mac"] < len(row) else ""
+        if not (mac_cell.isascii() and mac_cell.isdigit()) and sum(1 for c in row if c.strip()) <= 1:
+            continue  # footnote ("*  Payment locality is serviced by two carriers.")
+        if len(row) < width:
+            missing = min((k for k, i in cols.items() if i >= len(row)), key=lambda k: cols[k])
+            raise ParseError(name, line, labels[missing], f"truncated row: {len(row)} cells, expected {width}")
+        mac = pad_digits(row[cols["mac"]], 5)
+        if mac is None:
+            raise ParseError(name, line, labels["mac"], f"invalid MAC number {row[cols['mac']]!r}")
+        loc = pad_digits(row[cols["locality"]], 2)
+        if loc is None:
+            raise ParseError(name, line, labels["locality"], f"invalid locality number {row[cols['locality']]!r}")
+        cell_state = " ".join(row[cols["state"]].split())
+        if cell_state:
+            state = cell_state
+        elif not state:
+            raise ParseError(name, line, labels["state"], "state is blank and no earlier row names one")
+        area = " ".join(clean_name(row[cols["area"]]).split())
+        if not area:
+            raise ParseError(name, line, labels["area"], "empty fee schedule area")
+        counties = " ".join(row[cols["counties"]].split())
+        out.append(LocalityRow(mac=mac, locality=loc, state=state, area=area, counties=counties, line=line))
+    if not out:
+        raise ParseError(name, header_line + 1, labels["mac"], "no data rows after the header")
+    return out

@@ -1,0 +1,151 @@
+"""OPPSCAP parser: OPPS-capped imaging amounts per HCPCS x modifier x carrier x locality.
+
+Layout (2022-2025): one header row ``HCPCS,MOD,PROCSTAT,CARRIER,LOCALITY,FACILITY PRICE,
+NON-FACILTY PRICE`` [sic], then 16-18k data rows, then an empty / Ctrl-Z trailer row.
+Columns are mapped by header text.
+"""
+
+from __future__ import annotations
+
+import csv
+import re
+from decimal import Decimal, InvalidOperation
+
+from ._common import (
+    CTRL_Z,
+    STATUS_CODES,
+    CsvRows,
+    decode_text,
+    frozen_factory,
+    gc_paused,
+    is_blank,
+    is_modifier,
+    norm_header,
+    pad_digits,
+    to_decimal,
+)
+from .rows import OppsCapRow, ParseError
+
+__all__ = ["OPPSCAP_COLUMNS", "parse_oppscap"]
+
+OPPSCAP_COLUMNS: tuple[tuple[str, str, tuple[str, ...]], ...] = (
+    ("hcpcs", "HCPCS", ("HCPCS CODE",)),
+    ("modifier", "MOD", ("MODIFIER",)),
+    ("procstat", "PROCSTAT", ("STATUS", "STATUS CODE", "PROC STAT")),
+    ("mac", "CARRIER", ("MAC", "CONTRACTOR", "CARRIER NUMBER")),
+    ("locality", "LOCALITY", ("LOCALITY NUMBER",)),
+    ("fac_price", "FACILITY PRICE", ("FAC PRICE",)),
+    ("nonfac_price", "NON-FACILTY PRICE", ("NON-FACILITY PRICE", "NONFACILITY PRICE", "NON-FAC PRICE")),
+)
+_HEADER_TO_FIELD = {norm_header(h): f for f, c, a in OPPSCAP_COLUMNS for h in (c, *a)}
+_CODE_RE = re.compile(r"[A-Z0-9]{5}")
+_COMMON_MODIFIERS = frozenset({"", "TC", "26"})
+
+
+def parse_oppscap(data: bytes, name: str) -> list[OppsCapRow]:
+    """Parse an OPPSCAP CSV into rows (carrier zero-padded to 5 digits, locality to 2)."""
+    text = decode_text(data, name, "HCPCS")
+    src = CsvRows(text, name)
+    header: list[str] | None = None
+    header_line = 1
+    seen = 0
+    for row in src:
+        seen += 1
+        if row and row[0].strip().upper() == "HCPCS":
+            header, header_line = row, src.line
+            break
+        if seen >= 20:
+            break
+    if header is None:
+        raise ParseError(name, src.line or 1, "HCPCS", "not an OPPSCAP file: no header row starting with HCPCS")
+
+    names = [norm_header(h) for h in header]
+    while names and not names[-1]:
+        names.pop()
+    ncols = len(names)
+    index: dict[str, int] = {}
+    for i, hname in enumerate(names):
+        fld = _HEADER_TO_FIELD.get(hname)
+        if fld is None:
+            raise ParseError(name, header_line, hname or f"column {i + 1}", "not an OPPSCAP file: unrecognised column")
+        if fld in index:
+            raise ParseError(name, header_line, hname, f"duplicate column (also column {index[fld] + 1})")
+        index[fld] = i
+    missing = [c for f, c, _a in OPPSCAP_COLUMNS if f not in index]
+    if missing:
+        raise ParseError(name, header_line, missing[0], "missing required column")
+    col_name = names
+
+    i_code, i_mod, i_stat, i_mac, i_loc, i_fac, i_nf = (index[f] for f, _c, _a in OPPSCAP_COLUMNS)
+    make = frozen_factory(OppsCapRow)
+    D = Decimal
+    codes_ok: set[str] = set()
+    macs: dict[str, str] = {}  # raw cell -> zero-padded id (validated once per distinct value)
+    locs: dict[str, str] = {}
+    code_ok = _CODE_RE.fullmatch
+    mods_ok = _COMMON_MODIFIERS
+    status_ok = STATUS_CODES
+    reader = src.reader
+    out: list[OppsCapRow] = []
+    append = out.append
+
+    def fail(line: int, col: int, message: str) -> ParseError:
+        return ParseError(name, line, col_name[col], message)
+
+    with gc_paused():
+        try:
+            for row in reader:
+                if len(row) != ncols or not row[i_code] > CTRL_Z:
+                    if is_blank(row):
+                        continue  # blank or the Ctrl-Z trailer row
+                    if len(row) > ncols and is_blank(row[ncols:]):
+                        row = row[:ncols]
+                    elif len(row) < ncols:
+                        raise fail(reader.line_num, len(row), f"truncated row: {len(row)} cells, expected {ncols}")
+                    elif len(row) > ncols:
+                        raise ParseError(
+                            name, reader.line_num, f"column {ncols + 1}", f"row has {len(row)} cells, expected {ncols}"
+                        )
+                code = row[i_code]
+                if code not in codes_ok:
+                    if code_ok(code) is None:
+                        raise fail(reader.line_num, i_code, f"invalid HCPCS code {code!r} (expected 5 upper-case letters/digits)")
+                    codes_ok.add(code)
+                mod = row[i_mod]
+                if mod not in mods_ok and not is_modifier(mod):
+                    raise fail(reader.line_num, i_mod, f"invalid modifier {mod!r}")
+                status = row[i_stat]
+                if status not in status_ok:
+                    raise fail(reader.line_num, i_stat, f"invalid status code {status!r}")
+                raw_mac = row[i_mac]
+                mac = macs.get(raw_mac)
+                if mac is None:
+                    mac = pad_digits(raw_mac, 5)
+                    if mac is None:
+                        raise fail(reader.line_num, i_mac, f"invalid carrier/MAC number {raw_mac!r}")
+                    macs[raw_mac] = mac
+                raw_loc = row[i_loc]
+                loc = locs.get(raw_loc)
+                if loc is None:
+                    loc = pad_digits(raw_loc, 2)
+                    if loc is None:
+                        raise fail(reader.line_num, i_loc, f"invalid locality number {raw_loc!r}")
+                    locs[raw_loc] = loc
+                # Prices are nearly all distinct (memoising would not pay): parse each one.
+                fac_s = row[i_fac]
+                nf_s = row[i_nf]
+                try:
+                    fac = D(fac_s)
+                    nf = D(nf_s)
+                    if not (fac.is_finite() and nf.is_finite()) or "_" in fac_s or "_" in nf_s:
+                        raise InvalidOperation
+                except (InvalidOperation, ValueError):
+                    bad = i_fac if to_decimal(fac_s) is None else i_nf
+                    raise fail(reader.line_num, bad, f"not a number: {row[bad]!r}") from None
+                rec = make(code, mod, status, mac, loc, fac, nf, reader.line_num)
+                append(rec)
+        except csv.Error as exc:
+            raise ParseError(name, reader.line_num + 1, None, f"malformed CSV: {exc}") from None
+    if not out:
+        raise ParseError(name, header_line + 1, "HCPCS", "no data rows after the header")
+    return out
