@@ -16,6 +16,7 @@ import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from decimal import Decimal
+from operator import attrgetter
 from pathlib import Path
 from typing import Any
 
@@ -350,7 +351,7 @@ def load_release(
         insert_rows(
             FeeRow,
             ["release", *FEE_FIELDS],
-            ((rid, *(getattr(r, f) for f in FEE_FIELDS)) for r in fee.rows),
+            ((rid, *row) for row in map(attrgetter(*FEE_FIELDS), fee.rows)),
         )
         insert_rows(
             Gpci,
@@ -409,18 +410,24 @@ FIELD_LABELS = {
 
 
 def _check_fits(rows: list[Any], filename: str, decimals: dict[str, int], strings: dict[str, int]) -> None:
-    """Refuse values the database columns cannot hold, before anything is written."""
-    limits = {k: Decimal(10) ** v for k, v in decimals.items()}
-    for row in rows:
-        for attr, limit in limits.items():
-            value = getattr(row, attr)
-            if value is not None and not (-limit < value < limit):
-                raise LoadError(f"{filename}, line {row.line}, column {FIELD_LABELS.get(attr, attr.upper())}: "
-                                f"value {value} is out of range")
-        for attr, length in strings.items():
-            if len(getattr(row, attr)) > length:
-                raise LoadError(f"{filename}, line {row.line}, column {FIELD_LABELS.get(attr, attr.upper())}: "
-                                f"longer than {length} characters")
+    """Refuse values the database columns cannot hold, before anything is written.
+
+    Column-wise min/max first (fast); only a failing column is walked row by row for the message.
+    """
+    if not rows:
+        return
+    for attr, digits in decimals.items():
+        limit = Decimal(10) ** digits
+        values = [v for v in map(attrgetter(attr), rows) if v is not None]
+        if values and (max(values) >= limit or min(values) <= -limit):
+            row = next(r for r in rows if getattr(r, attr) is not None and abs(getattr(r, attr)) >= limit)
+            raise LoadError(f"{filename}, line {row.line}, column {FIELD_LABELS.get(attr, attr.upper())}: "
+                            f"value {getattr(row, attr)} is out of range")
+    for attr, length in strings.items():
+        if max(map(len, map(attrgetter(attr), rows))) > length:
+            row = next(r for r in rows if len(getattr(r, attr)) > length)
+            raise LoadError(f"{filename}, line {row.line}, column {FIELD_LABELS.get(attr, attr.upper())}: "
+                            f"longer than {length} characters")
 
 
 def _check_fee_rows(rows: list[Any], filename: str) -> None:

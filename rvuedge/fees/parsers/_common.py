@@ -32,6 +32,8 @@ def decode_text(data: bytes, name: str, first_column: str | None = None) -> str:
         raise ParseError(name, 1, first_column, "empty file")
     if data[:2] in (b"\xff\xfe", b"\xfe\xff"):
         raise ParseError(name, 1, first_column, "file is UTF-16/UTF-32 encoded; expected ASCII/Windows-1252 text")
+    if data.startswith(b"\xef\xbb\xbf"):
+        data = data[3:]
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError:
@@ -39,8 +41,6 @@ def decode_text(data: bytes, name: str, first_column: str | None = None) -> str:
             text = data.decode("cp1252")
         except UnicodeDecodeError as exc:
             raise _decode_error(data, name, exc.start) from None
-    if text.startswith("\ufeff"):
-        text = text[1:]
     nul = text.find("\x00")
     if nul >= 0:
         raise _position_error(text, name, nul, "NUL character in file (binary or UTF-16 data?)")
