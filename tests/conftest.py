@@ -36,3 +36,122 @@ def django_db_setup(django_db_setup, django_db_blocker):
         load_release(str(RVU25A_ZIP))
         load_hcpcs(str(CMS_DIR / "hcpcs2026jan" / "HCPC2026_JAN_ANWEB_01122026.txt"))
     yield
+
+
+# --------------------------------------------------------------------------- browser tests
+# Key pages are driven in the system Chromium through Playwright, against a real `rvuedge serve`
+# process with its own database (a temporary SQLite file, or a fresh PostgreSQL database when
+# DATABASE_URL is set), so the pytest database and its per-test rollback stay untouched.
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
+    "--disable-component-update", "--disable-sync", "--disable-dev-shm-usage",
+]
+SCREENSHOTS = PROJECT / "docs" / "screenshots"
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def live_url(tmp_path_factory, cms_dir):
+    """Base URL of a real `rvuedge serve` (gunicorn) with RVU25A loaded."""
+    import subprocess
+    import sys
+    import time
+    import urllib.request
+
+    env = dict(os.environ)
+    data_dir = tmp_path_factory.mktemp("live")
+    env["RVUEDGE_DATA_DIR"] = str(data_dir)
+    env["DJANGO_SETTINGS_MODULE"] = "rvuedge.settings"
+    pg_admin = pg_name = None
+    if os.environ.get("DATABASE_URL", "").startswith("postgres"):
+        import psycopg
+
+        pg_admin = os.environ["DATABASE_URL"].rsplit("/", 1)[0] + "/postgres"
+        pg_name = f"rvuedge_live_{os.getpid()}"
+        with psycopg.connect(pg_admin, autocommit=True) as conn:
+            conn.execute(f"DROP DATABASE IF EXISTS {pg_name}")
+            conn.execute(f"CREATE DATABASE {pg_name}")
+        env["DATABASE_URL"] = pg_admin.rsplit("/", 1)[0] + "/" + pg_name
+    else:
+        env.pop("DATABASE_URL", None)
+    port = _free_port()
+    log = open(data_dir / "serve.log", "w")  # noqa: SIM115
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "rvuedge.cli", "serve", "--data", str(RVU25A_ZIP), "--port", str(port),
+         "--workers", "2"],
+        env=env, stdout=log, stderr=subprocess.STDOUT, cwd=PROJECT,
+    )
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.time() + 120
+    while True:
+        try:
+            urllib.request.urlopen(url + "/", timeout=2)
+            break
+        except Exception:  # noqa: BLE001 - keep polling until the server answers
+            if proc.poll() is not None or time.time() > deadline:
+                log.flush()
+                raise RuntimeError("rvuedge serve did not start:\n" + (data_dir / "serve.log").read_text()) from None
+            time.sleep(0.3)
+    yield url
+    proc.terminate()
+    try:
+        proc.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+    log.close()
+    if pg_admin and pg_name:
+        import psycopg
+
+        with psycopg.connect(pg_admin, autocommit=True) as conn:
+            conn.execute(f"DROP DATABASE IF EXISTS {pg_name} WITH (FORCE)")
+
+
+@pytest.fixture(scope="session")
+def browser():
+    if not Path(CHROMIUM).exists():
+        if os.environ.get("RVUEDGE_REQUIRE_BROWSER"):
+            pytest.fail(f"{CHROMIUM} is missing (apt-get install chromium)")
+        pytest.skip(f"{CHROMIUM} is missing (apt-get install chromium)")
+    os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        yield b
+        b.close()
+
+
+@pytest.fixture
+def page(browser):
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    pg = context.new_page()
+    pg.set_default_timeout(15000)
+    yield pg
+    context.close()
+
+
+@pytest.fixture
+def phone_page(browser):
+    context = browser.new_context(viewport={"width": 390, "height": 844}, device_scale_factor=2, is_mobile=True,
+                                  has_touch=True)
+    pg = context.new_page()
+    pg.set_default_timeout(15000)
+    yield pg
+    context.close()
+
+
+def screenshot(page, name: str) -> Path:
+    """Save a full-page screenshot under docs/screenshots/ (kept for review)."""
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    path = SCREENSHOTS / f"{name}.png"
+    page.screenshot(path=str(path), full_page=True)
+    return path

@@ -207,14 +207,12 @@ def _context_id(key: tuple[Decimal, ...]) -> int:
     return cid
 
 
-class _State:
-    __slots__ = ("enc", "lookup", "policy", "cf", "gw", "gpe", "gmp", "cid", "anes_cf", "setting",
-                 "locality", "opps", "floor_note", "year", "gpci")
+class _Ctx:
+    """GPCIs, CFs and floors for one (locality, CF inputs, QP, date) combination; cached across encounters."""
 
-    def __init__(self, enc: Encounter, lookup: RvuLookup, policy: Policy):
-        self.enc = enc
-        self.lookup = lookup
-        self.policy = policy
+    __slots__ = ("gpci", "cf", "anes_cf", "gw", "gpe", "gmp", "cid", "floor_note", "year")
+
+    def __init__(self, enc: Encounter, gpci: Any):
         dos = enc.date_of_service
         year = dos.year if dos is not None else _LATEST_YEAR
         self.year = year
@@ -227,7 +225,6 @@ class _State:
             anes = enc.anesthesia_cf or (table[2] if table else None)
         self.cf = cf
         self.anes_cf = anes
-        gpci = enc.gpci or NATIONAL_GPCI
         self.gpci = gpci
         floor = enc.apply_work_gpci_floor
         if floor is None:
@@ -254,33 +251,88 @@ class _State:
         self.gpe = gpci.pe
         self.gmp = gpci.mp
         self.cid = _context_id((gw, gpci.pe, gpci.mp, cf or ZERO))
+
+
+_CTX_CACHE: dict[tuple[Any, ...], _Ctx] = {}
+
+
+def _ctx_for(enc: Encounter) -> _Ctx:
+    gpci = enc.gpci or NATIONAL_GPCI
+    # id(gpci) is safe: the cached _Ctx keeps the Gpci alive, so its id cannot be reused while cached
+    key = (id(gpci), enc.conversion_factor, enc.conversion_factor_qp, enc.anesthesia_cf, enc.anesthesia_cf_qp,
+           enc.qp, enc.date_of_service, enc.apply_work_gpci_floor)
+    ctx = _CTX_CACHE.get(key)
+    if ctx is None or ctx.gpci is not gpci:
+        if len(_CTX_CACHE) > 1024:
+            _CTX_CACHE.clear()
+        ctx = _CTX_CACHE[key] = _Ctx(enc, gpci)
+    return ctx
+
+
+class _State:
+    """Everything a pricing run needs besides the lines; cached across encounters with the same inputs."""
+
+    __slots__ = ("lookup", "policy", "cf", "gw", "gpe", "gmp", "cid", "anes_cf", "setting", "locality", "opps",
+                 "ctx", "year", "dos", "qp")
+
+    def __init__(self, enc: Encounter, lookup: RvuLookup, policy: Policy, ctx: _Ctx):
+        self.lookup = lookup
+        self.policy = policy
+        self.ctx = ctx
+        self.cf = ctx.cf
+        self.gw = ctx.gw
+        self.gpe = ctx.gpe
+        self.gmp = ctx.gmp
+        self.cid = ctx.cid
+        self.anes_cf = ctx.anes_cf
+        self.year = ctx.year
+        self.dos = enc.date_of_service
+        self.qp = enc.qp
         if enc.setting is not None:
             self.setting: str | None = enc.setting
         elif enc.pos is not None:
             self.setting = setting_for_pos(enc.pos)
         else:
             self.setting = None
-        self.locality = enc.locality or gpci.locality
+        self.locality = enc.locality or ctx.gpci.locality
         self.opps = getattr(lookup, "opps_cap", None)
 
     def source(self) -> dict[str, Any]:
-        enc = self.enc
         return {
             "release": getattr(self.lookup, "release", None) or None,
-            "date_of_service": enc.date_of_service.isoformat() if enc.date_of_service else None,
+            "date_of_service": self.dos.isoformat() if self.dos else None,
             "locality": self.locality,
             "setting": self.setting,
-            "qp": enc.qp,
+            "qp": self.qp,
             "conversion_factor": None if self.cf is None else str(self.cf),
             "anesthesia_conversion_factor": None if self.anes_cf is None else str(self.anes_cf),
             "gpci": {"work": str(self.gw), "pe": str(self.gpe), "mp": str(self.gmp),
-                     "work_file": str(self.gpci.work),
-                     "work_no_floor": None if self.gpci.work_no_floor is None else str(self.gpci.work_no_floor)},
-            "work_gpci_floor": self.floor_note,
+                     "work_file": str(self.ctx.gpci.work),
+                     "work_no_floor": None if self.ctx.gpci.work_no_floor is None
+                     else str(self.ctx.gpci.work_no_floor)},
+            "work_gpci_floor": self.ctx.floor_note,
             "policy": self.policy.name,
             "rvu_release": self.policy.rvu_release.to_dict(),
         }
 
+
+_STATE_CACHE: dict[tuple[Any, ...], _State] = {}
+
+
+def _state_for(enc: Encounter, lookup: RvuLookup, policy: Policy, *, cache: bool = True) -> _State:
+    gpci = enc.gpci or NATIONAL_GPCI
+    if not cache:
+        return _State(enc, lookup, policy, _ctx_for(enc))
+    # ids are safe: a cached _State keeps its Gpci, lookup and policy alive, and identity is re-checked
+    key = (id(gpci), enc.conversion_factor, enc.conversion_factor_qp, enc.anesthesia_cf, enc.anesthesia_cf_qp,
+           enc.qp, enc.date_of_service, enc.apply_work_gpci_floor, id(lookup), id(policy), enc.setting, enc.pos,
+           enc.locality)
+    st = _STATE_CACHE.get(key)
+    if st is None or st.lookup is not lookup or st.policy is not policy or st.ctx.gpci is not gpci:
+        if len(_STATE_CACHE) > 256:
+            _STATE_CACHE.clear()
+        st = _STATE_CACHE[key] = _State(enc, lookup, policy, _ctx_for(enc))
+    return st
 
 def _fsa(row: RvuRow, fac: bool, st: _State) -> Decimal:
     """Cent-rounded FSA of one unit, cached on the row per (GPCIs, CF, setting)."""
@@ -326,14 +378,29 @@ def _credit(parts: list[list[Any]]) -> Decimal:
     return total
 
 
-def _step(r: LineResult, rule: str, indicator: str | None, factor: Decimal | None, fmt: str,
+def _step(r: LineResult, rule: str, indicator: str | None, factor: Decimal | None, fmt: Any,
           *args: Any) -> None:
-    r._steps.append((rule, indicator, factor, None if r._null else _amount(r._parts), fmt, args))
+    """Record a payment step; ``fmt`` is a str.format template (list args are joined) or a callable."""
+    parts = r._parts
+    if r._null:
+        amount = None
+    elif len(parts) == 1:
+        p = parts[0]
+        amount = None if p[5] else p[1] * p[2] * p[0]
+    else:
+        amount = _amount(parts)
+    r._steps.append((rule, indicator, factor, amount, fmt, args))
 
 
-def _wstep(r: LineResult, rule: str, indicator: str | None, factor: Decimal | None, fmt: str,
+def _wstep(r: LineResult, rule: str, indicator: str | None, factor: Decimal | None, fmt: Any,
            *args: Any) -> None:
-    r._wsteps.append((rule, indicator, factor, _credit(r._parts), fmt, args))
+    parts = r._parts
+    if len(parts) == 1:
+        p = parts[0]
+        amount = p[3] * p[4] * p[0]
+    else:
+        amount = _credit(parts)
+    r._wsteps.append((rule, indicator, factor, amount, fmt, args))
 
 
 def _scale(r: LineResult, pay: Decimal | None, credit: Decimal | None) -> None:
@@ -358,6 +425,8 @@ def _deny(r: LineResult, flag: str, rule: str, indicator: str, text: str) -> Non
 def _explode(r: LineResult) -> list[list[Any]]:
     """Split the line's parts into one part per unit (for ranking units as separate services)."""
     parts = r._parts
+    if len(parts) == 1 and parts[0][_N] == 1:
+        return parts
     if all(p[_N] == 1 for p in parts):
         return parts
     out = []
@@ -370,8 +439,9 @@ def _explode(r: LineResult) -> list[list[Any]]:
     return out
 
 
-def _tiebreak(r: LineResult) -> str:
-    return f"{r.code}|{r.row.mod if r.row else ''}|{'-'.join(sorted(r.modifiers))}|{r.units}"
+def _tiebreak(r: LineResult) -> tuple[Any, ...]:
+    """Deterministic, order-independent tie-break between equally valued units."""
+    return (r.code, r.row.mod if r.row else "", r.modifiers, r.units)
 
 
 def _add_rank(r: LineResult, rank: int) -> None:
@@ -389,10 +459,9 @@ def _glob_days(row: RvuRow) -> int | None:
 def _resolve(index: int, ln: Any, st: _State) -> LineResult:
     r = LineResult(index, ln)
     code = ln.code
-    flags = r.flags
-    c = _classify(code, ln.modifiers, flags)
+    mods = ln.modifiers
+    c = _classify(code, mods, r.flags) if mods else _NO_MODS
     r._mods = c
-    lookup = st.lookup
     # setting
     if ln.setting is not None:
         setting: str | None = ln.setting
@@ -404,8 +473,11 @@ def _resolve(index: int, ln: Any, st: _State) -> LineResult:
         setting = st.setting
     r.setting = setting
     # 1. row
+    lookup = st.lookup
     used53 = False
-    if c.comp:
+    if c is _NO_MODS:
+        row = lookup.get(code, "")
+    elif c.comp:
         row = lookup.get(code, c.comp)
     elif c.disc:
         row = lookup.get(code, "53")
@@ -424,83 +496,48 @@ def _resolve(index: int, ln: Any, st: _State) -> LineResult:
         raise PricingError(
             f"{code}-{c.comp}: modifier {c.comp} is not valid with PC/TC indicator {row.pctc} "
             f"({_PCTC_TEXT.get(row.pctc, 'unknown')})", code=code, line=index)
-    if status == "J" or row.anes_base_units is not None:
-        _resolve_anesthesia(r, c, st)
+    # 2. status gate
+    if (status != "A" or row.not_used_for_medicare or c.anes) and _gate(r, c, st, row, status, index):
         return r
-    if c.anes:
-        raise PricingError(f"{code}: {c.anes} is an anaesthesia modifier but {code} is not an anaesthesia code",
-                           code=code, line=index)
-    if status in _REJECT_STATUS:
-        raise PricingError(f"{code} {_REJECT_STATUS[status]}; it cannot be billed", code=code, line=index)
-    units = ln.units
-    policy = st.policy
-    work = row.work_rvu
-    zero = _ZERO_STATUS.get(status)
-    if zero is not None or (row.not_used_for_medicare and status in ("A", "R", "T")):
-        if zero is None:
-            zero = ("NOT_USED_FOR_MEDICARE_PAYMENT", "RVUs not used for Medicare payment", True)
-        flag, text, creditable = zero
-        credit = creditable and policy.credit_non_medicare_rvus
-        r._kind = "zero"
-        r._parts = [[units, ZERO, ZERO, work if credit else ZERO, ONE, False]]
-        flags.append(flag)
-        r._steps.append(("STATUS", f"STATUS {status}", None, ZERO, "Status {}: {}; Medicare pays 0", (status, text)))
-        if credit:
-            r._wsteps.append(("WORK_RVU", f"STATUS {status}", None, work * units,
-                              "work RVU {} x {} credited (credit_non_medicare_rvus)", (work, units)))
-        else:
-            r._wsteps.append(("WORK_RVU", f"STATUS {status}", None, ZERO, "Status {}: no wRVU credit", (status,)))
-        r._excluded = True
-        return r
-    if status == "C" or (status == "R" and not (work or row.pe_nonfac or row.pe_fac or row.mp_rvu)):
-        r._kind = "null"
-        r._null = "contractor priced"
-        flags.append("STATUS_C_CONTRACTOR_PRICED" if status == "C" else "STATUS_R_CONTRACTOR_PRICED")
-        if not work:
-            flags.append("NEEDS_MANUAL_VALUATION")
-        r._parts = [[units, ZERO, ONE, work, ONE, False]]
-        r._steps.append(("STATUS", f"STATUS {status}", None, None,
-                         "Status {}: priced by the contractor (MAC) case by case", (status,)))
-        r._wsteps.append(("WORK_RVU", f"STATUS {status}", None, work * units,
-                          "file work RVU {} x {}" + ("" if work else " (needs manual valuation)"), (work, units)))
-        r._excluded = True
-        return r
-    if status not in ("A", "R", "T"):
-        raise PricingError(f"{code}: unknown status code {status!r}", code=code, line=index)
-    if status == "R":
-        flags.append("STATUS_R_RESTRICTED")
     # 3. setting + FSA
     if setting is None:
         raise PricingError(f"{code}: no setting (facility / non_facility) or place of service given",
                            code=code, line=index)
     fac = setting == FACILITY
     na_note = None
-    if fac and row.fac_na:
-        fac = False
-        flags.append("FAC_NA_PRICED_AT_NONFACILITY")
-        na_note = "facility NA indicator set: priced with the non-facility PE"
-    elif not fac and row.nonfac_na:
+    if fac:
+        if row.fac_na:
+            fac = False
+            r.flags.append("FAC_NA_PRICED_AT_NONFACILITY")
+            na_note = "facility NA indicator set: priced with the non-facility PE"
+    elif row.nonfac_na:
         fac = True
-        flags.append("NONFAC_NA_PRICED_AT_FACILITY")
+        r.flags.append("NONFAC_NA_PRICED_AT_FACILITY")
         na_note = "non-facility NA indicator set: priced with the facility PE"
     r._fac = fac
-    fsa = _fsa(row, fac, st)
+    fsa = row._cache.get(st.cid + fac)
+    if fsa is None:
+        fsa = _fsa(row, fac, st)
     r.fee_schedule_amount = fsa
     r._kind = "price"
+    units = ln.units
+    work = row.work_rvu
     r._parts = parts = [[units, fsa, ONE, work, ONE, False]]
-    r._steps.append(("FSA", f"RVU {row.key}", None, fsa * units if units != 1 else fsa,
-                     "FSA {} = ({} x {} + {} x {} + {} x {}) x {} ({} PE){}{}",
-                     (fsa, work, st.gw, row.pe_fac if fac else row.pe_nonfac, st.gpe, row.mp_rvu, st.gmp, st.cf,
-                      "facility" if fac else "non-facility", f" x {units} units" if units != 1 else "",
-                      f"; {na_note}" if na_note else "")))
-    r._wsteps.append(("WORK_RVU", f"RVU {row.key}", None, work * units if units != 1 else work,
-                      "work RVU {} x {} unit(s)", (work, units)))
+    if units == 1:
+        r._steps.append(("FSA", row.key, None, fsa, _fsa_text, (fsa, row, fac, st.ctx, 1, na_note)))
+        r._wsteps.append(("WORK_RVU", row.key, None, work, "work RVU {}", (work,)))
+    else:
+        r._steps.append(("FSA", row.key, None, fsa * units, _fsa_text, (fsa, row, fac, st.ctx, units, na_note)))
+        r._wsteps.append(("WORK_RVU", row.key, None, work * units, "work RVU {} x {} units", (work, units)))
+    policy = st.policy
     if (c is _NO_MODS and row.pctc in ("0", "9") and ln.provider_type == "physician"
             and (units == 1 or row.bilat not in ("1", "2", "3")) and ln.days_furnished is None
             and not ln.incident_to):
         r._session = ln.session or ""
         return r  # fast path: nothing else can apply before the cross-line rules
-    r._session = ln.session if ln.session is not None else (f"distinct:{_tiebreak(r)}" if c.distinct else "")
+    r._session = ln.session if ln.session is not None else (
+        f"distinct:{code}-{'-'.join(ln.modifiers)}" if c.distinct else "")
+    flags = r.flags
     # diagnostic test TC billed for a facility patient; incident-to code in a facility
     if setting == FACILITY and row.pctc == "1" and row.mod in ("", "TC"):
         flags.append("TC_BILLED_IN_FACILITY")
@@ -577,6 +614,69 @@ def _resolve(index: int, ln: Any, st: _State) -> LineResult:
                   "{} billing under own NPI: {}% of the physician amount",
                   (ln.provider_type.upper(), fmt_exact(policy.npp_payment_factor * 100))))
     return r
+
+
+def _gate(r: LineResult, c: _Mods, st: _State, row: RvuRow, status: str, index: int) -> bool:
+    """Status gate (pfs-rules 1.4, 3.4). True when the line is finished (not priced from RVUs)."""
+    code = r.code
+    if status == "J" or row.anes_base_units is not None:
+        _resolve_anesthesia(r, c, st)
+        return True
+    if c.anes:
+        raise PricingError(f"{code}: {c.anes} is an anaesthesia modifier but {code} is not an anaesthesia code",
+                           code=code, line=index)
+    if status in _REJECT_STATUS:
+        raise PricingError(f"{code} {_REJECT_STATUS[status]}; it cannot be billed", code=code, line=index)
+    units = r.units
+    work = row.work_rvu
+    flags = r.flags
+    zero = _ZERO_STATUS.get(status)
+    if zero is not None or (row.not_used_for_medicare and status in ("A", "R", "T")):
+        if zero is None:
+            zero = ("NOT_USED_FOR_MEDICARE_PAYMENT", "RVUs not used for Medicare payment", True)
+        flag, text, creditable = zero
+        credit = creditable and st.policy.credit_non_medicare_rvus
+        r._kind = "zero"
+        r._parts = [[units, ZERO, ZERO, work if credit else ZERO, ONE, False]]
+        flags.append(flag)
+        r._steps.append(("STATUS", f"STATUS {status}", None, _ZERO_CENTS, "Status {}: {}; Medicare pays 0",
+                         (status, text)))
+        if credit:
+            r._wsteps.append(("WORK_RVU", f"STATUS {status}", None, work * units,
+                              "work RVU {} x {} credited (credit_non_medicare_rvus)", (work, units)))
+        else:
+            r._wsteps.append(("WORK_RVU", f"STATUS {status}", None, ZERO, "Status {}: no wRVU credit", (status,)))
+        r._excluded = True
+        return True
+    if status == "C" or (status == "R" and not (work or row.pe_nonfac or row.pe_fac or row.mp_rvu)):
+        r._kind = "null"
+        r._null = "contractor priced"
+        flags.append("STATUS_C_CONTRACTOR_PRICED" if status == "C" else "STATUS_R_CONTRACTOR_PRICED")
+        if not work:
+            flags.append("NEEDS_MANUAL_VALUATION")
+        r._parts = [[units, ZERO, ONE, work, ONE, False]]
+        r._steps.append(("STATUS", f"STATUS {status}", None, None,
+                         "Status {}: priced by the contractor (MAC) case by case", (status,)))
+        r._wsteps.append(("WORK_RVU", f"STATUS {status}", None, work * units,
+                          "file work RVU {} x {}" + ("" if work else " (needs manual valuation)"), (work, units)))
+        r._excluded = True
+        return True
+    if status not in ("A", "R", "T"):
+        raise PricingError(f"{code}: unknown status code {status!r}", code=code, line=index)
+    if status == "R":
+        flags.append("STATUS_R_RESTRICTED")
+    return False
+
+
+def _fsa_text(fsa: Decimal, row: RvuRow, fac: bool, ctx: _Ctx, units: int, na_note: str | None) -> str:
+    pe = row.pe_fac if fac else row.pe_nonfac
+    text = (f"FSA {fsa} = ({row.work_rvu} x {ctx.gw} + {pe} x {ctx.gpe} + {row.mp_rvu} x {ctx.gmp}) x {ctx.cf} "
+            f"({'facility' if fac else 'non-facility'} PE)")
+    if units != 1:
+        text += f" x {units} units"
+    if na_note:
+        text += f"; {na_note}"
+    return text
 
 
 def _late(r: LineResult, item: tuple[Any, ...]) -> None:
@@ -713,10 +813,51 @@ def _resolve_anesthesia(r: LineResult, c: _Mods, st: _State) -> None:
 
 
 # ---------------------------------------------------------------------------------------------- cross-line
+def _cross_line(res: list[LineResult], st: _State) -> None:
+    """Steps 6-7 of pfs-rules 3.2, calling only the rules some line can trigger (one scan)."""
+    t_status = pairs_wanted = False
+    n3 = n_tc = n5 = n_rank = n_anes = 0
+    for r in res:
+        kind = r._kind
+        if kind == "anes":
+            n_anes += 1
+            continue
+        if kind != "price" or r._excluded:
+            continue
+        if r.status == "T":
+            t_status = True
+        if r._pair:
+            pairs_wanted = True
+        mp = r.row.mult_proc  # type: ignore[union-attr]
+        if mp == "2":
+            n_rank += r.units
+        elif mp == "3":
+            n_rank += r.units
+            n3 += r.units
+        elif mp == "4" or mp == "6" or mp == "7":
+            n_tc += r.units
+        elif mp == "5":
+            n5 += r.units
+    if t_status:
+        _status_t(res)
+    pairs = _pairs(res, st.policy) if pairs_wanted else []
+    families = _endoscopy(res, st) if n3 > 1 else []
+    if n_tc > 1:
+        _tc_families(res, st)
+    if n5 > 1:
+        _therapy(res, st)
+    if n_rank > 1:
+        _rank_surgery(res, st, families, pairs)
+    if n_anes > 1:
+        _combine_anesthesia(res)
+
+
 def _separate_reason(res: list[LineResult], enc: Encounter) -> str | None:
     if enc.separate_claims is not None:
         return "the lines are separate claims" if enc.separate_claims else None
     if len(res) < 2:
+        return None
+    if len({r.code for r in res}) == len(res) and not any(r._echo_setting for r in res):
         return None
     settings = {r.setting for r in res if r._echo_setting}
     if settings and len({r.setting for r in res}) > 1:
@@ -843,6 +984,14 @@ def _endoscopy(res: list[LineResult], st: _State) -> list[list[Any]]:
     return units_out
 
 
+def _tc_key(s: list[Any]) -> tuple[Any, ...]:
+    return (-s[2], -(s[3] or ZERO), s[4])
+
+
+def _pc_key(s: list[Any]) -> tuple[Any, ...]:
+    return (-s[3], -(s[2] or ZERO), s[4])
+
+
 def _tc_families(res: list[LineResult], st: _State) -> None:
     """Imaging (MULT 4, per session, TC and PC), cardiovascular (6) and ophthalmology (7) TC reductions."""
     groups: dict[tuple[str, str], list[LineResult]] = {}
@@ -851,16 +1000,19 @@ def _tc_families(res: list[LineResult], st: _State) -> None:
             continue
         row = r.row
         mp = row.mult_proc  # type: ignore[union-attr]
-        if mp == "4" and row.dx_img_family != "99":  # type: ignore[union-attr]
-            groups.setdefault(("4", r._session), []).append(r)
-        elif mp in ("6", "7"):
+        if mp == "4":
+            if row.dx_img_family != "99":  # type: ignore[union-attr]
+                groups.setdefault(("4", r._session), []).append(r)
+        elif mp == "6" or mp == "7":
             groups.setdefault((mp, ""), []).append(r)
     policy = st.policy
+    credit_pc = policy.imaging_pc_mppr_applies_to_wrvu
     lookup = st.lookup
     for (mp, session), members in groups.items():
-        if sum(r.units for r in members) < 2:
+        if len(members) < 2 and members[0].units < 2:
             continue
-        studies: list[tuple[LineResult, list[Any], Decimal | None, Decimal | None]] = []
+        # study: [line, part, TC amount, PC amount, tie-break, TC rank, PC rank]
+        studies: list[list[Any]] = []
         for r in members:
             row = r.row
             mod = row.mod  # type: ignore[union-attr]
@@ -881,33 +1033,40 @@ def _tc_families(res: list[LineResult], st: _State) -> None:
                     if cap is not None and cap < tc:
                         tc = cap
                 pc = _fsa(pc_row, fac, st)
-            studies.extend((r, p, tc, pc) for p in _explode(r))
-        tc_list = [s for s in studies if s[2] is not None]
-        tc_list.sort(key=lambda s: (-s[2], -(s[3] or ZERO), _tiebreak(s[0])))  # type: ignore[operator]
-        tc_rank = {id(s[1]): k for k, s in enumerate(tc_list, 1)} if len(tc_list) > 1 else {}
-        pc_rank: dict[int, int] = {}
+            tb = _tiebreak(r)
+            for p in _explode(r):
+                studies.append([r, p, tc, pc, tb, None, None])
+        tc_list = [x for x in studies if x[2] is not None]
+        if len(tc_list) > 1:
+            tc_list.sort(key=_tc_key)
+            for k, x in enumerate(tc_list, 1):
+                x[5] = k
         if mp == "4":
-            pc_list = [s for s in studies if s[3] is not None]
-            pc_list.sort(key=lambda s: (-s[3], -(s[2] or ZERO), _tiebreak(s[0])))  # type: ignore[operator]
-            pc_rank = {id(s[1]): k for k, s in enumerate(pc_list, 1)} if len(pc_list) > 1 else {}
-        if not tc_rank and not pc_rank:
-            continue
-        if mp == "4":
+            pc_list = [x for x in studies if x[3] is not None]
+            if len(pc_list) > 1:
+                pc_list.sort(key=_pc_key)
+                for k, x in enumerate(pc_list, 1):
+                    x[6] = k
             rule, label, tc_cut, tc_factor = "IMAGING_MPPR", "MULT PROC 4", _IMAGING_TC_CUT, _IMAGING_TC_FACTOR
-            what = "imaging study" + (f" in session {session}" if session and not session.startswith("distinct:")
-                                      else "")
+            what = "imaging study in session " + session if session and not session.startswith("distinct:") \
+                else "imaging study"
         else:
             tc_cut, tc_factor, rule, what = _TC_CUTS[mp]
-            label = f"MULT PROC {mp}"
-        touched: dict[int, LineResult] = {}
-        for r, p, tc, pc in studies:
-            tr = tc_rank.get(id(p))
-            pr = pc_rank.get(id(p))
+            label = "MULT PROC " + mp
+        touched: dict[int, tuple[LineResult, list[str]]] = {}
+        n = len(studies)
+        for r, p, tc, pc, _tb, tr, pr in studies:
             rank = tr if tr is not None else pr
             if rank is None:
                 continue
-            _add_rank(r, rank)
-            touched[id(r)] = r
+            if r._ranks is None:
+                r._ranks = [rank]
+            else:
+                r._ranks.append(rank)
+            entry = touched.get(id(r))
+            if entry is None:
+                entry = touched[id(r)] = (r, [])
+            cuts = entry[1]
             if tr is not None:
                 r.extras["tc_amount"] = tc
             mod = r.row.mod  # type: ignore[union-attr]
@@ -916,50 +1075,46 @@ def _tc_families(res: list[LineResult], st: _State) -> None:
             if mod == "TC":
                 if tc_red:
                     p[_F] = mul_factor(p[_F], tc_factor)
+                    cuts.append(f"-{fmt_exact(tc_cut * 100)}% TC")
             elif mod == "26":
                 r.extras["pc_amount"] = pc
                 if pc_red:
                     p[_F] = mul_factor(p[_F], _IMAGING_PC_FACTOR)
-                    if policy.imaging_pc_mppr_applies_to_wrvu:
+                    cuts.append("-5% PC")
+                    if credit_pc:
                         p[_G] = mul_factor(p[_G], _IMAGING_PC_FACTOR)
-            else:
-                terms = []
+            elif tc_red or pc_red:
+                formula = "global"
                 if tc_red:
-                    p[_B] = p[_B] - tc_cut * tc  # type: ignore[operator]
-                    terms.append(f" - {tc_cut}*TC")
+                    p[_B] = p[_B] - tc_cut * tc
+                    formula += f" - {tc_cut}*TC"
+                    cuts.append(f"-{fmt_exact(tc_cut * 100)}% TC")
                 if pc_red:
-                    p[_B] = p[_B] - _IMAGING_PC_CUT * pc  # type: ignore[operator]
-                    terms.append(f" - {_IMAGING_PC_CUT}*PC")
+                    p[_B] = p[_B] - _IMAGING_PC_CUT * pc
+                    formula += f" - {_IMAGING_PC_CUT}*PC"
+                    cuts.append("-5% PC")
                     r.extras["pc_amount"] = pc
-                    if policy.imaging_pc_mppr_applies_to_wrvu:
+                    if credit_pc:
                         p[_G] = mul_factor(p[_G], _IMAGING_PC_FACTOR)
-                if terms:
-                    if p[_B] < ZERO:
-                        p[_B] = ZERO
-                    r._formula = "global" + "".join(terms)
-        for r in touched.values():
-            ranks = r._ranks or []
-            _step(r, rule, label, None, "{}: rank {} of {} ({}){}", what, ", ".join(map(str, ranks)),
-                  len(studies), _imaging_text(r, mp), f"; formula {r._formula}" if r._formula else "")
-            if mp == "4" and any(p[_G] != ONE for p in r._parts) and policy.imaging_pc_mppr_applies_to_wrvu:
+                if p[_B] < ZERO:
+                    p[_B] = ZERO
+                r._formula = formula
+        for r, cuts in touched.values():
+            _step(r, rule, label, None, "{}: rank {} of {} ({})", what, r._ranks, n,
+                  ", ".join(cuts) + " of a later service" if cuts else "highest: paid in full")
+            if _pc_credit_cut(r, mp, credit_pc):
                 _wstep(r, rule, label, _IMAGING_PC_FACTOR, "-5%: professional component of a later imaging study")
-            if "OPPS_CAP_APPLIED" in r.flags and mp == "4":
+            if mp == "4" and "OPPS_CAP_APPLIED" in r.flags:
                 r.flags.append("OPPS_CAP_WITH_IMAGING_MPPR")
 
 
-def _imaging_text(r: LineResult, mp: str) -> str:
-    mod = r.row.mod  # type: ignore[union-attr]
-    ranks = r._ranks or [1]
-    if all(k == 1 for k in ranks):
-        return "highest: paid in full"
-    if mp == "4":
-        if mod == "TC":
-            return "-50%: TC of a later study"
-        if mod == "26":
-            return "-5%: PC of a later study"
-        return "TC -50% and/or PC -5% of a later study"
-    cut = "25" if mp == "6" else "20"
-    return f"-{cut}% of the TC of a later service"
+def _pc_credit_cut(r: LineResult, mp: str, credit_pc: bool) -> bool:
+    if mp != "4" or not credit_pc:
+        return False
+    for p in r._parts:
+        if p[_G] is not ONE and p[_G] != ONE:
+            return True
+    return False
 
 
 def _therapy(res: list[LineResult], st: _State) -> None:
@@ -984,77 +1139,93 @@ def _therapy(res: list[LineResult], st: _State) -> None:
               "highest-PE unit paid in full")
 
 
+def _rank_unit(members: list[tuple[LineResult, list[Any]]]) -> tuple[Decimal, Decimal, tuple[Any, ...],
+                                                                     list[tuple[LineResult, list[Any]]]]:
+    amount = ZERO
+    work = ZERO
+    for _r, p in members:
+        amount += p[_B] * p[_F]
+        work += p[_W] * p[_G]
+    return (amount, work, min(_tiebreak(m[0]) for m in members), members)
+
+
 def _rank_surgery(res: list[LineResult], st: _State, families: list[list[Any]],
                   pairs: list[tuple[LineResult, LineResult]]) -> None:
+    """MULT PROC 2 ranking (with collapsed MULT 3 families and RT/LT pairs), per claim role (pfs-rules 3.2/7)."""
     policy = st.policy
     in_unit: set[int] = set()
-    groups: dict[str, list[tuple[Decimal, Decimal, str, list[tuple[LineResult, list[Any]]]]]] = {}
-
-    def add(role: str | None, members: list[tuple[LineResult, list[Any]]]) -> None:
-        amount = ZERO
-        work = ZERO
-        for _r, p in members:
-            amount += p[_B] * p[_F]
-            work += p[_W] * p[_G]
-        tb = min(_tiebreak(m[0]) for m in members)
-        groups.setdefault(_ROLE_GROUP.get(role, "primary"), []).append((amount, work, tb, members))
-
+    groups: dict[str, list[tuple[Decimal, Decimal, tuple[Any, ...], list[tuple[LineResult, list[Any]]]]]] = {}
     for fam in families:
         for r, _p in fam:
             in_unit.add(id(r))
-        add(fam[0][0]._mods.role, fam)
+        groups.setdefault(_ROLE_GROUP.get(fam[0][0]._mods.role, "primary"), []).append(_rank_unit(fam))
     for a, b in pairs:
         if a.row.mult_proc in ("2", "3") and id(a) not in in_unit:  # type: ignore[union-attr]
             in_unit.add(id(a))
             in_unit.add(id(b))
-            add(a._mods.role, [(a, p) for p in a._parts] + [(b, p) for p in b._parts])
+            groups.setdefault(_ROLE_GROUP.get(a._mods.role, "primary"), []).append(
+                _rank_unit([(a, p) for p in a._parts] + [(b, p) for p in b._parts]))
     for r in res:
-        if r._kind != "price" or r._excluded or id(r) in in_unit or r.row.mult_proc not in ("2", "3"):  # type: ignore[union-attr]
+        if r._kind != "price" or r._excluded or r.row.mult_proc not in ("2", "3") or id(r) in in_unit:  # type: ignore[union-attr]
             continue
+        group = groups.setdefault(_ROLE_GROUP.get(r._mods.role, "primary"), [])
+        tb = _tiebreak(r)
         for p in _explode(r):
-            add(r._mods.role, [(r, p)])
+            group.append((p[_B] * p[_F], p[_W] * p[_G], tb, [(r, p)]))
     mpf = policy.multiple_procedure_wrvu_factor
-    for group, units in groups.items():
+    credit_mppr = policy.multiple_procedure
+    by_report = policy.by_report_unit_wrvu_factor
+    for group_name, units in groups.items():
         if len(units) < 2:
             continue
-        units.sort(key=lambda u: (-u[0], -u[1], u[2]))
+        units.sort(key=_unit_key)
         n = len(units)
         touched: dict[int, LineResult] = {}
-        for k, (amount, _work, _tb, members) in enumerate(units, 1):
+        k = 0
+        for amount, _work, _tb, members in units:
+            k += 1
             for r, p in members:
                 touched[id(r)] = r
-                _add_rank(r, k)
+                if r._ranks is None:
+                    r._ranks = [k]
+                else:
+                    r._ranks.append(k)
                 if amount != r.fee_schedule_amount and "ranking_amount" not in r.extras:
                     r.extras["ranking_amount"] = cents(amount)
                 if k == 1:
                     continue
                 if k <= 5:
                     p[_F] = mul_factor(p[_F], HALF)
-                    if policy.multiple_procedure:
+                    if credit_mppr:
                         p[_G] = mul_factor(p[_G], mpf)
                 else:
                     p[_BR] = True
-                    p[_G] = mul_factor(p[_G], policy.by_report_unit_wrvu_factor)
+                    p[_G] = mul_factor(p[_G], by_report)
                     if "MULTIPLE_PROCEDURE_BY_REPORT" not in r.flags:
                         r.flags.append("MULTIPLE_PROCEDURE_BY_REPORT")
+        where = f" ({group_name} claim)" if group_name != "primary" else ""
         for r in touched.values():
             ranks = r._ranks or []
             top = min(ranks)
-            if top == 1 and len(ranks) == 1:
-                text, factor = "highest-ranked procedure: 100%", ONE
-            elif max(ranks) <= 5:
-                text, factor = ("-50%: later procedure" if top > 1 else "first unit 100%, later units -50%"), (
-                    HALF if top > 1 else None)
-            else:
+            indicator = "MULT PROC " + r.row.mult_proc  # type: ignore[union-attr]
+            if max(ranks) > 5:
                 text, factor = "6th and later procedures: priced by report (contractor)", None
-            where = f" ({group} claim)" if group != "primary" else ""
-            _step(r, "MULTIPLE_PROCEDURE", "MULT PROC " + r.row.mult_proc, factor,  # type: ignore[union-attr]
-                  "{}, rank {} of {}{}", text, ", ".join(map(str, ranks)), n, where)
-            if any(p[_G] != ONE for p in r._parts) or top > 1:
-                _wstep(r, "MULTIPLE_PROCEDURE", "MULT PROC " + r.row.mult_proc,  # type: ignore[union-attr]
-                       mpf if policy.multiple_procedure and top > 1 else None,
+            elif top > 1:
+                text, factor = "-50%: later procedure", HALF
+            elif len(ranks) == 1:
+                text, factor = "highest-ranked procedure: 100%", ONE
+            else:
+                text, factor = "first unit 100%, later units -50%", None
+            _step(r, "MULTIPLE_PROCEDURE", indicator, factor, "{}, rank {} of {}{}", text,
+                  ", ".join(map(str, ranks)), n, where)
+            if max(ranks) > 1:
+                _wstep(r, "MULTIPLE_PROCEDURE", indicator, mpf if credit_mppr and top > 1 else None,
                        "credit for rank {}: {}", ", ".join(map(str, ranks)),
-                       f"x{mpf} after the first" if policy.multiple_procedure else "full (policy)")
+                       f"x{mpf} after the first" if credit_mppr else "full (policy)")
+
+
+def _unit_key(u: tuple[Any, ...]) -> tuple[Any, ...]:
+    return (-u[0], -u[1], u[2])
 
 
 def _combine_anesthesia(res: list[LineResult]) -> None:
@@ -1090,6 +1261,21 @@ def _finish(r: LineResult, st: _State) -> None:
         r.wrvu_exact = exact
         r.wrvu = round_wrvu(exact)
         return
+    if (r._late is None and r._ranks is None and r._null is None and r._formula is None and len(parts) == 1):
+        n, b, f, w, g, br = parts[0]
+        fsa = r.fee_schedule_amount
+        if f is ONE and g is ONE and b is fsa and not br:
+            # nothing reduced the line: payment = FSA x units (already in cents), credit = work x units
+            r.payment_factor = ONE
+            if n == 1:
+                r.payment = fsa
+                r.wrvu_exact = w
+                r.wrvu = round_wrvu(w)
+            else:
+                r.payment = cents(fsa * n)
+                r.wrvu_exact = exact = w * n
+                r.wrvu = round_wrvu(exact)
+            return
     policy = st.policy
     late = r._late
     if late:
@@ -1224,18 +1410,12 @@ def price_encounter(
     return result
 
 
-def _price(enc: Encounter, lookup: RvuLookup, policy: Policy) -> EncounterResult:
-    st = _State(enc, lookup, policy)
+def _price(enc: Encounter, lookup: RvuLookup, policy: Policy, *, cache: bool = True) -> EncounterResult:
+    st = _state_for(enc, lookup, policy, cache=cache)
     res = [_resolve(i, ln, st) for i, ln in enumerate(enc.lines)]
     separate = _separate_reason(res, enc) if len(res) > 1 or enc.separate_claims else None
     if len(res) > 1 and separate is None:
-        _status_t(res)
-        pairs = _pairs(res, policy)
-        families = _endoscopy(res, st)
-        _tc_families(res, st)
-        _therapy(res, st)
-        _rank_surgery(res, st, families, pairs)
-        _combine_anesthesia(res)
+        _cross_line(res, st)
     flags: list[str] = []
     total_payment: Decimal | None = ZERO
     total_wrvu = ZERO
@@ -1275,7 +1455,7 @@ def _release_credit(result: EncounterResult, enc: Encounter, lookup: RvuLookup, 
         if other is None:
             raise PricingError(f"the credit policy needs RVU release {name}, which is not loaded")
         chain = ChainLookup(other, lookup)
-        priced = _price(replace(enc, policy=current_policy), chain, current_policy)
+        priced = _price(replace(enc, policy=current_policy), chain, current_policy, cache=False)
         per_release.append((name, weight, priced.lines, chain.fell_back))
     total = ZERO
     for i, line in enumerate(result.lines):

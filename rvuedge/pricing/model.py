@@ -174,8 +174,13 @@ class RvuRow:
     anes_base_units: Decimal | None = None
     description: str = ""
     release: str = ""
+    #: "CODE" or "CODE-MOD" (derived).
+    key: str = field(init=False, repr=False, compare=False)
     # Per-row cache of fee schedule amounts by pricing context (engine-internal; not compared or hashed).
     _cache: dict[int, Decimal] = field(default_factory=dict, init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "key", f"{self.code}-{self.mod}" if self.mod else self.code)
 
     @classmethod
     def from_mapping(cls, data: dict[str, Any]) -> RvuRow:
@@ -197,10 +202,6 @@ class RvuRow:
         kwargs["mod"] = kwargs.get("mod", "").upper()
         kwargs["status"] = kwargs.get("status", "A").upper() or "A"
         return cls(**kwargs)
-
-    @property
-    def key(self) -> str:
-        return f"{self.code}-{self.mod}" if self.mod else self.code
 
 
 @dataclass(frozen=True)
@@ -358,7 +359,12 @@ class Step:
 def _materialize(raw: list[tuple[Any, ...]]) -> list[Step]:
     out = []
     for rule, indicator, factor, amount, fmt, args in raw:
-        text = fmt.format(*args) if args else fmt
+        if callable(fmt):
+            text = fmt(*args)
+        elif args:
+            text = fmt.format(*(", ".join(map(str, a)) if isinstance(a, list) else a for a in args))
+        else:
+            text = fmt
         out.append(Step(rule, indicator, factor, amount, text))
     return out
 
@@ -370,44 +376,33 @@ class LineResult:
     the last step's amount equals ``payment`` / ``wrvu_exact``.
     """
 
-    __slots__ = (
-        "index",
-        "line",
-        "code",
-        "modifiers",
-        "units",
-        "row",
-        "status",
-        "setting",
-        "fee_schedule_amount",
-        "payment_factor",
-        "payment",
-        "wrvu",
-        "wrvu_exact",
-        "wrvu_factor",
-        "flags",
-        "extras",
-        "rank",
-        "_steps",
-        "_wsteps",
-        "_explanation",
-        "_wexplanation",
-        # engine working state
-        "_kind",
-        "_parts",
-        "_null",
-        "_excluded",
-        "_formula",
-        "_late",
-        "_mods",
-        "_session",
-        "_echo_setting",
-        "_fac",
-        "_ranks",
-        "_pair",
-        "_anes",
-        "_group",
-    )
+    # Defaults live on the class so that creating a result only sets what differs (this is the hot path).
+    row: RvuRow | None = None
+    status: str | None = None
+    setting: str | None = None
+    fee_schedule_amount: Decimal | None = None
+    payment_factor: Decimal | None = None
+    payment: Decimal | None = None
+    wrvu: Decimal = ZERO
+    wrvu_exact: Decimal = ZERO
+    wrvu_factor: Decimal | None = None
+    rank: int | None = None
+    _explanation: list[Step] | None = None
+    _wexplanation: list[Step] | None = None
+    # engine working state
+    _kind: str | None = None
+    _parts: list[list[Any]] | None = None
+    _mods: Any = None
+    _null: str | None = None
+    _excluded = False
+    _formula: str | None = None
+    _late: list[tuple[Any, ...]] | None = None
+    _ranks: list[int] | None = None
+    _pair: str | None = None
+    _anes: Any = None
+    _echo_setting = False
+    _fac: bool | None = None
+    _session = ""
 
     def __init__(self, index: int, line: EncounterLine):
         self.index = index
@@ -415,30 +410,10 @@ class LineResult:
         self.code = line.code
         self.modifiers = line.modifiers
         self.units = line.units
-        self.row: RvuRow | None = None
-        self.status: str | None = None
-        self.setting: str | None = None
-        self.fee_schedule_amount: Decimal | None = None
-        self.payment_factor: Decimal | None = None
-        self.payment: Decimal | None = None
-        self.wrvu: Decimal = ZERO
-        self.wrvu_exact: Decimal = ZERO
-        self.wrvu_factor: Decimal | None = None
         self.flags: list[str] = []
         self.extras: dict[str, Any] = {}
-        self.rank: int | None = None
         self._steps: list[tuple[Any, ...]] = []
         self._wsteps: list[tuple[Any, ...]] = []
-        self._explanation: list[Step] | None = None
-        self._wexplanation: list[Step] | None = None
-        self._null: str | None = None
-        self._excluded = False
-        self._formula: str | None = None
-        self._late: list[tuple[Any, ...]] | None = None
-        self._ranks: list[int] | None = None
-        self._pair: Any = None
-        self._anes: Any = None
-        self._echo_setting = False
 
     @property
     def explanation(self) -> list[Step]:

@@ -83,14 +83,14 @@ def mul_factor(a: Decimal, b: Decimal) -> Decimal:
     ``0.16 x 0.5`` is ``0.08`` (not ``0.080``) while a file share such as ``0.70`` keeps its two
     decimals; a product that needs more digits keeps them (``0.625 x 0.5 = 0.3125``).
     """
+    if a is ONE:
+        return b
+    if b is ONE:
+        return a
     if not a:
         return a
     if not b:
         return b
-    if a == ONE and a.as_tuple().exponent == 0:
-        return b
-    if b == ONE and b.as_tuple().exponent == 0:
-        return a
     result = a * b
     places = -min(a.as_tuple().exponent, b.as_tuple().exponent)  # type: ignore[operator]
     if -result.as_tuple().exponent > places:  # type: ignore[operator]

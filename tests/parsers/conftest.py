@@ -35,7 +35,7 @@ def data_dir() -> Path:
     return DATA_DIR
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _parse_cached(path: str, kind: str) -> Any:
     return parsers.PARSERS[kind](Path(path).read_bytes(), Path(path).name)
 

@@ -221,6 +221,18 @@ def frozen_factory(cls: type[T]) -> Callable[..., T]:
 _FACTORIES: dict[type, Any] = {}
 
 
+def first_duplicate(keys: list[Any]) -> int | None:
+    """Index of the first key that repeats an earlier one, or None (fast when there is none)."""
+    if len(set(keys)) == len(keys):
+        return None
+    seen: set[Any] = set()
+    for i, k in enumerate(keys):
+        if k in seen:
+            return i
+        seen.add(k)
+    return None  # pragma: no cover
+
+
 def norm_header(text: str) -> str:
     """Upper-case, collapse whitespace, and glue a trailing hyphen to the next word ("CO- SURG" -> "CO-SURG")."""
     return " ".join(text.upper().split()).replace("- ", "-")

@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from decimal import Decimal
 
-from ._common import CsvRows, clean_name, decode_text, is_blank, pad_digits, to_decimal
+from ._common import CsvRows, clean_name, decode_text, first_duplicate, is_blank, pad_digits, to_decimal
 from .rows import AnesFile, AnesRow, ParseError
 
 __all__ = ["parse_anes"]
@@ -93,4 +93,8 @@ def parse_anes(data: bytes, name: str) -> AnesFile:
         result.rows.append(AnesRow(mac=mac, locality=loc, name=loc_name, conv_factor=cf, line=line))
     if not result.rows:
         raise ParseError(name, header_line + 1, labels["mac"], "no data rows after the header")
+    dup = first_duplicate([(r.mac, r.locality) for r in result.rows])
+    if dup is not None:
+        r = result.rows[dup]
+        raise ParseError(name, r.line, labels["locality"], f"duplicate locality {r.mac}/{r.locality}")
     return result

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from ._common import CsvRows, clean_name, decode_text, is_blank, pad_digits, to_decimal
+from ._common import CsvRows, clean_name, decode_text, first_duplicate, is_blank, pad_digits, to_decimal
 from .rows import GpciRow, ParseError
 
 __all__ = ["parse_gpci"]
@@ -139,6 +139,10 @@ def parse_gpci(data: bytes, name: str) -> list[GpciRow]:
         )
     if not out:
         raise ParseError(name, header_line + 1, labels["mac"], "no data rows after the header")
+    dup = first_duplicate([(r.mac, r.locality) for r in out])
+    if dup is not None:
+        r = out[dup]
+        raise ParseError(name, r.line, labels["locality"], f"duplicate locality {r.mac}/{r.locality}")
     return out
 
 

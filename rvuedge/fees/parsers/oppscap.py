@@ -10,12 +10,14 @@ from __future__ import annotations
 import csv
 import re
 from decimal import Decimal, InvalidOperation
+from operator import attrgetter
 
 from ._common import (
     CTRL_Z,
     STATUS_CODES,
     CsvRows,
     decode_text,
+    first_duplicate,
     frozen_factory,
     gc_paused,
     is_blank,
@@ -113,6 +115,8 @@ def parse_oppscap(data: bytes, name: str) -> list[OppsCapRow]:
                     codes_ok.add(code)
                 mod = row[i_mod]
                 if mod not in mods_ok and not is_modifier(mod):
+                    if code.upper() == "HCPCS":
+                        raise fail(reader.line_num, i_code, "duplicate header row (HCPCS) inside the data")
                     raise fail(reader.line_num, i_mod, f"invalid modifier {mod!r}")
                 status = row[i_stat]
                 if status not in status_ok:
@@ -148,4 +152,14 @@ def parse_oppscap(data: bytes, name: str) -> list[OppsCapRow]:
             raise ParseError(name, reader.line_num + 1, None, f"malformed CSV: {exc}") from None
     if not out:
         raise ParseError(name, header_line + 1, "HCPCS", "no data rows after the header")
+    dup = first_duplicate(list(map(_KEY, out)))
+    if dup is not None:
+        r = out[dup]
+        raise ParseError(
+            name, r.line, col_name[i_code],
+            f"duplicate row for {r.hcpcs} {r.modifier or '(no modifier)'} carrier {r.mac} locality {r.locality}",
+        )  # fmt: skip
     return out
+
+
+_KEY = attrgetter("hcpcs", "modifier", "mac", "locality")

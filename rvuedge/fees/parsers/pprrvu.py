@@ -22,6 +22,7 @@ from ._common import (
     STATUS_CODES,
     CsvRows,
     decode_text,
+    first_duplicate,
     frozen_factory,
     gc_paused,
     is_blank,
@@ -82,6 +83,7 @@ for _field, _canon, _aliases in PPRRVU_COLUMNS:
     _FIELD_TO_HEADER[_field] = _canon
     for _h in (_canon, *_aliases):
         _HEADER_TO_FIELD[norm_header(_h)] = _field
+
 
 class _RowReader(Protocol):
     line_num: int
@@ -144,16 +146,17 @@ def parse_pprrvu(data: bytes, name: str) -> PprrvuFile:
         names.pop()
     ncols = len(names)
 
+    # Checked in this order: duplicate column, missing required column, unrecognised column.
     index: dict[str, int] = {}
+    unknown: list[tuple[int, str]] = []
     for i, hname in enumerate(names):
-        if not hname:
-            raise ParseError(name, header_line, f"column {i + 1}", "unknown PPRRVU layout: column has no header text")
-        fld = _HEADER_TO_FIELD.get(hname)
+        fld = _HEADER_TO_FIELD.get(hname) if hname else None
         if fld is None:
-            raise ParseError(name, header_line, hname, "unknown PPRRVU layout: unrecognised column")
-        if fld in index:
+            unknown.append((i, hname))
+        elif fld in index:
             raise ParseError(name, header_line, hname, f"duplicate column (also column {index[fld] + 1})")
-        index[fld] = i
+        else:
+            index[fld] = i
     missing = [f for f, _c, _a in PPRRVU_COLUMNS if f not in index and f not in _OPTIONAL]
     if missing:
         first = _FIELD_TO_HEADER[missing[0]]
@@ -162,6 +165,11 @@ def parse_pprrvu(data: bytes, name: str) -> PprrvuFile:
         else:
             msg = "missing required column" + (f" (and {len(missing) - 1} more)" if len(missing) > 1 else "")
         raise ParseError(name, header_line, first, msg)
+    if unknown:
+        i, hname = unknown[0]
+        if not hname:
+            raise ParseError(name, header_line, f"column {i + 1}", "unknown PPRRVU layout: column has no header text")
+        raise ParseError(name, header_line, hname, "unknown PPRRVU layout: unrecognised column")
     layout = "32" if "pric_ind" in index else "31"
     col_name = [names[i] for i in range(ncols)]
 
@@ -186,6 +194,7 @@ def parse_pprrvu(data: bytes, name: str) -> PprrvuFile:
     # 4. Data rows.
     with gc_paused():
         rows = _data_rows(src.reader, name, index, col_name, ncols, layout == "32")
+    _check_unique(name, rows)
     return PprrvuFile(name, title, released, layout, _file_cf(rows), rows)
 
 
@@ -273,9 +282,9 @@ def _check_row(name: str, line: int, row: list[str], index: dict[str, int], col_
         return ParseError(name, line, col_name[index[field]], message)
 
     code = row[index["hcpcs"]]
+    if code.strip().upper() == "HCPCS":
+        raise fail("hcpcs", "duplicate header row (HCPCS) inside the data")
     if not _CODE_RE.fullmatch(code):
-        if code.strip().upper() == "HCPCS":
-            raise fail("hcpcs", "duplicate header row (HCPCS) inside the data")
         if code.startswith(CTRL_Z):
             raise fail("hcpcs", "Ctrl-Z (end-of-file) byte followed by data")
         raise fail("hcpcs", f"invalid HCPCS code {code!r} (expected 5 upper-case letters/digits)")
@@ -295,12 +304,25 @@ def _check_row(name: str, line: int, row: list[str], index: dict[str, int], col_
     raise ParseError(name, line, None, "internal error: row rejected but no bad cell found")  # pragma: no cover
 
 
+def _check_unique(name: str, rows: list[FeeRow]) -> None:
+    """One row per HCPCS + modifier (true of every CMS release checked)."""
+    dup = first_duplicate(list(map(_KEY, rows)))
+    if dup is not None:
+        r = rows[dup]
+        first = next(x for x in rows if (x.hcpcs, x.modifier) == (r.hcpcs, r.modifier))
+        raise ParseError(
+            name, r.line, "HCPCS", f"duplicate row for {r.hcpcs}{'-' + r.modifier if r.modifier else ''} (first on line {first.line})"
+        )
+
+
+_KEY = attrgetter("hcpcs", "modifier")
+
+
 def _file_cf(rows: list[FeeRow]) -> Decimal | None:
     """The file's conversion factor: the CF column (the most common value if it ever varies)."""
     if not rows:
         return None
     return Counter(map(attrgetter("conv_factor"), rows)).most_common(1)[0][0]
-
 
 
 # --- Fixed-width TXT twin (PPRRVU*.txt) -------------------------------------------------------
@@ -317,7 +339,7 @@ def _file_cf(rows: list[FeeRow]) -> Decimal | None:
 # DIAGNOSTIC IMAGING FAMILY, 148-157 / 158-164 / 165-171 the three OPPS amounts. Records are 171
 # characters; the file starts with "HDR " copyright lines.
 TXT_RECORD_LENGTH = 171
-_TXT_SLICES: dict[str, slice] = {
+TXT_SLICES: dict[str, slice] = {
     "hcpcs": slice(0, 5),
     "modifier": slice(5, 7),
     "description": slice(7, 57),
@@ -360,7 +382,7 @@ class _FixedWidthRows:
         self.name = name
         self.lines = text.split("\n")
         self.line_num = 0
-        self.slices = [_TXT_SLICES[f] for f, _c, _a in PPRRVU_COLUMNS]
+        self.slices = [TXT_SLICES[f] for f, _c, _a in PPRRVU_COLUMNS]
 
     def __iter__(self) -> Iterator[list[str]]:
         slices = self.slices
@@ -371,7 +393,7 @@ class _FixedWidthRows:
             self.line_num = lineno
             if len(line) != TXT_RECORD_LENGTH:
                 if len(line) < TXT_RECORD_LENGTH:
-                    cut = next(f for f, s in _TXT_SLICES.items() if s.stop > len(line))
+                    cut = next(f for f, s in TXT_SLICES.items() if s.stop > len(line))
                     raise ParseError(
                         self.name, lineno, _FIELD_TO_HEADER[cut],
                         f"truncated record: {len(line)} characters, expected {TXT_RECORD_LENGTH}",
@@ -399,5 +421,6 @@ def parse_pprrvu_txt(data: bytes, name: str) -> PprrvuFile:
     reader = _FixedWidthRows(text, name)
     with gc_paused():
         rows = _data_rows(reader, name, index, col_name, len(PPRRVU_COLUMNS), True)
+    _check_unique(name, rows)
     layout = "32" if any(r.pric_ind for r in rows) else "31"
     return PprrvuFile(name, "", None, layout, _file_cf(rows), rows)

@@ -1,0 +1,366 @@
+"""The fee schedule as the pricing engine sees it: releases, localities and RVU rows from the database.
+
+Pages, JSON endpoints, the CLI and the logbook all price through :func:`price_entry`, so every figure
+carries the same source block (release, locality, GPCIs and conversion factor).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import threading
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from django.db.models import Q
+
+from rvuedge.pricing import (
+    NATIONAL_GPCI,
+    Encounter,
+    EncounterLine,
+    EncounterResult,
+    Gpci,
+    Policy,
+    PricingError,
+    RvuRow,
+    get_profile,
+    load_policy,
+    near_codes,
+    parse_entry,
+    price_encounter,
+)
+
+from .catalog import QUARTER_MONTH
+from .models import AnesthesiaCF, FeeRow, OppsCap, Release
+from .models import Gpci as GpciModel
+
+QUARTER_START = {"A": 1, "B": 4, "C": 7, "D": 10}
+
+
+class NotFound(LookupError):
+    """A release, locality or code the user named does not exist; the message says what does."""
+
+
+# --------------------------------------------------------------------------- releases
+
+def release_sort_key(release: Release) -> tuple[int, str]:
+    return (release.year, release.name[5:])
+
+
+def newest_release() -> Release | None:
+    releases = list(Release.objects.all())
+    return max(releases, key=release_sort_key) if releases else None
+
+
+def get_release(name: str | None = None) -> Release:
+    if not name:
+        release = newest_release()
+        if release is None:
+            raise NotFound("No CMS release is loaded. Run: rvuedge data load PATH-TO-RVU-ZIP")
+        return release
+    release = Release.objects.filter(name=name.strip().upper()).first()
+    if release is None:
+        loaded = ", ".join(r.name for r in Release.objects.order_by("name")) or "none"
+        raise NotFound(f"Release {name} is not loaded (loaded: {loaded})")
+    return release
+
+
+def effective_date(release: Release) -> dt.date:
+    """The first day a release applies to (RVU26C -> 2026-07-01)."""
+    return dt.date(release.year, QUARTER_START.get(release.quarter, 1), 1)
+
+
+def release_label(release: Release) -> str:
+    month = QUARTER_MONTH.get(release.quarter, "")
+    return f"{release.name} (CY{release.year} {month} release)".replace("  ", " ")
+
+
+# --------------------------------------------------------------------------- RVU rows
+
+_CACHE_LOCK = threading.Lock()
+_ROW_CACHE: dict[tuple[int, str], dict[str, list[RvuRow]]] = {}
+_CODE_CACHE: dict[tuple[int, str], frozenset[str]] = {}
+
+ROW_FIELDS = [
+    "hcpcs", "modifier", "description", "status", "not_used_for_medicare", "work_rvu", "nonfac_pe_rvu",
+    "fac_pe_rvu", "mp_rvu", "nonfac_na", "fac_na", "pctc", "glob_days", "pre_op", "intra_op", "post_op",
+    "mult_proc", "bilat_surg", "asst_surg", "co_surg", "team_surg", "endo_base", "dx_img_family", "conv_factor",
+]
+
+
+def _to_row(v: tuple[Any, ...], release: str) -> RvuRow:
+    (code, mod, desc, status, notused, work, pe_nf, pe_f, mp, nf_na, f_na, pctc, glob, pre, intra, post,
+     mult, bilat, asst, co, team, endo, dximg, cf) = v
+    return RvuRow(
+        code=code, mod=mod, status=status, work_rvu=work, pe_nonfac=pe_nf, pe_fac=pe_f, mp_rvu=mp,
+        nonfac_na=nf_na, fac_na=f_na, not_used_for_medicare=bool(notused.strip()), pctc=pctc or "9",
+        glob_days=glob or "XXX", pre_op=pre, intra_op=intra, post_op=post, mult_proc=mult or "9",
+        bilat=bilat or "9", asst=asst or "9", co_surg=co or "9", team=team or "9", endo_base=endo,
+        dx_img_family=dximg, conv_factor=cf, description=desc, release=release,
+    )
+
+
+class DbLookup:
+    """RVU rows of one release, read from the database and cached per process (keyed by release fingerprint)."""
+
+    def __init__(self, release: Release, locality: str | None = None):
+        self.release_obj = release
+        self.release = release.name
+        self.locality = locality
+        self._key = (release.pk, release.fingerprint)
+        self._rows = _ROW_CACHE.setdefault(self._key, {})
+        self._others: dict[str, DbLookup] = {}
+
+    def preload(self) -> DbLookup:
+        """Read every row of the release at once (bulk re-pricing)."""
+        rows: dict[str, list[RvuRow]] = {}
+        for v in FeeRow.objects.filter(release=self.release_obj).values_list(*ROW_FIELDS).iterator(5000):
+            rows.setdefault(v[0], []).append(_to_row(v, self.release))
+        with _CACHE_LOCK:
+            self._rows.update(rows)
+        return self
+
+    def rows_for(self, code: str) -> list[RvuRow]:
+        code = code.upper()
+        rows = self._rows.get(code)
+        if rows is None:
+            rows = [
+                _to_row(v, self.release)
+                for v in FeeRow.objects.filter(release=self.release_obj, hcpcs=code)
+                .order_by("modifier").values_list(*ROW_FIELDS)
+            ]
+            with _CACHE_LOCK:
+                self._rows[code] = rows
+        return rows
+
+    def get(self, code: str, mod: str = "") -> RvuRow | None:
+        for row in self.rows_for(code):
+            if row.mod == mod:
+                return row
+        return None
+
+    def codes(self) -> frozenset[str]:
+        codes = _CODE_CACHE.get(self._key)
+        if codes is None:
+            codes = frozenset(FeeRow.objects.filter(release=self.release_obj).values_list("hcpcs", flat=True))
+            _CODE_CACHE[self._key] = codes
+        return codes
+
+    def near(self, code: str) -> list[str]:
+        return near_codes(code, self.codes())
+
+    def opps_cap(self, code: str, mod: str, locality: str | None = None) -> Decimal | None:
+        loc = locality or self.locality
+        if not loc or "-" not in loc:
+            return None
+        mac, number = loc.split("-", 1)
+        cap = (
+            OppsCap.objects.filter(release=self.release_obj, hcpcs=code, modifier=mod, mac=mac, locality=number)
+            .values_list("nonfac_price", flat=True).first()
+        )
+        return cap
+
+    def for_release(self, name: str) -> DbLookup | None:
+        if name == self.release:
+            return self
+        if name not in self._others:
+            other = Release.objects.filter(name=name).first()
+            if other is None:
+                return None
+            self._others[name] = DbLookup(other, self.locality)
+        return self._others[name]
+
+
+def clear_caches() -> None:
+    with _CACHE_LOCK:
+        _ROW_CACHE.clear()
+        _CODE_CACHE.clear()
+
+
+# --------------------------------------------------------------------------- localities
+
+@dataclass(frozen=True)
+class LocalityChoice:
+    key: str  # "13202-01" or "national"
+    label: str  # "Manhattan, NY (13202-01)"
+    gpci: Gpci
+    gpci_release: str | None  # the release whose GPCI file supplied the indices
+    anesthesia_cf: Decimal | None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "key": self.key,
+            "label": self.label,
+            "gpci": {"work": str(self.gpci.work), "pe": str(self.gpci.pe), "mp": str(self.gpci.mp),
+                     "work_no_floor": None if self.gpci.work_no_floor is None else str(self.gpci.work_no_floor)},
+            "gpci_release": self.gpci_release,
+            "anesthesia_cf": None if self.anesthesia_cf is None else str(self.anesthesia_cf),
+        }
+
+
+def gpci_release_for(release: Release) -> Release | None:
+    """The release's own GPCI file, else the newest earlier (or any) release that has one."""
+    if GpciModel.objects.filter(release=release).exists():
+        return release
+    with_gpci = [r for r in Release.objects.filter(gpcis__isnull=False).distinct()]
+    if not with_gpci:
+        return None
+    earlier = [r for r in with_gpci if release_sort_key(r) <= release_sort_key(release)]
+    return max(earlier or with_gpci, key=release_sort_key)
+
+
+def _title(name: str) -> str:
+    return " ".join(w if len(w) <= 2 and w.isupper() and w not in {"OF"} else w.capitalize()
+                    for w in name.replace("*", "").split())
+
+
+def national(release: Release) -> LocalityChoice:
+    return LocalityChoice("national", "National (GPCIs 1.000)", NATIONAL_GPCI, None, release.anes_national_cf)
+
+
+def localities(release: Release) -> list[dict[str, str]]:
+    src = gpci_release_for(release)
+    if src is None:
+        return []
+    return [
+        {"key": f"{g.mac}-{g.locality}", "label": f"{_title(g.name)}, {g.state} ({g.mac}-{g.locality})"}
+        for g in GpciModel.objects.filter(release=src).order_by("state", "name")
+    ]
+
+
+def resolve_locality(release: Release, text: str | None) -> LocalityChoice:
+    """'national', 'MAC-LOCALITY' (13202-01) or a unique name fragment ('manhattan')."""
+    query = (text or "national").strip()
+    if query.lower() in {"", "national", "nat", "us"}:
+        return national(release)
+    src = gpci_release_for(release)
+    if src is None:
+        raise NotFound(f"{release.name} has no GPCI file loaded, so only 'national' pricing is available")
+    qs = GpciModel.objects.filter(release=src)
+    if "-" in query and query.replace("-", "").isdigit():
+        mac, _, number = query.partition("-")
+        matches = list(qs.filter(mac=mac.zfill(5), locality=number.zfill(2)))
+    else:
+        matches = list(qs.filter(Q(name__icontains=query) | Q(state__iexact=query)))
+        if not matches:
+            from .models import Locality
+
+            areas = Locality.objects.filter(release=src).filter(
+                Q(area__icontains=query) | Q(counties__icontains=query)
+            ).values_list("mac", "locality")
+            matches = list(qs.filter(Q(*[Q(mac=m, locality=n) for m, n in areas], _connector=Q.OR))) if areas else []
+    if not matches:
+        raise NotFound(f"No locality matches {query!r} in {src.name}; use MAC-LOCALITY (e.g. 13202-01), "
+                       "a name such as 'manhattan', or 'national'")
+    if len(matches) > 1:
+        names = "; ".join(f"{g.mac}-{g.locality} {_title(g.name)}" for g in matches[:8])
+        raise NotFound(f"{query!r} matches {len(matches)} localities: {names}. Be more specific.")
+    g = matches[0]
+    key = f"{g.mac}-{g.locality}"
+    anes = AnesthesiaCF.objects.filter(release=src, mac=g.mac, locality=g.locality).values_list(
+        "conv_factor", flat=True).first()
+    gpci = Gpci(work=g.work_gpci, pe=g.pe_gpci, mp=g.mp_gpci, work_no_floor=g.work_gpci_no_floor,
+                locality=f"{g.name} ({key})", state=g.state)
+    return LocalityChoice(key, f"{_title(g.name)}, {g.state} ({key})", gpci, src.name, anes)
+
+
+# --------------------------------------------------------------------------- pricing
+
+def policy_from(value: Policy | dict[str, Any] | str | None) -> Policy:
+    if value is None or value == "":
+        return get_profile("cms_mirror")
+    if isinstance(value, Policy):
+        return value
+    if isinstance(value, str) and value.strip() and not value.strip().startswith("{"):
+        return get_profile(value.strip())
+    return load_policy(value)
+
+
+@dataclass
+class Priced:
+    result: EncounterResult
+    release: Release
+    locality: LocalityChoice
+    setting: str
+    qp: bool
+    date_of_service: dt.date
+    policy: Policy
+
+    @property
+    def conversion_factor(self) -> Decimal:
+        if self.qp and self.release.conv_factor_qp is not None:
+            return self.release.conv_factor_qp
+        return self.release.conv_factor
+
+    def source(self) -> dict[str, Any]:
+        return {
+            "release": self.release.name,
+            "release_label": release_label(self.release),
+            "released": self.release.released.isoformat() if self.release.released else None,
+            "locality": self.locality.to_dict(),
+            "setting": self.setting,
+            "qp": self.qp,
+            "conversion_factor": str(self.conversion_factor),
+            "conversion_factor_kind": "QP" if self.qp and self.release.conv_factor_qp is not None else "non-QP",
+            "anesthesia_cf": None if self.locality.anesthesia_cf is None else str(self.locality.anesthesia_cf),
+            "date_of_service": self.date_of_service.isoformat(),
+            "policy": self.policy.name,
+        }
+
+    def to_dict(self, explain: bool = True) -> dict[str, Any]:
+        out = self.result.to_dict(explain)
+        src = self.source()
+        out["engine"] = out.pop("source", None)
+        out["source"] = src
+        out["release"] = src["release"]
+        out["locality"] = src["locality"]["key"]
+        out["locality_label"] = src["locality"]["label"]
+        out["conversion_factor"] = src["conversion_factor"]
+        out["setting"] = self.setting
+        out["date_of_service"] = src["date_of_service"]
+        return out
+
+
+def price_lines(
+    lines: list[EncounterLine] | tuple[EncounterLine, ...] | str,
+    *,
+    release: Release | str | None = None,
+    locality: LocalityChoice | str | None = None,
+    setting: str | None = "non_facility",
+    qp: bool = False,
+    policy: Policy | dict[str, Any] | str | None = None,
+    date_of_service: dt.date | None = None,
+) -> Priced:
+    """Price one encounter against the database. ``lines`` may be rapid-entry text ('99214 20610-RT')."""
+    rel = release if isinstance(release, Release) else get_release(release)
+    loc = locality if isinstance(locality, LocalityChoice) else resolve_locality(rel, locality)
+    pol = policy_from(policy)
+    if isinstance(lines, str):
+        entry = parse_entry(lines)
+        lines = entry.lines
+        date_of_service = date_of_service or entry.date_of_service
+    if not lines:
+        raise PricingError("enter at least one code")
+    dos = date_of_service or effective_date(rel)
+    from rvuedge.pricing.model import setting_for_pos
+
+    if setting and setting.isdigit():
+        setting = setting_for_pos(setting)
+    cf_qp = rel.conv_factor_qp if rel.conv_factor_qp is not None else rel.conv_factor
+    anes_cf = loc.anesthesia_cf if loc.anesthesia_cf is not None else rel.anes_national_cf
+    encounter = Encounter(
+        lines=tuple(lines),
+        setting=setting or "non_facility",
+        gpci=loc.gpci,
+        conversion_factor=rel.conv_factor,
+        conversion_factor_qp=cf_qp,
+        anesthesia_cf=anes_cf,
+        anesthesia_cf_qp=anes_cf,
+        qp=qp,
+        date_of_service=dos,
+        policy=pol,
+        locality=None if loc.key == "national" else loc.key,
+    )
+    lookup = DbLookup(rel, None if loc.key == "national" else loc.key)
+    result = price_encounter(encounter, lookup)
+    return Priced(result, rel, loc, encounter.setting or "non_facility", qp, dos, pol)
