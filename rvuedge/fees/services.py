@@ -80,6 +80,7 @@ def release_label(release: Release) -> str:
 _CACHE_LOCK = threading.Lock()
 _ROW_CACHE: dict[tuple[int, str], dict[str, list[RvuRow]]] = {}
 _CODE_CACHE: dict[tuple[int, str], frozenset[str]] = {}
+_CAP_CACHE: dict[tuple[tuple[int, str], str], dict[tuple[str, str], Decimal]] = {}
 
 ROW_FIELDS = [
     "hcpcs", "modifier", "description", "status", "not_used_for_medicare", "work_rvu", "nonfac_pe_rvu",
@@ -153,12 +154,16 @@ class DbLookup:
         loc = locality or self.locality
         if not loc or "-" not in loc:
             return None
-        mac, number = loc.split("-", 1)
-        cap = (
-            OppsCap.objects.filter(release=self.release_obj, hcpcs=code, modifier=mod, mac=mac, locality=number)
-            .values_list("nonfac_price", flat=True).first()
-        )
-        return cap
+        caps = _CAP_CACHE.get((self._key, loc))
+        if caps is None:
+            mac, number = loc.split("-", 1)
+            caps = {
+                (h, m): price
+                for h, m, price in OppsCap.objects.filter(release=self.release_obj, mac=mac, locality=number)
+                .values_list("hcpcs", "modifier", "nonfac_price")
+            }
+            _CAP_CACHE[(self._key, loc)] = caps
+        return caps.get((code, mod))
 
     def for_release(self, name: str) -> DbLookup | None:
         if name == self.release:
@@ -175,6 +180,7 @@ def clear_caches() -> None:
     with _CACHE_LOCK:
         _ROW_CACHE.clear()
         _CODE_CACHE.clear()
+        _CAP_CACHE.clear()
 
 
 # --------------------------------------------------------------------------- localities

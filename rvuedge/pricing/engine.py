@@ -813,11 +813,20 @@ def _resolve_anesthesia(r: LineResult, c: _Mods, st: _State) -> None:
 
 
 # ---------------------------------------------------------------------------------------------- cross-line
-def _cross_line(res: list[LineResult], st: _State) -> None:
-    """Steps 6-7 of pfs-rules 3.2, calling only the rules some line can trigger (one scan)."""
-    t_status = pairs_wanted = False
+def _cross_line(res: list[LineResult], st: _State, enc: Encounter) -> str | None:
+    """One scan over the lines: decide whether they are one claim, then run steps 6-7 of pfs-rules 3.2,
+    calling only the rules some line can trigger. Returns why the lines are separate claims, if they are."""
+    t_status = pairs_wanted = dup = echo = False
     n3 = n_tc = n5 = n_rank = n_anes = 0
+    codes: set[str] = set()
     for r in res:
+        code = r.code
+        if code in codes:
+            dup = True
+        else:
+            codes.add(code)
+        if r._echo_setting:
+            echo = True
         kind = r._kind
         if kind == "anes":
             n_anes += 1
@@ -838,6 +847,10 @@ def _cross_line(res: list[LineResult], st: _State) -> None:
             n_tc += r.units
         elif mp == "5":
             n5 += r.units
+    if enc.separate_claims is not None or dup or echo:
+        reason = _separate_reason(res, enc)
+        if reason is not None:
+            return reason
     if t_status:
         _status_t(res)
     pairs = _pairs(res, st.policy) if pairs_wanted else []
@@ -850,14 +863,13 @@ def _cross_line(res: list[LineResult], st: _State) -> None:
         _rank_surgery(res, st, families, pairs)
     if n_anes > 1:
         _combine_anesthesia(res)
+    return None
 
 
 def _separate_reason(res: list[LineResult], enc: Encounter) -> str | None:
     if enc.separate_claims is not None:
         return "the lines are separate claims" if enc.separate_claims else None
     if len(res) < 2:
-        return None
-    if len({r.code for r in res}) == len(res) and not any(r._echo_setting for r in res):
         return None
     settings = {r.setting for r in res if r._echo_setting}
     if settings and len({r.setting for r in res}) > 1:
@@ -1048,11 +1060,13 @@ def _tc_families(res: list[LineResult], st: _State) -> None:
                 for k, x in enumerate(pc_list, 1):
                     x[6] = k
             rule, label, tc_cut, tc_factor = "IMAGING_MPPR", "MULT PROC 4", _IMAGING_TC_CUT, _IMAGING_TC_FACTOR
+            tc_label = "-50% TC"
             what = "imaging study in session " + session if session and not session.startswith("distinct:") \
                 else "imaging study"
         else:
             tc_cut, tc_factor, rule, what = _TC_CUTS[mp]
             label = "MULT PROC " + mp
+            tc_label = "-25% TC" if mp == "6" else "-20% TC"
         touched: dict[int, tuple[LineResult, list[str]]] = {}
         n = len(studies)
         for r, p, tc, pc, _tb, tr, pr in studies:
@@ -1075,7 +1089,7 @@ def _tc_families(res: list[LineResult], st: _State) -> None:
             if mod == "TC":
                 if tc_red:
                     p[_F] = mul_factor(p[_F], tc_factor)
-                    cuts.append(f"-{fmt_exact(tc_cut * 100)}% TC")
+                    cuts.append(tc_label)
             elif mod == "26":
                 r.extras["pc_amount"] = pc
                 if pc_red:
@@ -1088,7 +1102,7 @@ def _tc_families(res: list[LineResult], st: _State) -> None:
                 if tc_red:
                     p[_B] = p[_B] - tc_cut * tc
                     formula += f" - {tc_cut}*TC"
-                    cuts.append(f"-{fmt_exact(tc_cut * 100)}% TC")
+                    cuts.append(tc_label)
                 if pc_red:
                     p[_B] = p[_B] - _IMAGING_PC_CUT * pc
                     formula += f" - {_IMAGING_PC_CUT}*PC"
@@ -1413,9 +1427,10 @@ def price_encounter(
 def _price(enc: Encounter, lookup: RvuLookup, policy: Policy, *, cache: bool = True) -> EncounterResult:
     st = _state_for(enc, lookup, policy, cache=cache)
     res = [_resolve(i, ln, st) for i, ln in enumerate(enc.lines)]
-    separate = _separate_reason(res, enc) if len(res) > 1 or enc.separate_claims else None
-    if len(res) > 1 and separate is None:
-        _cross_line(res, st)
+    if len(res) > 1:
+        separate = _cross_line(res, st, enc)
+    else:
+        separate = "the lines are separate claims" if enc.separate_claims else None
     flags: list[str] = []
     total_payment: Decimal | None = ZERO
     total_wrvu = ZERO

@@ -222,3 +222,42 @@ def test_fast_constructor_builds_ordinary_frozen_rows(parse_cms):
 
 def test_column_table_matches_the_row_dataclass():
     assert [f for f, _c, _a in PPRRVU_COLUMNS] == [f.name for f in dataclasses.fields(FeeRow)][:-1]
+
+
+@pytest.mark.slow
+def test_parse_speed_rvu25a_vs_bare_csv_reader(cms_dir: Path):
+    """Regression guard for the importer's budget (RVU25A load <= 4x a bare csv.reader pass).
+
+    Parsing PPRRVU + OPPSCAP measures ~3-3.5x a bare csv.reader pass on the development VM; the
+    bound here is looser so a noisy machine does not fail it, but a per-cell regex or a slow row
+    constructor would.
+    """
+    import csv
+    import time
+
+    from rvuedge.fees.parsers import parse_oppscap
+
+    files = [(cms_dir / "rvu25a" / "PPRRVU25_JAN.csv", parse_pprrvu), (cms_dir / "rvu25a" / "OPPSCAP_JAN.csv", parse_oppscap)]
+    if not all(p.is_file() for p, _ in files):
+        pytest.skip("RVU25A files missing")
+
+    def bare() -> None:
+        for p, _ in files:
+            with p.open(newline="", encoding="cp1252") as fh:
+                for _row in csv.reader(fh):
+                    pass
+
+    def parse() -> None:
+        for p, fn in files:
+            fn(p.read_bytes(), p.name)
+
+    def best(fn) -> float:
+        times = []
+        for _ in range(5):
+            t = time.perf_counter()
+            fn()
+            times.append(time.perf_counter() - t)
+        return min(times)
+
+    ratio = best(parse) / best(bare)
+    assert ratio < 6.0, f"parsing RVU25A took {ratio:.1f}x a bare csv.reader pass"

@@ -1,0 +1,126 @@
+"""Re-price 1,000,000 realistic lines (encounters of 1-6 lines drawn from RVU25A) and print lines/s.
+
+    python bench/pricing.py [--lines 1000000] [--zip PATH]
+
+Baseline in the same run: a bare Decimal loop computing (w*gw + pe*gpe + mp*gmp)*CF for the same lines.
+Target: >= 50,000 lines/s and within 6x of the baseline.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import random
+import sys
+import tempfile
+import time
+from decimal import ROUND_HALF_UP, Decimal
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+DEFAULT_ZIP = Path(os.environ.get("RVUEDGE_CMS_DATA", ROOT.parent / "shared" / "data" / "cms")) / "rvu25a" / "RVU25A.zip"
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__)
+    ap.add_argument("--lines", type=int, default=1_000_000)
+    ap.add_argument("--zip", type=Path, default=DEFAULT_ZIP)
+    args = ap.parse_args()
+
+    os.environ["RVUEDGE_DATA_DIR"] = tempfile.mkdtemp(prefix="rvuedge-bench-")
+    os.environ.pop("DATABASE_URL", None)
+    os.environ["DJANGO_SETTINGS_MODULE"] = "rvuedge.settings"
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+
+    from rvuedge.fees.importer import load_release
+    from rvuedge.fees.services import DbLookup, resolve_locality
+    from rvuedge.pricing import CMS_MIRROR, Encounter, EncounterLine, price_encounter
+
+    call_command("migrate", verbosity=0)
+    release = load_release(str(args.zip)).release
+    lookup = DbLookup(release).preload()
+    loc = resolve_locality(release, "13202-01")
+
+    # Realistic mix: mostly visits, then procedures (MULT PROC 2, with bilateral and assistant modifiers),
+    # imaging with 26/TC, add-ons.
+    rng = random.Random(42)
+    visits, procs, imaging, addons = [], [], [], []
+    for code in sorted(lookup.codes()):
+        for row in lookup.rows_for(code):
+            if row.status != "A" or row.work_rvu <= 0 or row.mod:
+                continue
+            if code.startswith("99"):
+                visits.append(row)
+            elif row.glob_days == "ZZZ":
+                addons.append(row)
+            elif row.pctc == "1":
+                imaging.append(row)
+            elif row.mult_proc == "2":
+                procs.append(row)
+
+    def draw_line() -> tuple[EncounterLine, object]:
+        kind = rng.random()
+        if kind < 0.45:
+            row = rng.choice(visits)
+            return EncounterLine(row.code), row
+        if kind < 0.75:
+            row = rng.choice(procs)
+            mods: tuple[str, ...] = ()
+            if row.bilat == "1" and rng.random() < 0.1:
+                mods = ("50",)
+            elif row.asst == "2" and rng.random() < 0.05:
+                mods = ("80",)
+            return EncounterLine(row.code, mods), row
+        if kind < 0.92:
+            row = rng.choice(imaging)
+            mod = rng.choice(["", "26", "TC"])
+            r = lookup.get(row.code, mod) or row
+            return EncounterLine(row.code, (mod,) if mod and r.mod else ()), r
+        row = rng.choice(addons)
+        return EncounterLine(row.code), row
+
+    encounters = []
+    rows_for_baseline = []
+    n = 0
+    while n < args.lines:
+        size = min(rng.randint(1, 6), args.lines - n)
+        drawn = [draw_line() for _ in range(size)]
+        encounters.append(Encounter(lines=tuple(d[0] for d in drawn), setting=rng.choice(["facility", "non_facility"]),
+                                    gpci=loc.gpci, conversion_factor=release.conv_factor, policy=CMS_MIRROR,
+                                    locality=loc.key))
+        rows_for_baseline.extend(d[1] for d in drawn)
+        n += size
+
+    gw, gpe, gmp, cf = loc.gpci.work, loc.gpci.pe, loc.gpci.mp, release.conv_factor
+    cents = Decimal("0.01")
+    t = time.perf_counter()
+    total = Decimal(0)
+    for row in rows_for_baseline:
+        total += ((row.work_rvu * gw + row.pe_nonfac * gpe + row.mp_rvu * gmp) * cf).quantize(cents, ROUND_HALF_UP)
+    base = time.perf_counter() - t
+
+    t = time.perf_counter()
+    priced_lines = 0
+    errors = 0
+    for enc in encounters:
+        try:
+            res = price_encounter(enc, lookup)
+            priced_lines += len(res.lines)
+        except Exception:  # noqa: BLE001 - count, do not hide: printed below
+            errors += 1
+    engine = time.perf_counter() - t
+
+    print(f"lines: {n:,} in {len(encounters):,} encounters (RVU25A, Manhattan 13202-01, policy cms_mirror)")
+    print(f"baseline bare Decimal loop: {base:.2f} s  = {n / base:,.0f} lines/s")
+    print(f"engine price_encounter:     {engine:.2f} s  = {priced_lines / engine:,.0f} lines/s "
+          f"({engine / base:.1f}x baseline; targets >= 50,000 lines/s and <= 6x)")
+    if errors:
+        print(f"encounters refused by validation: {errors:,}")
+
+
+if __name__ == "__main__":
+    main()
