@@ -440,8 +440,11 @@ def _explode(r: LineResult) -> list[list[Any]]:
 
 
 def _tiebreak(r: LineResult) -> tuple[Any, ...]:
-    """Deterministic, order-independent tie-break between equally valued units."""
-    return (r.code, r.row.mod if r.row else "", r.modifiers, r.units)
+    """Deterministic, order-independent tie-break between equally valued units: every input that can change
+    a line's outcome, so that lines tied on all of them are interchangeable."""
+    ln = r.line
+    return (r.code, r.row.mod if r.row else "", tuple(sorted(r.modifiers)), r.units, ln.provider_type,
+            ln.session or "", ln.days_furnished or 0, r.setting or "", ln.incident_to, ln.minutes or 0)
 
 
 def _add_rank(r: LineResult, rank: int) -> None:
@@ -1427,7 +1430,7 @@ def price_encounter(
 def _price(enc: Encounter, lookup: RvuLookup, policy: Policy, *, cache: bool = True) -> EncounterResult:
     st = _state_for(enc, lookup, policy, cache=cache)
     res = [_resolve(i, ln, st) for i, ln in enumerate(enc.lines)]
-    if len(res) > 1:
+    if len(res) > 1 or (res and res[0].units > 1):  # units of one line can be ranked too
         separate = _cross_line(res, st, enc)
     else:
         separate = "the lines are separate claims" if enc.separate_claims else None

@@ -99,7 +99,7 @@ CASES = {
     "duplicate code row": (
         "PPRRVU25_JAN.csv",
         lambda: pprrvu_csv(ROWS_31 + [ROWS_31[0]]),
-        r"PPRRVU25_JAN\.csv, line 17.*99213.*more than once",
+        r"PPRRVU25_JAN\.csv, line 17, column HCPCS: .*99213.*(more than once|first on line 11)",
     ),
     "bad GPCI inside a release zip": (
         "RVU25B.zip",
