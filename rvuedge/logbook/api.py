@@ -1,7 +1,275 @@
-"""JSON API routes for the logbook app (mounted under /api/ by rvuedge.api)."""
+"""JSON API for the log, mounted at /api/log (OpenAPI at /api/openapi.json).
+
+Authentication: a personal token (``Authorization: Bearer rvu_…``, created on the profile page) or the
+session cookie (with the CSRF token on unsafe methods). Anonymous requests get 401; another user's
+encounter is a 404. ``POST /encounters`` honours an ``Idempotency-Key`` header: a retry with the same key
+returns the first encounter (200, ``Idempotent-Replayed: true``) instead of logging it twice.
+"""
 
 from __future__ import annotations
 
-from ninja import Router
+import datetime as dt
+import json
+from typing import Any
 
-router = Router(tags=["logbook"])
+from django.http import HttpResponse, StreamingHttpResponse
+from django.utils import timezone
+from ninja import Query, Router, Schema
+from ninja.errors import HttpError
+
+from rvuedge.accounts.auth import api_auth
+from rvuedge.accounts.services import get_profile_for_user
+from rvuedge.pricing import EncounterLine, PricingError
+
+from . import actions, importexport, queries
+from .credit import Crediter, EntryError, check_entry, resolve_setting
+
+router = Router(tags=["logbook"], auth=api_auth)
+
+
+class LineIn(Schema):
+    code: str
+    modifiers: list[str] = []
+    units: int = 1
+    minutes: int | None = None
+
+
+class EncounterIn(Schema):
+    entry: str | None = None
+    lines: list[LineIn] | None = None
+    date: dt.date | None = None
+    setting: str | None = None
+    pos: str | None = None
+    site: str = ""
+    role: str | None = None
+    attending: str = ""
+    category: str = ""
+    notes: str = ""
+
+
+class EncounterPatch(Schema):
+    entry: str | None = None
+    lines: list[LineIn] | None = None
+    date: dt.date | None = None
+    setting: str | None = None
+    pos: str | None = None
+    site: str | None = None
+    role: str | None = None
+    attending: str | None = None
+    category: str | None = None
+    notes: str | None = None
+
+
+class LineOut(Schema):
+    position: int
+    code: str
+    modifiers: str
+    units: int
+    minutes: int | None
+    description: str
+    wrvu: str
+    wrvu_exact: str
+    payment: str | None
+    explanation: dict[str, Any]
+
+
+class EncounterOut(Schema):
+    id: int
+    uid: str
+    date: str
+    entry: str
+    setting: str
+    pos: str
+    site: str
+    role: str
+    role_label: str
+    attending: str
+    category: str
+    notes: str
+    total_wrvu: str
+    total_wrvu_exact: str
+    total_payment: str | None
+    release: str
+    policy_name: str
+    policy: dict[str, Any]
+    locality: str
+    source: dict[str, Any]
+    flags: list[Any]
+    idempotency_key: str | None
+    created_at: str
+    updated_at: str
+    deleted_at: str | None
+    lines: list[LineOut]
+
+
+class EncounterList(Schema):
+    count: int
+    limit: int
+    offset: int
+    items: list[EncounterOut]
+
+
+class ErrorOut(Schema):
+    detail: str
+    field: str | None = None
+    problems: list[dict[str, Any]] = []
+
+
+class Filters(Schema):
+    start: dt.date | None = None
+    end: dt.date | None = None
+    code: str = ""
+    site: str = ""
+    role: str = ""
+    category: str = ""
+    deleted: bool = False
+
+
+class CheckIn(Schema):
+    entry: str
+    date: dt.date | None = None
+    setting: str | None = None
+    pos: str | None = None
+
+
+def _lines(items: list[LineIn] | None) -> list[EncounterLine] | None:
+    if not items:
+        return None
+    try:
+        return [EncounterLine(code=i.code, modifiers=tuple(i.modifiers), units=i.units, minutes=i.minutes)
+                for i in items]
+    except PricingError as exc:
+        raise EntryError("lines", exc.reason) from None
+
+
+def _error(exc: EntryError) -> tuple[int, dict[str, Any]]:
+    return 422, {"detail": exc.message, "field": exc.field, "problems": exc.problems}
+
+
+def _out(enc) -> dict[str, Any]:
+    return importexport.encounter_to_dict(enc, with_id=True)
+
+
+@router.get("/encounters", response=EncounterList, summary="List encounters (newest first)")
+def list_encounters(request, filters: Query[Filters], limit: int = 100, offset: int = 0):
+    limit = max(1, min(limit, 500))
+    qs = queries.filter_encounters(request.user, **filters.dict()).order_by("-date", "-id")
+    items = list(qs.prefetch_related("lines")[offset:offset + limit])
+    return {"count": qs.count(), "limit": limit, "offset": offset, "items": [_out(e) for e in items]}
+
+
+@router.post("/encounters", response={200: EncounterOut, 201: EncounterOut, 422: ErrorOut},
+             summary="Log an encounter (rapid-entry text or structured lines)")
+def create_encounter(request, payload: EncounterIn, response: HttpResponse):
+    key = request.headers.get("Idempotency-Key")
+    try:
+        data = actions.EncounterInput(
+            entry=payload.entry, lines=_lines(payload.lines), date=payload.date, setting=payload.setting,
+            pos=payload.pos, site=payload.site, role=payload.role, attending=payload.attending,
+            category=payload.category, notes=payload.notes)
+        if not data.lines and not (data.entry or "").strip():
+            raise EntryError("entry", "Send `entry` (e.g. \"99214 20610-RT\") or `lines`.")
+        enc, created = actions.do_log_encounter(request.user, data, idempotency_key=key)
+    except EntryError as exc:
+        return _error(exc)
+    if not created:
+        response["Idempotent-Replayed"] = "true"
+    return (201 if created else 200), _out(enc)
+
+
+@router.get("/encounters/{int:encounter_id}", response=EncounterOut, summary="One encounter with its credit")
+def get_encounter(request, encounter_id: int):
+    return _out(queries.get_encounter_for_user(request.user, encounter_id, deleted=None))
+
+
+@router.patch("/encounters/{int:encounter_id}", response={200: EncounterOut, 422: ErrorOut},
+              summary="Edit an encounter (changed lines, date or setting are re-credited)")
+def update_encounter(request, encounter_id: int, payload: EncounterPatch):
+    enc = queries.get_encounter_for_user(request.user, encounter_id)
+    sent = payload.dict(exclude_unset=True)
+    try:
+        lines = _lines(payload.lines) if "lines" in sent else None
+        data = actions.EncounterInput(
+            entry=sent.get("entry", enc.entry) if lines is None else None, lines=lines,
+            date=sent.get("date", enc.date),
+            setting=sent.get("setting", enc.setting), pos=sent.get("pos", enc.pos if "setting" not in sent else ""),
+            site=sent.get("site", enc.site), role=sent.get("role", enc.role),
+            attending=sent.get("attending", enc.attending), category=sent.get("category", enc.category),
+            notes=sent.get("notes", enc.notes))
+        actions.do_update_encounter(request.user, enc, data)
+    except EntryError as exc:
+        return _error(exc)
+    return 200, _out(queries.get_encounter_for_user(request.user, encounter_id))
+
+
+@router.delete("/encounters/{int:encounter_id}", summary="Move an encounter to the trash (restorable for 30 days)")
+def delete_encounter(request, encounter_id: int):
+    enc = queries.get_encounter_for_user(request.user, encounter_id)
+    actions.do_trash_encounters(request.user, [enc.pk])
+    return {"deleted": enc.pk, "restore": f"/api/log/encounters/{enc.pk}/restore"}
+
+
+@router.post("/encounters/{int:encounter_id}/restore", response=EncounterOut, summary="Take an encounter out of the trash")
+def restore_encounter(request, encounter_id: int):
+    enc = queries.get_encounter_for_user(request.user, encounter_id, deleted=True)
+    actions.do_restore_encounters(request.user, [enc.pk])
+    return _out(queries.get_encounter_for_user(request.user, encounter_id))
+
+
+@router.post("/check", summary="Validate rapid-entry text as typed: each token's credit or why it has none")
+def check(request, payload: CheckIn):
+    profile = get_profile_for_user(request.user)
+    try:
+        setting, _pos = resolve_setting(payload.setting, payload.pos, profile.default_setting)
+        result = check_entry(Crediter(profile), payload.entry, payload.date or timezone.localdate(), setting)
+    except EntryError as exc:
+        raise HttpError(422, exc.message) from None
+    return json.loads(json.dumps(result, default=importexport._s))
+
+
+def _jsonable(data: Any) -> Any:
+    return json.loads(json.dumps(data, default=importexport._s))
+
+
+@router.get("/summary", summary="wRVUs by day, week, month, quarter or year; goals, pace, top codes, mix")
+def summary(request, period: str = "month", start: dt.date | None = None, end: dt.date | None = None):
+    if period not in queries.PERIODS:
+        raise HttpError(422, f"period must be one of {', '.join(queries.PERIODS)}")
+    profile = get_profile_for_user(request.user)
+    return _jsonable(queries.dashboard(request.user, profile, period=period, start=start, end=end))
+
+
+@router.get("/preview", summary="What if: re-credit a date range under another RVU release or credit policy")
+def preview(request, start: dt.date, end: dt.date, release: str | None = None, policy: str | None = None):
+    profile = get_profile_for_user(request.user)
+    spec: Any = None
+    if policy:
+        spec = json.loads(policy) if policy.strip().startswith("{") else policy
+    try:
+        return _jsonable(queries.what_if(request.user, profile, start, end, release=release, policy=spec))
+    except EntryError as exc:
+        raise HttpError(422, exc.message) from None
+
+
+@router.get("/cases", summary="Resident case counts by category and role, against loaded minimums")
+def cases(request):
+    return _jsonable(queries.case_counts(request.user, get_profile_for_user(request.user)))
+
+
+@router.get("/export", summary="Export: csv (one row per encounter), lines, xlsx, json (full backup) or portal")
+def export(request, filters: Query[Filters], format: str = "json"):  # noqa: A002 - the public parameter name
+    qs = queries.filter_encounters(request.user, **filters.dict())
+    if format in ("csv", "lines", "portal"):
+        stream = (importexport.portal_stream(qs) if format == "portal"
+                  else importexport.csv_stream(qs, lines=format == "lines"))
+        resp = StreamingHttpResponse(stream, content_type="text/csv; charset=utf-8")
+        resp["Content-Disposition"] = f'attachment; filename="rvuedge-{format}.csv"'
+        return resp
+    if format == "xlsx":
+        resp = HttpResponse(importexport.export_xlsx(qs),
+                            content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+        resp["Content-Disposition"] = 'attachment; filename="rvuedge-encounters.xlsx"'
+        return resp
+    if format == "json":
+        return importexport.backup(request.user, get_profile_for_user(request.user))
+    raise HttpError(422, "format must be csv, lines, xlsx, json or portal")

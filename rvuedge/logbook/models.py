@@ -1,1 +1,177 @@
-from django.db import models  # noqa: F401
+"""The private procedure log: encounters, their credited lines, favourites, resident case minimums, imports.
+
+Every encounter stores the credit it was given: per line the wRVU (display and exact), the payment and the
+engine's explanation; per encounter the totals, the CMS release, the credit policy and the locality. Editing a
+profile later never silently changes what was logged. Writes go through :mod:`rvuedge.logbook.actions`.
+"""
+
+from __future__ import annotations
+
+import uuid
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+
+WRVU = {"max_digits": 12, "decimal_places": 2}
+EXACT = {"max_digits": 16, "decimal_places": 6}
+MONEY = {"max_digits": 14, "decimal_places": 2}
+
+PERFORMED, PRIMARY, FIRST_ASSIST, ASSISTED, OBSERVED, SUPERVISED = (
+    "performed", "primary", "first_assist", "assisted", "observed", "supervised")
+ROLES = [
+    (PERFORMED, "Performed"),
+    (PRIMARY, "Primary surgeon"),
+    (FIRST_ASSIST, "First assist"),
+    (ASSISTED, "Assisted"),
+    (OBSERVED, "Observed"),
+    (SUPERVISED, "Supervised / teaching"),
+]
+ROLE_LABELS = dict(ROLES)
+#: Roles offered by career stage (first = default).
+ROLES_BY_STAGE = {
+    "student": [OBSERVED, ASSISTED, PERFORMED],
+    "resident": [PRIMARY, FIRST_ASSIST, ASSISTED, SUPERVISED, OBSERVED, PERFORMED],
+    "attending": [PERFORMED, PRIMARY, FIRST_ASSIST, ASSISTED, SUPERVISED],
+}
+SETTINGS = [("non_facility", "Non-facility"), ("facility", "Facility")]
+TRASH_DAYS = 30
+
+
+class Encounter(models.Model):
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="encounters")
+    uid = models.UUIDField(default=uuid.uuid4, editable=False, help_text="stable identity for backup/restore")
+    date = models.DateField("date of service")
+    entry = models.CharField(max_length=500, help_text="the lines as rapid-entry text: 99214 20610-RT")
+    setting = models.CharField(max_length=12, choices=SETTINGS, default="non_facility")
+    pos = models.CharField("place of service", max_length=2, blank=True)
+    site = models.CharField("site", max_length=80, blank=True)
+    role = models.CharField(max_length=12, choices=ROLES, default=PERFORMED)
+    attending = models.CharField("attending", max_length=80, blank=True)
+    category = models.CharField("case category", max_length=80, blank=True)
+    notes = models.TextField(max_length=1000, blank=True)
+    # The credit, as priced when logged (or last edited).
+    total_wrvu = models.DecimalField(**WRVU)
+    total_wrvu_exact = models.DecimalField(**EXACT)
+    total_payment = models.DecimalField(**MONEY, null=True, blank=True)
+    release = models.CharField(max_length=16)
+    policy_name = models.CharField(max_length=60)
+    policy = models.JSONField(default=dict)
+    locality = models.CharField(max_length=16, default="national")
+    source = models.JSONField(default=dict, help_text="release, locality, conversion factor, policy")
+    flags = models.JSONField(default=list, blank=True)
+    idempotency_key = models.CharField(max_length=100, null=True, blank=True)  # noqa: DJ001 - NULL = no key; NULLs never collide
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(default=timezone.now)
+    deleted_at = models.DateTimeField(null=True, blank=True, help_text="in the trash since")
+
+    class Meta:
+        ordering = ["-date", "-id"]
+        indexes = [
+            models.Index(fields=["user", "date"], name="enc_user_date"),
+            models.Index(fields=["user", "deleted_at"], name="enc_user_deleted"),
+        ]
+        constraints = [
+            # NULL keys never collide, so only requests that carried a key are deduplicated.
+            models.UniqueConstraint(fields=["user", "idempotency_key"], name="enc_user_idem_unique"),
+            models.UniqueConstraint(fields=["user", "uid"], name="enc_user_uid_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.date} {self.entry}"
+
+    @property
+    def role_label(self) -> str:
+        return ROLE_LABELS.get(self.role, self.role)
+
+
+class EncounterLine(models.Model):
+    """One credited line. ``user`` and ``date`` repeat the encounter's so that code totals aggregate on an index."""
+
+    encounter = models.ForeignKey(Encounter, on_delete=models.CASCADE, related_name="lines")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    date = models.DateField()
+    position = models.PositiveSmallIntegerField(default=0)
+    code = models.CharField(max_length=5)
+    modifiers = models.CharField(max_length=14, blank=True, help_text="dash-separated: RT or 80-51")
+    units = models.PositiveIntegerField(default=1)
+    minutes = models.PositiveIntegerField(null=True, blank=True)
+    description = models.CharField(max_length=100, blank=True)
+    wrvu = models.DecimalField(**WRVU)
+    wrvu_exact = models.DecimalField(**EXACT)
+    payment = models.DecimalField(**MONEY, null=True, blank=True)
+    explanation = models.JSONField(default=dict, help_text="{wrvu_steps, payment_steps, flags, ...} from the engine")
+
+    class Meta:
+        ordering = ["encounter", "position"]
+        indexes = [models.Index(fields=["user", "date"], name="line_user_date")]
+
+    def __str__(self) -> str:
+        return self.text
+
+    @property
+    def modifier_list(self) -> list[str]:
+        return [m for m in self.modifiers.split("-") if m]
+
+    @property
+    def text(self) -> str:
+        from .credit import line_text
+
+        return line_text(self.code, self.modifier_list, self.units, self.minutes)
+
+
+class Favourite(models.Model):
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="favourite_codes")
+    code = models.CharField(max_length=20, help_text="a rapid-entry token: 20610-RT")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["code"]
+        constraints = [models.UniqueConstraint(fields=["user", "code"], name="fav_user_code_unique")]
+
+    def __str__(self) -> str:
+        return self.code
+
+
+class CaseMinimum(models.Model):
+    """A residency program's minimum case count for one category, loaded by ``rvuedge logbook load-minimums``."""
+
+    specialty = models.CharField(max_length=80)
+    category = models.CharField(max_length=80)
+    minimum = models.PositiveIntegerField()
+    roles = models.CharField(max_length=120, blank=True,
+                             help_text="comma-separated roles that count (blank = every role but observed)")
+    source = models.CharField(max_length=200, blank=True, help_text="where the numbers come from")
+    is_example = models.BooleanField(default=False, help_text="illustrative numbers, not a real requirement")
+
+    class Meta:
+        ordering = ["specialty", "category"]
+        constraints = [models.UniqueConstraint(fields=["specialty", "category"], name="casemin_unique")]
+        verbose_name = "case minimum"
+
+    def __str__(self) -> str:
+        return f"{self.specialty}: {self.category} >= {self.minimum}"
+
+    @property
+    def role_list(self) -> list[str]:
+        return [r.strip() for r in self.roles.split(",") if r.strip()]
+
+
+class ImportBatch(models.Model):
+    """An uploaded CSV/XLSX waiting for its column mapping and confirmation; nothing is logged before that."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    filename = models.CharField(max_length=200)
+    kind = models.CharField(max_length=4)  # csv | xlsx
+    data = models.BinaryField()
+    headers = models.JSONField(default=list)
+    mapping = models.JSONField(default=dict)
+    report = models.JSONField(default=dict)
+    status = models.CharField(max_length=10, default="uploaded")  # uploaded | previewed | done
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.filename} ({self.status})"

@@ -1,6 +1,27 @@
 from __future__ import annotations
 
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from . import views
 
 app_name = "logbook"
-urlpatterns: list = []
+urlpatterns = [
+    path("", views.entry, name="entry"),
+    path("check/", views.check, name="check"),
+    path("favourites/", views.favourite, name="favourite"),
+    path("history/", views.history, name="history"),
+    path("bulk/", views.bulk, name="bulk"),
+    path("e/<int:pk>/", views.detail, name="detail"),
+    path("e/<int:pk>/edit/", views.edit, name="edit"),
+    path("e/<int:pk>/delete/", views.delete, name="delete"),
+    path("restore/", views.restore, name="restore"),
+    path("trash/", views.trash, name="trash"),
+    path("dashboard/", views.dashboard, name="dashboard"),
+    path("preview/", views.preview, name="preview"),
+    path("export/", views.export, name="export"),
+    path("import/", views.import_start, name="import"),
+    path("import/<int:pk>/", views.import_detail, name="import_detail"),
+    path("import/<int:pk>/errors.csv", views.import_errors, name="import_errors"),
+    path("backup/restore/", views.restore_backup, name="restore_backup"),
+    path("cases/", views.cases, name="cases"),
+]

@@ -443,7 +443,8 @@ def _tiebreak(r: LineResult) -> tuple[Any, ...]:
     """Deterministic, order-independent tie-break between equally valued units: every input that can change
     a line's outcome, so that lines tied on all of them are interchangeable."""
     ln = r.line
-    return (r.code, r.row.mod if r.row else "", tuple(sorted(r.modifiers)), r.units, ln.provider_type,
+    mods = tuple(sorted(m for m in r.modifiers if m in MODIFIER_KINDS))  # payment-neutral ones never count
+    return (r.code, r.row.mod if r.row else "", mods, r.units, ln.provider_type,
             ln.session or "", ln.days_furnished or 0, r.setting or "", ln.incident_to, ln.minutes or 0)
 
 
@@ -539,7 +540,7 @@ def _resolve(index: int, ln: Any, st: _State) -> LineResult:
         r._session = ln.session or ""
         return r  # fast path: nothing else can apply before the cross-line rules
     r._session = ln.session if ln.session is not None else (
-        f"distinct:{code}-{'-'.join(ln.modifiers)}" if c.distinct else "")
+        f"distinct:{index}" if c.distinct else "")  # 59/X{EPSU}: a session of its own
     flags = r.flags
     # diagnostic test TC billed for a facility patient; incident-to code in a facility
     if setting == FACILITY and row.pctc == "1" and row.mod in ("", "TC"):

@@ -144,7 +144,7 @@ def _flag(value: Any) -> bool:
     return text not in ("", "0", "FALSE", "N", "NO")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class RvuRow:
     """One PPRRVU row (HCPCS + modifier) with the indicators the engine uses; indicators are strings."""
 
@@ -204,7 +204,7 @@ class RvuRow:
         return cls(**kwargs)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Gpci:
     """Locality GPCIs. ``work`` is the file's with-floor work GPCI; ``work_no_floor`` the raw one, if known."""
 
@@ -235,7 +235,7 @@ class Gpci:
 NATIONAL_GPCI = Gpci(Decimal("1.000"), Decimal("1.000"), Decimal("1.000"), locality="NATIONAL")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class EncounterLine:
     """One entered line. ``minutes`` is anaesthesia time; ``days_furnished`` the post-op days for -55."""
 
@@ -297,7 +297,7 @@ class EncounterLine:
         )
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Encounter:
     """One provider, one patient, one date of service (pfs-rules 3.2).
 
@@ -376,33 +376,14 @@ class LineResult:
     the last step's amount equals ``payment`` / ``wrvu_exact``.
     """
 
-    # Defaults live on the class so that creating a result only sets what differs (this is the hot path).
-    row: RvuRow | None = None
-    status: str | None = None
-    setting: str | None = None
-    fee_schedule_amount: Decimal | None = None
-    payment_factor: Decimal | None = None
-    payment: Decimal | None = None
-    wrvu: Decimal = ZERO
-    wrvu_exact: Decimal = ZERO
-    wrvu_factor: Decimal | None = None
-    rank: int | None = None
-    _explanation: list[Step] | None = None
-    _wexplanation: list[Step] | None = None
-    # engine working state
-    _kind: str | None = None
-    _parts: list[list[Any]] | None = None
-    _mods: Any = None
-    _null: str | None = None
-    _excluded = False
-    _formula: str | None = None
-    _late: list[tuple[Any, ...]] | None = None
-    _ranks: list[int] | None = None
-    _pair: str | None = None
-    _anes: Any = None
-    _echo_setting = False
-    _fac: bool | None = None
-    _session = ""
+    __slots__ = (
+        "index", "line", "code", "modifiers", "units", "flags", "extras", "_steps", "_wsteps",
+        "row", "status", "setting", "fee_schedule_amount", "payment_factor", "payment", "wrvu", "wrvu_exact",
+        "wrvu_factor", "rank", "_explanation", "_wexplanation",
+        # engine working state
+        "_kind", "_parts", "_mods", "_null", "_excluded", "_formula", "_late", "_ranks", "_pair", "_anes",
+        "_echo_setting", "_fac", "_session",
+    )
 
     def __init__(self, index: int, line: EncounterLine):
         self.index = index
@@ -414,6 +395,31 @@ class LineResult:
         self.extras: dict[str, Any] = {}
         self._steps: list[tuple[Any, ...]] = []
         self._wsteps: list[tuple[Any, ...]] = []
+        self.row: RvuRow | None = None
+        self.status: str | None = None
+        self.setting: str | None = None
+        self.fee_schedule_amount: Decimal | None = None
+        self.payment_factor: Decimal | None = None
+        self.payment: Decimal | None = None
+        self.wrvu: Decimal = ZERO
+        self.wrvu_exact: Decimal = ZERO
+        self.wrvu_factor: Decimal | None = None
+        self.rank: int | None = None
+        self._explanation: list[Step] | None = None
+        self._wexplanation: list[Step] | None = None
+        self._kind: str | None = None
+        self._parts: list[list[Any]] = []
+        self._mods: Any = None
+        self._null: str | None = None
+        self._excluded = False
+        self._formula: str | None = None
+        self._late: list[tuple[Any, ...]] | None = None
+        self._ranks: list[int] | None = None
+        self._pair: str | None = None
+        self._anes: Any = None
+        self._echo_setting = False
+        self._fac: bool | None = None
+        self._session = ""
 
     @property
     def explanation(self) -> list[Step]:

@@ -84,7 +84,7 @@ class RvuRelease:
 _CURRENT = RvuRelease()
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Policy:
     """wRVU credit settings. Factors are Decimals; toggles are bools. See :data:`FIELD_HELP`."""
 

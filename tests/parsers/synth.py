@@ -128,7 +128,9 @@ GPCI_ROWS: list[tuple[str, ...]] = [
 ]
 
 
-def gpci_csv(rows: Sequence[Sequence[str]] = GPCI_ROWS, *, both_work: bool = True, year: str = "2026") -> bytes:
+def gpci_csv(
+    rows: Sequence[Sequence[str]] = GPCI_ROWS, *, both_work: bool = True, year: str = "2026"
+) -> bytes:
     """A small GPCI file; ``both_work`` adds the 2026-style "without 1.0 Floor" work column."""
     out = io.StringIO()
     w = csv.writer(out, lineterminator="\r\n")
@@ -232,11 +234,24 @@ def hcpcs_txt() -> bytes:
     recs = [
         hcpcs_record("   ZZ", "7", "Synthetic modifier for testing", "Synthetic mod", seq="00100"),
         hcpcs_record("   ZZ", "8", "continued on a second line", seq="00200"),
-        hcpcs_record("A9990", "3", "Synthetic supply item, first part of a long description that", "Synthetic supply",
-                     betos="D1A", tos="P"),  # fmt: skip
+        hcpcs_record(
+            "A9990",
+            "3",
+            "Synthetic supply item, first part of a long description that",
+            "Synthetic supply",
+            betos="D1A",
+            tos="P",
+        ),  # fmt: skip
         hcpcs_record("A9990", "4", "goes on for another line", seq="00200"),
         hcpcs_record("A9990", "4", "and one more.", seq="00300"),
-        hcpcs_record("G9990", "3", "Synthetic service code", "Synthetic service", pricing="1100",
-                     terminated="20261231", action="D"),  # fmt: skip
+        hcpcs_record(
+            "G9990",
+            "3",
+            "Synthetic service code",
+            "Synthetic service",
+            pricing="1100",
+            terminated="20261231",
+            action="D",
+        ),  # fmt: skip
     ]
     return ("\r\n".join(recs) + "\r\n" + " " * 296 + "\r\n").encode("ascii")

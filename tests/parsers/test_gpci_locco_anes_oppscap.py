@@ -2,18 +2,18 @@
 
 from __future__ import annotations
 
-from collections import Counter
 from decimal import Decimal
 from pathlib import Path
 
 import pytest
 
-from rvuedge.fees.parsers import parse_anes, parse_gpci, parse_locco, parse_oppscap
+from rvuedge.fees.parsers import ParseError, parse_anes, parse_gpci, parse_locco, parse_oppscap
 
 from . import synth
 
 YEARS = [
-    # folder, GPCI, LOCCO, ANES, OPPSCAP, GPCI rows, LOCCO rows, ANES rows, OPPSCAP rows, OPPSCAP codes
+    # folder, GPCI, LOCCO, ANES, OPPSCAP, GPCI rows, LOCCO data rows in the file (one a repeat),
+    # ANES rows, OPPSCAP rows, OPPSCAP codes
     ("rvu22a", "GPCI2022.csv", "22LOCCO.csv", "ANES2022.csv", "OPPSCAP_JAN.csv", 112, 113, 112, 18564, 83),
     ("rvu23a", "GPCI2023.csv", "23LOCCO.csv", "ANES2023.csv", "OPPSCAP_JAN.csv", 112, 113, 112, 18326, 83),
     ("rvu24a", "GPCI2024.csv", "24LOCCO.csv", "ANES2024.csv", "OPPSCAP_JAN.csv", 109, 110, 109, 17710, 83),
@@ -24,12 +24,15 @@ IDS = [y[0] for y in YEARS]
 
 
 @pytest.mark.parametrize(("folder", "g", "lc", "an", "op", "ng", "nl", "na", "no", "ncodes"), YEARS, ids=IDS)
-def test_counts(parse_cms, folder, g, lc, an, op, ng, nl, na, no, ncodes):
+def test_counts(parse_cms, cms_dir, folder, g, lc, an, op, ng, nl, na, no, ncodes):
     gpci = parse_cms(f"{folder}/{g}", "gpci")
     locco = parse_cms(f"{folder}/{lc}", "locco")
     anes = parse_cms(f"{folder}/{an}", "anes")
     opps = parse_cms(f"{folder}/{op}", "oppscap")
-    assert (len(gpci), len(locco), len(anes.rows), len(opps)) == (ng, nl, na, no)
+    # LOCCO: one row per locality; the file's repeated Missouri 05302/99 row is dropped
+    assert (len(gpci), len(locco), len(anes.rows), len(opps)) == (ng, nl - 1, na, no)
+    raw_rows = [ln for ln in (cms_dir / folder / lc).read_text().splitlines() if ln[:1].isdigit()]
+    assert len(raw_rows) == nl
     assert len({r.hcpcs for r in opps}) == ncodes
 
 
@@ -40,15 +43,13 @@ def test_localities_agree_across_files(parse_cms, folder, g, lc, an, op):
     lk = [(r.mac, r.locality) for r in parse_cms(f"{folder}/{lc}", "locco")]
     ak = [(r.mac, r.locality) for r in parse_cms(f"{folder}/{an}", "anes").rows]
     ok = {(r.mac, r.locality) for r in parse_cms(f"{folder}/{op}", "oppscap")}
-    assert len(set(gk)) == len(gk) and len(set(ak)) == len(ak)
+    assert len(set(gk)) == len(gk) and len(set(ak)) == len(ak) and len(set(lk)) == len(lk)
     assert set(gk) == set(lk) == set(ak)
     # OPPSCAP covers every locality, and also lists the Southern California localities that GPCI
     # files under MAC 01182 under the Northern California MAC 01112 too
     assert set(gk) <= ok
     extra = ok - set(gk)
     assert extra and all(mac == "01112" and ("01182", loc) in set(gk) for mac, loc in extra)
-    # LOCCO lists Missouri's rest-of-state locality twice (it is served by two carriers)
-    assert [k for k, n in Counter(lk).items() if n > 1] == [("05302", "99")]
     for mac, loc in gk:
         assert len(mac) == 5 and mac.isdigit() and len(loc) == 2 and loc.isdigit()
 
@@ -72,7 +73,12 @@ def test_gpci_2026_style_header_with_both_work_columns(data_dir: Path):
     rows = parse_gpci((data_dir / "synthetic_gpci_2026.csv").read_bytes(), "synthetic_gpci_2026.csv")
     assert len(rows) == 4
     al = rows[0]
-    assert (al.mac, al.locality, al.work_gpci, al.work_gpci_no_floor) == ("10112", "00", Decimal("1.000"), Decimal("0.960"))
+    assert (al.mac, al.locality, al.work_gpci, al.work_gpci_no_floor) == (
+        "10112",
+        "00",
+        Decimal("1.000"),
+        Decimal("0.960"),
+    )
     ca = rows[2]
     assert (ca.mac, ca.name) == ("01182", "SYNTHETIC LOS ANGELES")
     assert rows[3].name == "SYNTHETIC WYOMING" and rows[3].work_gpci == Decimal("1")
@@ -86,7 +92,9 @@ def test_gpci_2026_style_header_with_both_work_columns(data_dir: Path):
             c[4], c[5] = c[5], c[4]
         swapped.append(",".join(c))
     rows2 = parse_gpci("\r\n".join(swapped).encode(), "swapped.csv")
-    assert [(r.work_gpci, r.work_gpci_no_floor) for r in rows2] == [(r.work_gpci, r.work_gpci_no_floor) for r in rows]
+    assert [(r.work_gpci, r.work_gpci_no_floor) for r in rows2] == [
+        (r.work_gpci, r.work_gpci_no_floor) for r in rows
+    ]
 
 
 def test_gpci_single_work_column_without_floor_wording():
@@ -102,12 +110,26 @@ def test_locco_state_carried_forward_and_cells_cleaned(parse_cms):
     assert ca[0].mac == "01182" and ca[0].locality == "18"
     mo = [r for r in rows if r.mac == "05302"]
     assert {r.state for r in mo} == {"MISSOURI"}
+    assert [r.line for r in mo if r.locality == "99"] == [96]  # the identical repeat on line 97 is dropped
     assert all(r.area == r.area.strip() and "*" not in r.area for r in rows)
     assert all(r.counties == r.counties.strip() for r in rows)
     ks = next(r for r in rows if r.state == "KANSAS")
     assert (ks.mac, ks.locality, ks.area, ks.counties) == ("05202", "00", "STATEWIDE", "ALL COUNTIES")
     rows22 = parse_cms("rvu22a/22LOCCO.csv", "locco")  # six columns, zero-padded ids
     assert rows22[0].mac == "10112" and rows22[0].locality == "00" and rows22[0].state == "ALABAMA"
+
+
+def test_locco_repeated_locality():
+    lines = synth.locco_csv().decode().split("\r\n")
+    same = lines[:9] + ["1112,99,,REST OF STATE,ALL OTHER COUNTIES"] + lines[9:]  # identical after cleaning
+    rows = parse_locco("\r\n".join(same).encode(), "L.csv")
+    assert [r.line for r in rows if r.locality == "99"] == [9]
+    other = lines[:9] + ["1112,99,,REST OF STATE,SOME OTHER COUNTY"] + lines[9:]
+    with pytest.raises(ParseError) as exc:
+        parse_locco("\r\n".join(other).encode(), "L.csv")
+    assert str(exc.value) == (
+        "L.csv, line 10, column Locality Number: locality 01112/99 listed again with different data (first on line 9)"
+    )
 
 
 def test_locco_synthetic(data_dir: Path):
@@ -156,7 +178,13 @@ def test_anes_synthetic(data_dir: Path):
 def test_oppscap_rows(parse_cms):
     rows = parse_cms("rvu25a/OPPSCAP_JAN.csv", "oppscap")
     first = rows[0]
-    assert (first.hcpcs, first.modifier, first.procstat, first.mac, first.locality) == ("0633T", "TC", "C", "01112", "05")
+    assert (first.hcpcs, first.modifier, first.procstat, first.mac, first.locality) == (
+        "0633T",
+        "TC",
+        "C",
+        "01112",
+        "05",
+    )
     assert (first.fac_price, first.nonfac_price, first.line) == (Decimal("150.69"), Decimal("150.69"), 2)
     last = rows[-1]
     assert (last.hcpcs, last.mac, last.locality, last.fac_price) == ("93990", "15202", "00", Decimal("97.07"))

@@ -36,7 +36,12 @@ def test_counts_and_the_one_warning(hcpcs):
 def test_g9871_salvaged(hcpcs):
     g = next(c for c in hcpcs.codes if c.code == "G9871")
     assert g.line == 9170
-    assert (g.added, g.action_effective, g.terminated, g.action_code) == (dt.date(2026, 1, 1), dt.date(2026, 1, 1), None, "A")
+    assert (g.added, g.action_effective, g.terminated, g.action_code) == (
+        dt.date(2026, 1, 1),
+        dt.date(2026, 1, 1),
+        None,
+        "A",
+    )
     assert g.long_description and g.short_description
     assert g.pricing_indicators == ("00",) and g.betos == "Y1" and g.type_of_service == ("1",)
 
@@ -56,7 +61,10 @@ def test_continuation_lines_joined_with_single_spaces(hcpcs, cms_dir: Path):
             assert by_code[ln[:5]].long_description == " ".join(parts)
             checked += 1
     assert checked > 1000
-    assert all("\n" not in c.long_description and c.long_description == c.long_description.strip() for c in hcpcs.codes)
+    assert all(
+        "\n" not in c.long_description and c.long_description == c.long_description.strip()
+        for c in hcpcs.codes
+    )
 
 
 def test_fields(hcpcs):

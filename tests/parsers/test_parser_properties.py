@@ -49,14 +49,18 @@ PPRRVU_32 = synth.pprrvu_csv(trailer=True)
 PPRRVU_31 = synth.pprrvu_csv(layout="31", cf="32.3465", trailer=True)
 GPCI = synth.gpci_csv()
 GPCI_7 = synth.gpci_csv(both_work=False)
-TXT = ("HDR SYNTHETIC\r\n" + "\r\n".join(txt_record(c) for c in ("99211", "99212", "99213")) + "\r\n").encode()
+TXT = (
+    "HDR SYNTHETIC\r\n" + "\r\n".join(txt_record(c) for c in ("99211", "99212", "99213")) + "\r\n"
+).encode()
 
 
 @st.composite
 def corrupted(draw: st.DrawFn, base: bytes) -> bytes:
     data = bytearray(base)
     for _ in range(draw(st.integers(1, 4))):
-        op = draw(st.sampled_from(["flip", "insert", "truncate", "delete_line", "dup_line", "swap_lines", "cell"]))
+        op = draw(
+            st.sampled_from(["flip", "insert", "truncate", "delete_line", "dup_line", "swap_lines", "cell"])
+        )
         if op == "flip" and data:
             i = draw(st.integers(0, len(data) - 1))
             data[i] = draw(st.integers(0, 255))
@@ -70,7 +74,9 @@ def corrupted(draw: st.DrawFn, base: bytes) -> bytes:
             cells = [i for i, b in enumerate(text) if b == ord(",")]
             if cells:
                 i = draw(st.sampled_from(cells)) + 1
-                data[i:i] = draw(st.sampled_from([b"NA", b"-", b"1e9", b"NaN", b"x", b"\x1a", b'"', b"HCPCS", b"0"]))
+                data[i:i] = draw(
+                    st.sampled_from([b"NA", b"-", b"1e9", b"NaN", b"x", b"\x1a", b'"', b"HCPCS", b"0"])
+                )
         else:
             lines = bytes(data).split(b"\n")
             if not lines:
@@ -179,7 +185,15 @@ def test_corrupted_hcpcs(data):
 @SETTINGS
 @given(st.binary(max_size=600))
 def test_random_bytes_never_crash_any_parser(data):
-    for parser in (parse_pprrvu, parse_pprrvu_txt, parse_gpci, parse_locco, parse_anes, parse_oppscap, parse_hcpcs):
+    for parser in (
+        parse_pprrvu,
+        parse_pprrvu_txt,
+        parse_gpci,
+        parse_locco,
+        parse_anes,
+        parse_oppscap,
+        parse_hcpcs,
+    ):
         parses_or_parse_error(parser, data, "random.bin")
     try:
         assert detect_kind("random.bin", data) in KINDS
@@ -194,7 +208,11 @@ DESC = st.text(alphabet=st.characters(codec="cp1252", exclude_characters="\r\n\x
 
 @st.composite
 def pprrvu_rows(draw: st.DrawFn) -> list[list[str]]:
-    keys = draw(st.lists(st.tuples(CODE, st.sampled_from(["", "26", "TC", "53"])), min_size=1, max_size=8, unique=True))
+    keys = draw(
+        st.lists(
+            st.tuples(CODE, st.sampled_from(["", "26", "TC", "53"])), min_size=1, max_size=8, unique=True
+        )
+    )
     rows = []
     for code, mod in keys:
         work, nf, f, mp = (draw(RVU) for _ in range(4))
@@ -227,7 +245,12 @@ def test_round_trip_with_shuffled_columns(rows, rnd: random.Random):
     f = parse_pprrvu(out.getvalue().encode("utf-8"), "PPRRVU_rt.csv")
     assert f.layout == "32" and f.title == "Synthetic title" and len(f.rows) == len(rows)
     for got, want in zip(f.rows, rows, strict=True):
-        assert (got.hcpcs, got.modifier, got.description, got.status) == (want[0], want[1], want[2].strip(), want[3])
+        assert (got.hcpcs, got.modifier, got.description, got.status) == (
+            want[0],
+            want[1],
+            want[2].strip(),
+            want[3],
+        )
         assert got.work_rvu == Decimal(want[5]) and got.nonfac_pe_rvu == Decimal(want[6])
         assert got.nonfac_na == (want[7] == "NA") and got.fac_na == (want[9] == "NA")
         assert got.nonfac_total == Decimal(want[11]) and got.fac_total == Decimal(want[12])

@@ -120,7 +120,21 @@ def test_2026_layout_maps_pric_ind_and_the_columns_after_it(parse_cms):
     assert {r.pric_ind for r in rows} == {"9"}
     assert {r.calc_flag for r in rows} == {"0"}
     assert {r.dx_img_family for r in rows} == {"88", "99"}
-    assert {r.phys_supervision for r in rows} <= {"01", "02", "03", "04", "05", "06", "09", "21", "22", "66", "6A", "77", "7A"}
+    assert {r.phys_supervision for r in rows} <= {
+        "01",
+        "02",
+        "03",
+        "04",
+        "05",
+        "06",
+        "09",
+        "21",
+        "22",
+        "66",
+        "6A",
+        "77",
+        "7A",
+    }
     endo = {r.endo_base for r in rows}
     assert "" in endo and all(e == "" or len(e) == 5 for e in endo)
     e = one(rows, "99213")
@@ -158,14 +172,23 @@ def test_txt_and_csv_of_the_same_release_parse_to_identical_rows(cms_dir: Path):
 
 def test_synthetic_2026_fixture(data_dir: Path):
     f = parse_pprrvu((data_dir / "synthetic_pprrvu_2026.csv").read_bytes(), "synthetic_pprrvu_2026.csv")
-    assert (f.layout, f.released, f.conv_factor, len(f.rows)) == ("32", dt.date(2026, 6, 30), Decimal("33.4009"), 12)
+    assert (f.layout, f.released, f.conv_factor, len(f.rows)) == (
+        "32",
+        dt.date(2026, 6, 30),
+        Decimal("33.4009"),
+        12,
+    )
     assert f.title == "2026 National Physician Fee Schedule Relative Value File Synthetic Release"
     knee = one(f.rows, "27447")
     assert knee.work_rvu == Decimal("19.11") and knee.nonfac_na and not knee.fac_na
     assert knee.nonfac_total == Decimal("37.11")
     tc = one(f.rows, "71046", "TC")
     assert (tc.pric_ind, tc.endo_base, tc.phys_supervision, tc.dx_img_family) == ("9", "", "01", "88")
-    assert (tc.opps_nonfac_pe, tc.opps_fac_pe, tc.opps_mp) == (Decimal("0.66"), Decimal("0.66"), Decimal("0.01"))
+    assert (tc.opps_nonfac_pe, tc.opps_fac_pe, tc.opps_mp) == (
+        Decimal("0.66"),
+        Decimal("0.66"),
+        Decimal("0.01"),
+    )
     assert one(f.rows, "G0105", "53").endo_base == "45378"
     assert one(f.rows, "99499").not_used_for_medicare == "+"
 
@@ -185,6 +208,7 @@ def test_synthetic_2025_fixture_with_ctrl_z_trailer(data_dir: Path):
 def test_columns_are_mapped_by_header_text_not_position():
     base = parse_pprrvu(synth.pprrvu_csv(), "a.csv")
     lines = synth.pprrvu_csv().decode().split("\r\n")
+
     # keep HCPCS first (the header row is found by it) and reverse the order of all other columns
     # on every line: preamble, stacked header and data alike (the synthetic cells have no commas)
     def shuffle(ln: str) -> str:
@@ -194,7 +218,9 @@ def test_columns_are_mapped_by_header_text_not_position():
     rev = "\r\n".join(shuffle(ln) if ln else ln for ln in lines)
     f = parse_pprrvu(rev.encode(), "b.csv")
     assert f.layout == "32"
-    assert [dataclasses.replace(r, line=0) for r in f.rows] == [dataclasses.replace(r, line=0) for r in base.rows]
+    assert [dataclasses.replace(r, line=0) for r in f.rows] == [
+        dataclasses.replace(r, line=0) for r in base.rows
+    ]
 
 
 def test_bom_blank_rows_trailing_cells_and_cp1252():
@@ -237,7 +263,10 @@ def test_parse_speed_rvu25a_vs_bare_csv_reader(cms_dir: Path):
 
     from rvuedge.fees.parsers import parse_oppscap
 
-    files = [(cms_dir / "rvu25a" / "PPRRVU25_JAN.csv", parse_pprrvu), (cms_dir / "rvu25a" / "OPPSCAP_JAN.csv", parse_oppscap)]
+    files = [
+        (cms_dir / "rvu25a" / "PPRRVU25_JAN.csv", parse_pprrvu),
+        (cms_dir / "rvu25a" / "OPPSCAP_JAN.csv", parse_oppscap),
+    ]
     if not all(p.is_file() for p, _ in files):
         pytest.skip("RVU25A files missing")
 

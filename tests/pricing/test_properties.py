@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import random
 from dataclasses import replace
 from decimal import Decimal
@@ -22,7 +23,8 @@ from rvuedge.pricing import (
 
 D = Decimal
 CF = D("33.4009")
-SETTINGS = settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+# RVUEDGE_HYPOTHESIS_EXAMPLES=2000 for a deeper run.
+SETTINGS = settings(max_examples=int(os.environ.get("RVUEDGE_HYPOTHESIS_EXAMPLES", "120")), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 
 def _money(rng: random.Random, low: float, high: float) -> Decimal:

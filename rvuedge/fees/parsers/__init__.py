@@ -4,8 +4,8 @@ Each parser takes the raw file bytes and a display name (used in error messages)
 typed rows from :mod:`rvuedge.fees.parsers.rows`; bad input raises :class:`ParseError`, whose
 message names the file, the 1-based line and the column.
 
->>> kind = detect_kind(name, data)          # "pprrvu", "gpci", ...
->>> PARSERS[kind](data, name)
+    kind = detect_kind(name, data)  # "pprrvu", "pprrvu_txt", "gpci", "locco", "anes", "oppscap", "hcpcs"
+    result = PARSERS[kind](data, name)  # or parse_file(data, name)
 """
 
 from __future__ import annotations

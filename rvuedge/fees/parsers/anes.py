@@ -17,8 +17,15 @@ from .rows import AnesFile, AnesRow, ParseError
 __all__ = ["parse_anes"]
 
 _MAX_HEADER_SEARCH = 30
-_NATIONAL_CF_RE = re.compile(r"national\s+(?:anes(?:thesia)?\s+)?(?:cf|conversion\s+factor)\s+(?:of\s+)?\$?\s*(\d+(?:\.\d+)?)", re.I)
-_LABELS = {"mac": "Contractor", "locality": "Locality", "name": "Locality Name", "cf": "Anesthesia Conversion Factor"}
+_NATIONAL_CF_RE = re.compile(
+    r"national\s+(?:anes(?:thesia)?\s+)?(?:cf|conversion\s+factor)\s+(?:of\s+)?\$?\s*(\d+(?:\.\d+)?)", re.I
+)
+_LABELS = {
+    "mac": "Contractor",
+    "locality": "Locality",
+    "name": "Locality Name",
+    "cf": "Anesthesia Conversion Factor",
+}
 
 
 def _find_columns(row: list[str]) -> dict[str, int] | None:
@@ -55,7 +62,12 @@ def parse_anes(data: bytes, name: str) -> AnesFile:
         if src.line >= _MAX_HEADER_SEARCH:
             break
     if cols is None:
-        raise ParseError(name, src.line or 1, _LABELS["cf"], "not an ANES file: no header row with contractor and conversion factor columns")
+        raise ParseError(
+            name,
+            src.line or 1,
+            _LABELS["cf"],
+            "not an ANES file: no header row with contractor and conversion factor columns",
+        )
     for key, label in _LABELS.items():
         if key not in cols:
             raise ParseError(name, header_line, label, "missing required column")
@@ -77,13 +89,17 @@ def parse_anes(data: bytes, name: str) -> AnesFile:
             continue  # footnote row
         if len(row) < width:
             missing = min((k for k, i in cols.items() if i >= len(row)), key=lambda k: cols[k])
-            raise ParseError(name, line, labels[missing], f"truncated row: {len(row)} cells, expected {width}")
+            raise ParseError(
+                name, line, labels[missing], f"truncated row: {len(row)} cells, expected {width}"
+            )
         mac = pad_digits(row[cols["mac"]], 5)
         if mac is None:
             raise ParseError(name, line, labels["mac"], f"invalid MAC number {row[cols['mac']]!r}")
         loc = pad_digits(row[cols["locality"]], 2)
         if loc is None:
-            raise ParseError(name, line, labels["locality"], f"invalid locality number {row[cols['locality']]!r}")
+            raise ParseError(
+                name, line, labels["locality"], f"invalid locality number {row[cols['locality']]!r}"
+            )
         loc_name = clean_name(row[cols["name"]])
         if not loc_name:
             raise ParseError(name, line, labels["name"], "empty locality name")

@@ -77,7 +77,9 @@ def _sniff(data: bytes) -> str | None:
     if records and all(len(ln) >= 293 and ln[10:11] in ("3", "4", "7", "8") for ln in records):
         return "hcpcs"
     if records and all(
-        len(ln) >= 160 and ln[:5].strip().isalnum() and ln[57:58].isalpha() for ln in records if not ln.startswith("HDR")
+        len(ln) >= 160 and ln[:5].strip().isalnum() and ln[57:58].isalpha()
+        for ln in records
+        if not ln.startswith("HDR")
     ):
         return "pprrvu_txt"
     return None

@@ -78,7 +78,10 @@ def parse_gpci(data: bytes, name: str) -> list[GpciRow]:
             break
     if cols is None:
         raise ParseError(
-            name, src.line or 1, "Locality Number", "not a GPCI file: no header row with locality and GPCI columns"
+            name,
+            src.line or 1,
+            "Locality Number",
+            "not a GPCI file: no header row with locality and GPCI columns",
         )
     for key, label in _REQUIRED:
         if key not in cols:
@@ -98,7 +101,9 @@ def parse_gpci(data: bytes, name: str) -> list[GpciRow]:
             continue
         if len(row) < width:
             missing = min((k for k, i in cols.items() if i >= len(row)), key=lambda k: cols[k])
-            raise ParseError(name, line, labels[missing], f"truncated row: {len(row)} cells, expected {width}")
+            raise ParseError(
+                name, line, labels[missing], f"truncated row: {len(row)} cells, expected {width}"
+            )
 
         def cell(key: str, row: list[str] = row) -> str:
             return row[cols[key]]

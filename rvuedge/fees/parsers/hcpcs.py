@@ -86,14 +86,18 @@ def parse_hcpcs(data: bytes, name: str) -> HcpcsFile:
         desc = " ".join(p for p in parts if p)
         if pending_kind == "code":
             if pending_key in codes:
-                warnings.append(f"{name}, line {pending['line']}: duplicate code {pending_key}; later record kept")
+                warnings.append(
+                    f"{name}, line {pending['line']}: duplicate code {pending_key}; later record kept"
+                )
                 result.codes[codes[pending_key]] = HcpcsCode(long_description=desc, **pending)  # type: ignore[arg-type]
             else:
                 codes[pending_key] = len(result.codes)
                 result.codes.append(HcpcsCode(long_description=desc, **pending))  # type: ignore[arg-type]
         else:
             if pending_key in mods:
-                warnings.append(f"{name}, line {pending['line']}: duplicate modifier {pending_key}; later record kept")
+                warnings.append(
+                    f"{name}, line {pending['line']}: duplicate modifier {pending_key}; later record kept"
+                )
                 result.modifiers[mods[pending_key]] = HcpcsModifier(long_description=desc, **pending)  # type: ignore[arg-type]
             else:
                 mods[pending_key] = len(result.modifiers)
@@ -149,7 +153,9 @@ def parse_hcpcs(data: bytes, name: str) -> HcpcsFile:
             warnings.append(f"{name}, line {lineno}: {why}; line skipped")
     flush()
     if not result.codes and not result.modifiers:
-        raise ParseError(name, 1, "record id (position 11)", "not a HCPCS file: no code (3) or modifier (7) records")
+        raise ParseError(
+            name, 1, "record id (position 11)", "not a HCPCS file: no code (3) or modifier (7) records"
+        )
     return result
 
 

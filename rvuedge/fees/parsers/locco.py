@@ -5,6 +5,10 @@ Layout (2022-2025): title line, blank line, header row ("Medicare Adminstrative 
 blank row, then data rows separated by blank spacer rows, then footnote rows. Within a state only
 the first row names the state; the following rows leave it blank, so the state is carried forward.
 Cells carry trailing spaces; MAC/locality are not zero-padded in 2023-2025.
+
+One row per MAC + locality is returned: the 2022-2025 files list Missouri's rest-of-state locality
+(05302/99) twice with identical data (113/110 data rows for 112/109 localities); the repeat is
+dropped. A repeat with different data is a ParseError.
 """
 
 from __future__ import annotations
@@ -60,7 +64,12 @@ def parse_locco(data: bytes, name: str) -> list[LocalityRow]:
         if src.line >= _MAX_HEADER_SEARCH:
             break
     if cols is None:
-        raise ParseError(name, src.line or 1, _LABELS["locality"], "not a LOCCO file: no header row with locality and counties columns")
+        raise ParseError(
+            name,
+            src.line or 1,
+            _LABELS["locality"],
+            "not a LOCCO file: no header row with locality and counties columns",
+        )
     for key, label in _LABELS.items():
         if key not in cols:
             raise ParseError(name, header_line, label, "missing required column")
@@ -68,6 +77,7 @@ def parse_locco(data: bytes, name: str) -> list[LocalityRow]:
     width = max(cols.values()) + 1
 
     out: list[LocalityRow] = []
+    seen: dict[tuple[str, str], LocalityRow] = {}
     state = ""
     for row in src:
         line = src.line
@@ -78,13 +88,17 @@ def parse_locco(data: bytes, name: str) -> list[LocalityRow]:
             continue  # footnote ("*  Payment locality is serviced by two carriers.")
         if len(row) < width:
             missing = min((k for k, i in cols.items() if i >= len(row)), key=lambda k: cols[k])
-            raise ParseError(name, line, labels[missing], f"truncated row: {len(row)} cells, expected {width}")
+            raise ParseError(
+                name, line, labels[missing], f"truncated row: {len(row)} cells, expected {width}"
+            )
         mac = pad_digits(row[cols["mac"]], 5)
         if mac is None:
             raise ParseError(name, line, labels["mac"], f"invalid MAC number {row[cols['mac']]!r}")
         loc = pad_digits(row[cols["locality"]], 2)
         if loc is None:
-            raise ParseError(name, line, labels["locality"], f"invalid locality number {row[cols['locality']]!r}")
+            raise ParseError(
+                name, line, labels["locality"], f"invalid locality number {row[cols['locality']]!r}"
+            )
         cell_state = " ".join(row[cols["state"]].split())
         if cell_state:
             state = cell_state
@@ -94,7 +108,17 @@ def parse_locco(data: bytes, name: str) -> list[LocalityRow]:
         if not area:
             raise ParseError(name, line, labels["area"], "empty fee schedule area")
         counties = " ".join(row[cols["counties"]].split())
-        out.append(LocalityRow(mac=mac, locality=loc, state=state, area=area, counties=counties, line=line))
+        rec = LocalityRow(mac=mac, locality=loc, state=state, area=area, counties=counties, line=line)
+        prev = seen.get((mac, loc))
+        if prev is not None:
+            if (prev.state, prev.area, prev.counties) == (state, area, counties):
+                continue  # the same locality listed twice (Missouri 05302/99 in 2022-2025): keep one
+            raise ParseError(
+                name, line, labels["locality"],
+                f"locality {mac}/{loc} listed again with different data (first on line {prev.line})",
+            )  # fmt: skip
+        seen[(mac, loc)] = rec
+        out.append(rec)
     if not out:
         raise ParseError(name, header_line + 1, labels["mac"], "no data rows after the header")
     return out

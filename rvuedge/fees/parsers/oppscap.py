@@ -59,7 +59,9 @@ def parse_oppscap(data: bytes, name: str) -> list[OppsCapRow]:
         if seen >= 20:
             break
     if header is None:
-        raise ParseError(name, src.line or 1, "HCPCS", "not an OPPSCAP file: no header row starting with HCPCS")
+        raise ParseError(
+            name, src.line or 1, "HCPCS", "not an OPPSCAP file: no header row starting with HCPCS"
+        )
 
     names = [norm_header(h) for h in header]
     while names and not names[-1]:
@@ -69,7 +71,9 @@ def parse_oppscap(data: bytes, name: str) -> list[OppsCapRow]:
     for i, hname in enumerate(names):
         fld = _HEADER_TO_FIELD.get(hname)
         if fld is None:
-            raise ParseError(name, header_line, hname or f"column {i + 1}", "not an OPPSCAP file: unrecognised column")
+            raise ParseError(
+                name, header_line, hname or f"column {i + 1}", "not an OPPSCAP file: unrecognised column"
+            )
         if fld in index:
             raise ParseError(name, header_line, hname, f"duplicate column (also column {index[fld] + 1})")
         index[fld] = i
@@ -103,15 +107,24 @@ def parse_oppscap(data: bytes, name: str) -> list[OppsCapRow]:
                     if len(row) > ncols and is_blank(row[ncols:]):
                         row = row[:ncols]
                     elif len(row) < ncols:
-                        raise fail(reader.line_num, len(row), f"truncated row: {len(row)} cells, expected {ncols}")
+                        raise fail(
+                            reader.line_num, len(row), f"truncated row: {len(row)} cells, expected {ncols}"
+                        )
                     elif len(row) > ncols:
                         raise ParseError(
-                            name, reader.line_num, f"column {ncols + 1}", f"row has {len(row)} cells, expected {ncols}"
+                            name,
+                            reader.line_num,
+                            f"column {ncols + 1}",
+                            f"row has {len(row)} cells, expected {ncols}",
                         )
                 code = row[i_code]
                 if code not in codes_ok:
                     if code_ok(code) is None:
-                        raise fail(reader.line_num, i_code, f"invalid HCPCS code {code!r} (expected 5 upper-case letters/digits)")
+                        raise fail(
+                            reader.line_num,
+                            i_code,
+                            f"invalid HCPCS code {code!r} (expected 5 upper-case letters/digits)",
+                        )
                     codes_ok.add(code)
                 mod = row[i_mod]
                 if mod not in mods_ok and not is_modifier(mod):

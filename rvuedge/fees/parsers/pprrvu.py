@@ -119,7 +119,10 @@ def parse_pprrvu(data: bytes, name: str) -> PprrvuFile:
             break
     if header is None:
         raise ParseError(
-            name, (above[-1][0] if above else 1), "HCPCS", "not a PPRRVU file: no header row starting with HCPCS"
+            name,
+            (above[-1][0] if above else 1),
+            "HCPCS",
+            "not a PPRRVU file: no header row starting with HCPCS",
         )
 
     stacked: list[list[str]] = []
@@ -168,7 +171,9 @@ def parse_pprrvu(data: bytes, name: str) -> PprrvuFile:
     if unknown:
         i, hname = unknown[0]
         if not hname:
-            raise ParseError(name, header_line, f"column {i + 1}", "unknown PPRRVU layout: column has no header text")
+            raise ParseError(
+                name, header_line, f"column {i + 1}", "unknown PPRRVU layout: column has no header text"
+            )
         raise ParseError(name, header_line, hname, "unknown PPRRVU layout: unrecognised column")
     layout = "32" if "pric_ind" in index else "31"
     col_name = [names[i] for i in range(ncols)]
@@ -293,7 +298,9 @@ def _check_row(name: str, line: int, row: list[str], index: dict[str, int], col_
         raise fail("modifier", f"invalid modifier {mod!r}")
     status = row[index["status"]]
     if status not in STATUS_CODES:
-        raise fail("status", f"invalid status code {status!r} (expected one of {''.join(sorted(STATUS_CODES))})")
+        raise fail(
+            "status", f"invalid status code {status!r} (expected one of {''.join(sorted(STATUS_CODES))})"
+        )
     for f, _c, _a in PPRRVU_COLUMNS:
         if f in _DECIMAL_FIELDS and to_decimal(row[index[f]]) is None:
             raise fail(f, f"not a number: {row[index[f]]!r}")
@@ -301,7 +308,9 @@ def _check_row(name: str, line: int, row: list[str], index: dict[str, int], col_
             raise fail(f, f"expected 'NA' or blank, got {row[index[f]]!r}")
         if f == "glob_days" and row[index[f]] not in GLOB_DAYS:
             raise fail(f, f"invalid global days {row[index[f]]!r}")
-    raise ParseError(name, line, None, "internal error: row rejected but no bad cell found")  # pragma: no cover
+    raise ParseError(
+        name, line, None, "internal error: row rejected but no bad cell found"
+    )  # pragma: no cover
 
 
 def _check_unique(name: str, rows: list[FeeRow]) -> None:
@@ -311,7 +320,10 @@ def _check_unique(name: str, rows: list[FeeRow]) -> None:
         r = rows[dup]
         first = next(x for x in rows if (x.hcpcs, x.modifier) == (r.hcpcs, r.modifier))
         raise ParseError(
-            name, r.line, "HCPCS", f"duplicate row for {r.hcpcs}{'-' + r.modifier if r.modifier else ''} (first on line {first.line})"
+            name,
+            r.line,
+            "HCPCS",
+            f"duplicate row for {r.hcpcs}{'-' + r.modifier if r.modifier else ''} (first on line {first.line})",
         )
 
 
@@ -415,7 +427,9 @@ def parse_pprrvu_txt(data: bytes, name: str) -> PprrvuFile:
     text = decode_text(data, name, "HCPCS")
     first = next((ln for ln in text.split("\n", 20) if ln.strip()), "")
     if not first.startswith("HDR") and len(first.rstrip("\r")) < TXT_RECORD_LENGTH:
-        raise ParseError(name, 1, "HCPCS", "not a fixed-width PPRRVU file: no HDR lines or 171-character records")
+        raise ParseError(
+            name, 1, "HCPCS", "not a fixed-width PPRRVU file: no HDR lines or 171-character records"
+        )
     index = {f: i for i, (f, _c, _a) in enumerate(PPRRVU_COLUMNS)}
     col_name = [c for _f, c, _a in PPRRVU_COLUMNS]
     reader = _FixedWidthRows(text, name)

@@ -1,0 +1,129 @@
+from __future__ import annotations
+
+import json
+
+from django import forms
+from django.contrib.auth import get_user_model
+from django.contrib.auth.forms import AuthenticationForm, UserCreationForm
+from django.core.exceptions import ValidationError
+
+from rvuedge.pricing import PolicyError, load_policy
+
+from . import throttle
+from .models import CAREER_STAGES, Profile
+
+
+class SignupForm(UserCreationForm):
+    email = forms.EmailField(help_text="For password reset only.")
+    career_stage = forms.ChoiceField(choices=CAREER_STAGES, initial="attending")
+    specialty = forms.CharField(max_length=80, required=False)
+
+    class Meta(UserCreationForm.Meta):
+        model = get_user_model()
+        fields = ("username", "email")
+
+    def clean_email(self):
+        email = self.cleaned_data["email"].strip().lower()
+        if get_user_model().objects.filter(email__iexact=email).exists():
+            raise ValidationError("An account with this e-mail address exists; log in or reset its password.")
+        return email
+
+    def save(self, commit: bool = True):
+        user = super().save(commit=False)
+        user.email = self.cleaned_data["email"]
+        if commit:
+            user.save()
+            Profile.objects.update_or_create(user=user, defaults={
+                "career_stage": self.cleaned_data["career_stage"],
+                "specialty": self.cleaned_data.get("specialty", "").strip(),
+            })
+        return user
+
+
+class ThrottledAuthenticationForm(AuthenticationForm):
+    """AuthenticationForm that pauses a username + address after too many failures."""
+
+    def clean(self):
+        username = self.cleaned_data.get("username") or ""
+        ip = throttle.client_ip(self.request)
+        locked, left = throttle.is_locked(username, ip)
+        if locked:
+            raise ValidationError(throttle.locked_message(left), code="throttled")
+        try:
+            cleaned = super().clean()
+        except ValidationError:
+            throttle.record_failure(username, ip)
+            locked, left = throttle.is_locked(username, ip)
+            if locked:
+                raise ValidationError(throttle.locked_message(left), code="throttled") from None
+            raise
+        throttle.reset(username, ip)
+        return cleaned
+
+
+class ProfileForm(forms.ModelForm):
+    custom_policy_text = forms.CharField(
+        label="Custom policy (JSON)", required=False, widget=forms.Textarea(attrs={"rows": 4, "class": "mono"}),
+        help_text='Used when the credit policy is "custom", e.g. {"wrvu_profile": "cms_mirror", '
+                  '"multiple_procedure_wrvu_factor": "1", "rvu_release": {"mode": "frozen", "release": "RVU25A"}}',
+    )
+
+    class Meta:
+        model = Profile
+        fields = ["career_stage", "specialty", "default_locality", "default_setting", "default_release",
+                  "credit_policy", "fte", "annual_goal", "monthly_goal"]
+        labels = {"default_release": "RVU release", "credit_policy": "Credit policy",
+                  "annual_goal": "Annual wRVU goal", "monthly_goal": "Monthly wRVU goal"}
+        help_texts = {"monthly_goal": "blank = annual goal / 12", "fte": "1.00 = full time"}
+
+    def __init__(self, *args, localities=(), releases=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["default_locality"] = forms.ChoiceField(
+            label="Default locality", required=False,
+            choices=[("", "National (GPCIs 1.000)")] + [(x["key"], x["label"]) for x in localities])
+        self.fields["default_release"] = forms.ChoiceField(
+            label="RVU release", required=False,
+            choices=[("", "The release in force on each date of service")] + [(r, r) for r in releases])
+        if self.instance and self.instance.custom_policy:
+            self.fields["custom_policy_text"].initial = json.dumps(self.instance.custom_policy, indent=1)
+        self.fields["fte"].widget.attrs.update({"step": "0.05", "min": "0.05", "max": "1.5"})
+
+    def clean_fte(self):
+        fte = self.cleaned_data["fte"]
+        if fte is None or not (0 < fte <= 2):
+            raise ValidationError("FTE is between 0.05 and 2.00")
+        return fte
+
+    def clean(self):
+        cleaned = super().clean()
+        text = (cleaned.get("custom_policy_text") or "").strip()
+        if cleaned.get("credit_policy") == "custom" or text:
+            if not text:
+                self.add_error("custom_policy_text", "Paste the custom policy JSON, or pick a named policy.")
+                return cleaned
+            try:
+                data = json.loads(text)
+                load_policy(data)
+            except json.JSONDecodeError as exc:
+                self.add_error("custom_policy_text", f"Not valid JSON: {exc.msg} (line {exc.lineno}, column {exc.colno})")
+            except PolicyError as exc:
+                self.add_error("custom_policy_text", str(exc))
+            else:
+                cleaned["custom_policy"] = data
+        for goal in ("annual_goal", "monthly_goal"):
+            value = cleaned.get(goal)
+            if value is not None and value < 0:
+                self.add_error(goal, "A goal cannot be negative.")
+        return cleaned
+
+    def save(self, commit: bool = True):
+        profile = super().save(commit=False)
+        profile.custom_policy = self.cleaned_data.get("custom_policy") or (
+            None if not (self.cleaned_data.get("custom_policy_text") or "").strip() else profile.custom_policy)
+        if commit:
+            profile.save()
+        return profile
+
+
+class TokenForm(forms.Form):
+    name = forms.CharField(max_length=60, initial="my phone", help_text="What uses it: a phone, a script …")

@@ -1,0 +1,735 @@
+"""Contract pay engine: base salary, FTE, threshold, $/wRVU tiers, payout share, draws with true-up and
+clawback, stipends. Pure Python and ``Decimal`` throughout (no Django); every figure is explained.
+
+The contract JSON format (also accepted by ``rvuedge contract pay`` and stored by the web app)::
+
+    {
+      "name": "Hospital offer 2026",
+      "base_salary": "240000",            # annual, at 1.0 FTE
+      "fte": "1.0",                       # scales base salary, threshold, tier bounds and draw
+      "threshold": "4500",                # annual wRVUs at 1.0 FTE credited before any $/wRVU is earned
+      "tiers": [                          # bands on the period's wRVU count, ascending; last one open
+        {"up_to": "4500", "rate": "55"},
+        {"up_to": "7000", "rate": "65"},
+        {"rate": "75"}
+      ],
+      "rate": "60",                       # shorthand for one open tier (instead of "tiers")
+      "tier_mode": "accrual",             # "accrual" (each band at its own rate) or "highest" (all at the
+                                          # rate of the highest band reached)
+      "tier_reset": "year",               # "year", "quarter" or "month": the wRVU count (and the
+                                          # threshold and bands, pro rata) restart each period
+      "payout_share": "1",                # share of the productivity pay that is paid (0-1)
+      "draw": {"amount": "240000",        # annual advance (at 1.0 FTE) paid evenly each month
+               "true_up": "quarter",      # "month", "quarter" or "year": when earned vs drawn is settled
+               "clawback": true,          # deficits are paid back (false: the draw is a guaranteed floor)
+               "carry_forward": false},   # deficits roll into the next true-up within the year
+      "stipends": [{"name": "Medical directorship", "amount": "20000"}],   # annual, not FTE-scaled
+      "credit_policy": "cms_mirror",      # "cms_mirror", "no_reductions" or a policy object
+      "rvu_release": {"mode": "current"}, # or {"mode": "frozen", "release": "RVU24A"} or
+                                          # {"mode": "blend", "releases": [{"release": .., "weight": ..}]}
+      "year_start_month": 1               # the contract year starts on the 1st of this month
+    }
+
+Numbers may be JSON numbers or strings; all are read as ``Decimal``. Only ``name`` and one of
+``rate``/``tiers``/``base_salary`` matter for a useful contract; everything else has the default shown.
+
+Semantics, in one place:
+
+* Tier bands and the threshold are positions on the wRVU count of a *reset period*. Only wRVUs above the
+  threshold earn a rate. Annual figures are scaled by FTE and divided by the number of reset periods
+  (4 for quarterly), rounded half-up to 0.01 wRVU.
+* The year is cut into *segments*, the finest of the tier-reset and true-up periods. Production earned in a
+  segment is ``F(count after) - F(count before)`` within its reset period, so reaching a higher tier in
+  "highest" mode books the uplift for earlier wRVUs when it happens.
+* Money is rounded half-up to cents once per explained line; totals are sums of the lines shown.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from decimal import ROUND_FLOOR, ROUND_HALF_UP, Decimal, InvalidOperation
+from typing import Any
+
+__all__ = [
+    "PERIODS",
+    "ContractError",
+    "ContractTerms",
+    "Draw",
+    "PayLine",
+    "PayResult",
+    "Stipend",
+    "Tier",
+    "compute_pay",
+    "fmt_money",
+    "fmt_wrvu",
+    "load_contract",
+    "next_tier",
+    "project_year",
+    "split_total",
+]
+
+ZERO = Decimal(0)
+ONE = Decimal(1)
+CENT = Decimal("0.01")
+PERIODS = {"year": 1, "quarter": 4, "month": 12}
+PERIOD_LABEL = {"year": "Year", "quarter": "Q", "month": "M"}
+TIER_MODES = ("accrual", "highest")
+MONTH_NAMES = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+
+
+class ContractError(ValueError):
+    """An invalid contract; ``field`` names the offending key (``tiers[1].rate``)."""
+
+    def __init__(self, field_name: str, message: str):
+        self.field = field_name
+        self.message = message
+        super().__init__(f"contract field '{field_name}': {message}")
+
+
+def cents(value: Decimal) -> Decimal:
+    return value.quantize(CENT, ROUND_HALF_UP)
+
+
+def fmt_wrvu(value: Decimal) -> str:
+    """4500 -> '4,500'; 1234.5 -> '1,234.50'."""
+    if value == value.to_integral_value():
+        return f"{int(value):,}"
+    return f"{cents(value):,}"
+
+
+def fmt_money(value: Decimal) -> str:
+    """247500 -> '$247,500'; 1234.5 -> '$1,234.50'; negatives get a leading minus."""
+    sign = "-" if value < 0 else ""
+    value = abs(value)
+    if value == value.to_integral_value():
+        return f"{sign}${int(value):,}"
+    return f"{sign}${cents(value):,}"
+
+
+def fmt_pct(value: Decimal) -> str:
+    text = format((value * 100).normalize(), "f")
+    return f"{text}%"
+
+
+# --------------------------------------------------------------------------- terms
+
+
+@dataclass(frozen=True)
+class Tier:
+    up_to: Decimal | None  # annual wRVUs at 1.0 FTE; None = open-ended
+    rate: Decimal
+
+    def to_dict(self) -> dict[str, str]:
+        out = {"rate": str(self.rate)}
+        if self.up_to is not None:
+            out = {"up_to": str(self.up_to), **out}
+        return out
+
+
+@dataclass(frozen=True)
+class Draw:
+    amount: Decimal  # annual, at 1.0 FTE
+    true_up: str = "year"
+    clawback: bool = True
+    carry_forward: bool = False
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"amount": str(self.amount), "true_up": self.true_up, "clawback": self.clawback,
+                "carry_forward": self.carry_forward}
+
+
+@dataclass(frozen=True)
+class Stipend:
+    name: str
+    amount: Decimal  # annual
+
+    def to_dict(self) -> dict[str, str]:
+        return {"name": self.name, "amount": str(self.amount)}
+
+
+@dataclass(frozen=True)
+class ContractTerms:
+    name: str = "Contract"
+    base_salary: Decimal = ZERO
+    fte: Decimal = ONE
+    threshold: Decimal = ZERO
+    tiers: tuple[Tier, ...] = ()
+    tier_mode: str = "accrual"
+    tier_reset: str = "year"
+    payout_share: Decimal = ONE
+    draw: Draw | None = None
+    stipends: tuple[Stipend, ...] = ()
+    credit_policy: str | dict[str, Any] = "cms_mirror"
+    rvu_release: dict[str, Any] = field(default_factory=lambda: {"mode": "current"})
+    year_start_month: int = 1
+
+    @property
+    def segments(self) -> int:
+        """Segments per year: the finest of the tier-reset and true-up periods."""
+        return max(PERIODS[self.tier_reset], PERIODS[self.draw.true_up] if self.draw else 1)
+
+    @property
+    def segment_kind(self) -> str:
+        return {1: "year", 4: "quarter", 12: "month"}[self.segments]
+
+    def policy_dict(self) -> dict[str, Any]:
+        """The credit policy as :func:`rvuedge.pricing.load_policy` takes it, with ``rvu_release`` folded in."""
+        base = {"wrvu_profile": self.credit_policy} if isinstance(self.credit_policy, str) else dict(self.credit_policy)
+        if self.rvu_release.get("mode", "current") != "current" or "rvu_release" not in base:
+            base["rvu_release"] = self.rvu_release
+        return base
+
+    def describe_release(self) -> str:
+        mode = self.rvu_release.get("mode", "current")
+        if mode == "frozen":
+            return f"frozen at {self.rvu_release.get('release')}"
+        if mode == "blend":
+            return "blend of " + " + ".join(
+                f"{fmt_pct(Decimal(str(r['weight'])))} {r['release']}" for r in self.rvu_release.get("releases", [])
+            )
+        return "current release"
+
+    def describe_policy(self) -> str:
+        if isinstance(self.credit_policy, str):
+            return self.credit_policy
+        return str(self.credit_policy.get("name") or self.credit_policy.get("wrvu_profile", "custom"))
+
+    def to_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {
+            "name": self.name,
+            "base_salary": str(self.base_salary),
+            "fte": str(self.fte),
+            "threshold": str(self.threshold),
+            "tiers": [t.to_dict() for t in self.tiers],
+            "tier_mode": self.tier_mode,
+            "tier_reset": self.tier_reset,
+            "payout_share": str(self.payout_share),
+            "draw": self.draw.to_dict() if self.draw else None,
+            "stipends": [s.to_dict() for s in self.stipends],
+            "credit_policy": self.credit_policy,
+            "rvu_release": self.rvu_release,
+            "year_start_month": self.year_start_month,
+        }
+        return out
+
+
+def _dec(key: str, value: Any, *, low: Decimal | None = ZERO, high: Decimal | None = None) -> Decimal:
+    if isinstance(value, bool) or value is None:
+        raise ContractError(key, f"expected a number, got {json.dumps(value)}")
+    if isinstance(value, float):
+        value = repr(value)
+    try:
+        result = Decimal(str(value).strip().replace(",", "").replace("$", ""))
+    except InvalidOperation:
+        raise ContractError(key, f"{value!r} is not a number") from None
+    if not result.is_finite():
+        raise ContractError(key, f"{value!r} is not a finite number")
+    if low is not None and result < low:
+        raise ContractError(key, f"{result} is below {low}")
+    if high is not None and result > high:
+        raise ContractError(key, f"{result} is above {high}")
+    return result
+
+
+def _choice(key: str, value: Any, choices: Sequence[str]) -> str:
+    if not isinstance(value, str) or value.strip().lower() not in choices:
+        raise ContractError(key, f"{value!r} is not one of {', '.join(choices)}")
+    return value.strip().lower()
+
+
+def _bool(key: str, value: Any) -> bool:
+    if not isinstance(value, bool):
+        raise ContractError(key, f"expected true or false, got {json.dumps(value)}")
+    return value
+
+
+_KEYS = {
+    "name", "base_salary", "fte", "threshold", "tiers", "rate", "tier_mode", "tier_reset", "payout_share",
+    "draw", "stipends", "credit_policy", "rvu_release", "year_start_month", "notes", "start", "end",
+}
+
+
+def load_contract(obj: dict[str, Any] | str | bytes | ContractTerms) -> ContractTerms:
+    """Validate a contract (JSON text or dict) into :class:`ContractTerms`; raise :class:`ContractError`."""
+    if isinstance(obj, ContractTerms):
+        return obj
+    if isinstance(obj, bytes | str):
+        try:
+            obj = json.loads(obj, parse_float=Decimal)
+        except json.JSONDecodeError as exc:
+            raise ContractError("(json)", f"not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}") from None
+    if not isinstance(obj, dict):
+        raise ContractError("(root)", f"expected an object, got {type(obj).__name__}")
+    unknown = sorted(set(obj) - _KEYS)
+    if unknown:
+        raise ContractError(unknown[0], f"unknown key (known: {', '.join(sorted(_KEYS - {'notes', 'start', 'end'}))})")
+
+    name = obj.get("name", "Contract")
+    if not isinstance(name, str) or not name.strip():
+        raise ContractError("name", "expected a non-empty string")
+    kw: dict[str, Any] = {"name": name.strip()[:120]}
+    if "base_salary" in obj:
+        kw["base_salary"] = _dec("base_salary", obj["base_salary"])
+    if "fte" in obj:
+        kw["fte"] = _dec("fte", obj["fte"], low=Decimal("0.01"), high=Decimal("1.5"))
+    if "threshold" in obj:
+        kw["threshold"] = _dec("threshold", obj["threshold"])
+    if "payout_share" in obj:
+        kw["payout_share"] = _dec("payout_share", obj["payout_share"], high=ONE)
+    if "tier_mode" in obj:
+        kw["tier_mode"] = _choice("tier_mode", obj["tier_mode"], TIER_MODES)
+    if "tier_reset" in obj:
+        kw["tier_reset"] = _choice("tier_reset", obj["tier_reset"], tuple(PERIODS))
+    if "year_start_month" in obj:
+        month = obj["year_start_month"]
+        if isinstance(month, bool) or not isinstance(month, int | Decimal) or not 1 <= int(month) <= 12 \
+                or int(month) != month:
+            raise ContractError("year_start_month", f"expected a month number 1-12, got {json.dumps(str(month))}")
+        kw["year_start_month"] = int(month)
+
+    if "tiers" in obj and "rate" in obj:
+        raise ContractError("rate", "give either 'rate' or 'tiers', not both")
+    if "rate" in obj:
+        kw["tiers"] = (Tier(None, _dec("rate", obj["rate"])),)
+    elif "tiers" in obj:
+        kw["tiers"] = _tiers(obj["tiers"])
+
+    draw = obj.get("draw")
+    if draw is not None:
+        if not isinstance(draw, dict):
+            raise ContractError("draw", "expected an object like {\"amount\": \"240000\", \"true_up\": \"quarter\"}")
+        extra = sorted(set(draw) - {"amount", "true_up", "clawback", "carry_forward"})
+        if extra:
+            raise ContractError(f"draw.{extra[0]}", "unknown key")
+        if "amount" not in draw:
+            raise ContractError("draw.amount", "required")
+        kw["draw"] = Draw(
+            amount=_dec("draw.amount", draw["amount"]),
+            true_up=_choice("draw.true_up", draw.get("true_up", "year"), tuple(PERIODS)),
+            clawback=_bool("draw.clawback", draw.get("clawback", True)),
+            carry_forward=_bool("draw.carry_forward", draw.get("carry_forward", False)),
+        )
+        if not kw.get("tiers"):
+            raise ContractError("draw", "a draw is an advance against productivity pay: give 'rate' or 'tiers'")
+
+    stipends = obj.get("stipends", [])
+    if not isinstance(stipends, list):
+        raise ContractError("stipends", "expected a list of {\"name\": ..., \"amount\": ...}")
+    items = []
+    for i, s in enumerate(stipends):
+        where = f"stipends[{i}]"
+        if not isinstance(s, dict) or set(s) - {"name", "amount"} or "amount" not in s:
+            raise ContractError(where, "expected {\"name\": ..., \"amount\": ...}")
+        sname = s.get("name") or f"Stipend {i + 1}"
+        if not isinstance(sname, str):
+            raise ContractError(f"{where}.name", "expected a string")
+        items.append(Stipend(sname.strip()[:80], _dec(f"{where}.amount", s["amount"])))
+    kw["stipends"] = tuple(items)
+
+    policy = obj.get("credit_policy", "cms_mirror")
+    release = obj.get("rvu_release", {"mode": "current"})
+    if isinstance(release, str):
+        release = {"mode": release}
+    kw["credit_policy"] = policy
+    kw["rvu_release"] = _plain(release)
+    if isinstance(policy, dict):
+        kw["credit_policy"] = _plain(policy)
+    elif not isinstance(policy, str):
+        raise ContractError("credit_policy", "expected a profile name or a policy object")
+    terms = ContractTerms(**kw)
+    _check_policy(terms)
+    return terms
+
+
+def _plain(value: Any) -> Any:
+    """JSON-safe copy (Decimals from parse_float become strings)."""
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    if isinstance(value, Decimal):
+        return str(value)
+    return value
+
+
+def _check_policy(terms: ContractTerms) -> None:
+    from rvuedge.pricing.policy import PolicyError, load_policy
+
+    try:
+        load_policy(terms.policy_dict())
+    except PolicyError as exc:
+        where = exc.field if exc.field.startswith("rvu_release") else f"credit_policy.{exc.field}"
+        if exc.field == "wrvu_profile" and isinstance(terms.credit_policy, str):
+            where = "credit_policy"
+        raise ContractError(where, exc.message) from None
+
+
+def _tiers(value: Any) -> tuple[Tier, ...]:
+    if not isinstance(value, list):
+        raise ContractError("tiers", "expected a list of {\"up_to\": ..., \"rate\": ...}")
+    tiers: list[Tier] = []
+    previous = ZERO
+    for i, item in enumerate(value):
+        where = f"tiers[{i}]"
+        if not isinstance(item, dict) or set(item) - {"up_to", "rate", "from"} or "rate" not in item:
+            raise ContractError(where, "expected {\"up_to\": ..., \"rate\": ...}")
+        rate = _dec(f"{where}.rate", item["rate"])
+        up_to = item.get("up_to")
+        last = i == len(value) - 1
+        if up_to is None:
+            if not last:
+                raise ContractError(f"{where}.up_to", "only the last tier may be open-ended")
+            tiers.append(Tier(None, rate))
+            continue
+        bound = _dec(f"{where}.up_to", up_to)
+        if bound <= previous:
+            raise ContractError(f"{where}.up_to", f"{bound} must be above the previous bound {previous}")
+        if last:
+            raise ContractError(f"{where}.up_to", "the last tier must be open-ended (leave out 'up_to')")
+        tiers.append(Tier(bound, rate))
+        previous = bound
+    return tuple(tiers)
+
+
+# --------------------------------------------------------------------------- computation
+
+
+@dataclass(frozen=True)
+class PayLine:
+    section: str  # base | production | share | stipend | draw | true_up | info | total
+    text: str
+    amount: Decimal | None = None
+    period: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"section": self.section, "period": self.period, "text": self.text,
+                "amount": None if self.amount is None else str(self.amount)}
+
+
+@dataclass
+class PayResult:
+    terms: ContractTerms
+    wrvus: Decimal
+    elapsed: Decimal  # fraction of the contract year covered, 0-1
+    lines: list[PayLine]
+    base: Decimal
+    production_gross: Decimal
+    production: Decimal  # after payout share: what the wRVUs earned
+    stipends: Decimal
+    draws_paid: Decimal
+    true_up_paid: Decimal
+    clawback: Decimal
+    forgiven: Decimal
+    open_true_up: dict[str, Any] | None
+    periods: list[dict[str, Any]]
+
+    @property
+    def total(self) -> Decimal:
+        if self.terms.draw is None:
+            return self.base + self.production + self.stipends
+        return self.base + self.stipends + self.draws_paid + self.true_up_paid - self.clawback
+
+    @property
+    def per_wrvu(self) -> Decimal | None:
+        return cents(self.total / self.wrvus) if self.wrvus else None
+
+    def explain(self) -> list[str]:
+        return [line.text for line in self.lines] + [f"Total pay: {fmt_money(self.total)}"]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "contract": self.terms.name,
+            "wrvus": str(self.wrvus),
+            "year_fraction": str(self.elapsed),
+            "base_salary": str(self.base),
+            "production_gross": str(self.production_gross),
+            "production": str(self.production),
+            "stipends": str(self.stipends),
+            "draws_paid": str(self.draws_paid),
+            "true_up_paid": str(self.true_up_paid),
+            "clawback": str(self.clawback),
+            "forgiven": str(self.forgiven),
+            "total": str(self.total),
+            "comp_per_wrvu": None if self.per_wrvu is None else str(self.per_wrvu),
+            "open_true_up": self.open_true_up,
+            "periods": self.periods,
+            "lines": [line.to_dict() for line in self.lines],
+            "explanation": self.explain(),
+            "terms": self.terms.to_dict(),
+        }
+
+
+@dataclass(frozen=True)
+class _Band:
+    number: int
+    lo: Decimal
+    hi: Decimal | None
+    rate: Decimal
+
+
+def _bands(terms: ContractTerms) -> tuple[list[_Band], Decimal]:
+    """Tier bands and threshold for one reset period (scaled by FTE, divided by periods, to 0.01 wRVU)."""
+    n = PERIODS[terms.tier_reset]
+
+    def scale(v: Decimal) -> Decimal:
+        q = (v * terms.fte / n).quantize(CENT, ROUND_HALF_UP)
+        return q.to_integral_value() if q == q.to_integral_value() else q
+
+    bands: list[_Band] = []
+    lo = ZERO
+    for i, tier in enumerate(terms.tiers, start=1):
+        hi = None if tier.up_to is None else scale(tier.up_to)
+        bands.append(_Band(i, lo, hi, tier.rate))
+        lo = hi if hi is not None else lo
+    return bands, scale(terms.threshold)
+
+
+def _production(terms: ContractTerms, w: Decimal, label: str) -> tuple[Decimal, list[PayLine]]:
+    """Productivity pay (before payout share) for ``w`` wRVUs counted in one reset period."""
+    bands, threshold = _bands(terms)
+    prefix = f"{label}: " if label else ""
+    lines: list[PayLine] = []
+    if not bands:
+        return ZERO, lines
+    if threshold:
+        covered = min(w, threshold)
+        lines.append(PayLine("info", f"{prefix}{'threshold' if prefix else 'Threshold'} {fmt_wrvu(threshold)} wRVU: {fmt_wrvu(covered)} wRVU "
+                                     "earn no $/wRVU", None, label))
+    paid = max(ZERO, w - threshold)
+    if not paid:
+        return ZERO, lines
+    if terms.tier_mode == "highest":
+        band = [b for b in bands if w > b.lo][-1]
+        amount = cents(paid * band.rate)
+        what = f"{fmt_wrvu(paid)} wRVU" if not threshold else f"{fmt_wrvu(paid)} wRVU above threshold"
+        lines.append(PayLine("production", f"{prefix}{what} × {fmt_money(band.rate)} = {fmt_money(amount)} "
+                                           f"(all at tier {band.number})", amount, label))
+        return amount, lines
+    total = ZERO
+    for band in bands:
+        top = w if band.hi is None else min(w, band.hi)
+        units = top - max(band.lo, threshold)
+        if units <= 0:
+            continue
+        amount = cents(units * band.rate)
+        total += amount
+        lines.append(PayLine("production", f"{prefix}{fmt_wrvu(units)} wRVU × {fmt_money(band.rate)} = "
+                                           f"{fmt_money(amount)} (tier {band.number})", amount, label))
+    return total, lines
+
+
+def _earned(terms: ContractTerms, w: Decimal) -> Decimal:
+    """Productivity pay after payout share for ``w`` wRVUs in one reset period (no explanation)."""
+    gross, _ = _production(terms, w, "")
+    return cents(gross * terms.payout_share)
+
+
+def split_total(total: Decimal, parts: int) -> list[Decimal]:
+    """Split wRVUs evenly into ``parts`` (to 0.01; the last part takes the rounding remainder)."""
+    if parts == 1:
+        return [total]
+    each = (total / parts).quantize(CENT, ROUND_HALF_UP)
+    return [each] * (parts - 1) + [total - each * (parts - 1)]
+
+
+def _period_label(kind: str, index: int, start_month: int) -> str:
+    if kind == "year":
+        return "Year"
+    if kind == "quarter":
+        return f"Q{index + 1}"
+    return MONTH_NAMES[(start_month - 1 + index) % 12]
+
+
+def compute_pay(
+    terms: ContractTerms | dict[str, Any] | str,
+    wrvus: Decimal | int | str | Sequence[Decimal | int | str],
+    *,
+    elapsed: Decimal | None = None,
+) -> PayResult:
+    """Pay for a contract year (or the part of it elapsed) from credited wRVUs.
+
+    ``wrvus`` is one annual total (spread evenly over the contract's segments) or a list of wRVUs per
+    segment (``terms.segments`` per year: 1, 4 or 12), from the start of the contract year; a shorter
+    list is the year to date. ``elapsed`` (0-1) overrides the share of the year used to prorate base,
+    stipends and draws (default: segments given / segments per year).
+    """
+    terms = load_contract(terms)
+    k = terms.segments
+    seg_kind = terms.segment_kind
+    lines: list[PayLine] = []
+    if isinstance(wrvus, Sequence) and not isinstance(wrvus, str):
+        segs = [_dec("wrvus", w) for w in wrvus]
+        if not 1 <= len(segs) <= k:
+            raise ContractError("wrvus", f"this contract settles by {seg_kind}: give one annual total or "
+                                         f"1 to {k} values per {seg_kind}, not {len(segs)}")
+    else:
+        total = _dec("wrvus", wrvus)
+        segs = split_total(total, k)
+        if k > 1:
+            lines.append(PayLine("info", f"{fmt_wrvu(total)} wRVU assumed evenly spread over {k} {seg_kind}s "
+                                         f"({fmt_wrvu(segs[0])} each)"))
+    n = len(segs)
+    frac = Decimal(n) / k if elapsed is None else _dec("elapsed", elapsed, high=ONE)
+    total_wrvu = sum(segs, ZERO)
+    whole_year = frac == ONE
+    if elapsed is None:
+        share_text = f"× {n} of {k} {seg_kind}s"
+    else:
+        share_text = f"× {(frac * 100).quantize(Decimal('0.1'), ROUND_HALF_UP)}% of the year"
+
+    def prorate(annual: Decimal) -> Decimal:
+        return annual if whole_year else cents(annual * frac)
+
+    def scaled(label: str, annual: Decimal, fte: bool) -> tuple[Decimal, str]:
+        parts = [f"{label} {fmt_money(annual)}"]
+        full = cents(annual * terms.fte) if fte else annual
+        if fte and terms.fte != ONE:
+            parts.append(f"× {terms.fte.normalize()} FTE")
+        if not whole_year:
+            parts.append(share_text)
+        amount = prorate(full)
+        return amount, " ".join(parts) + (f" = {fmt_money(amount)}" if len(parts) > 1 else "")
+
+    # Base salary
+    base = ZERO
+    if terms.base_salary:
+        base, text = scaled("Base salary", terms.base_salary, True)
+        lines.append(PayLine("base", text, base))
+
+    # Productivity per reset period
+    reset_n = PERIODS[terms.tier_reset]
+    per_reset = k // reset_n
+    production_gross = ZERO
+    production = ZERO
+    periods: list[dict[str, Any]] = []
+    earned_by_seg: list[Decimal] = []
+    for r in range(reset_n):
+        chunk = segs[r * per_reset:(r + 1) * per_reset]
+        if not chunk:
+            break
+        label = "" if reset_n == 1 else _period_label(terms.tier_reset, r, terms.year_start_month)
+        w = sum(chunk, ZERO)
+        gross, plines = _production(terms, w, label)
+        lines.extend(plines)
+        if gross and terms.payout_share != ONE:
+            paid = cents(gross * terms.payout_share)
+            lines.append(PayLine("share", f"{label + ': ' if label else ''}payout share "
+                                          f"{fmt_pct(terms.payout_share)} of {fmt_money(gross)} = "
+                                          f"{fmt_money(paid)}", paid - gross, label))
+        else:
+            paid = gross
+        production_gross += gross
+        production += paid
+        periods.append({"period": label or "Year", "wrvus": str(w), "earned": str(paid)})
+        cum = ZERO
+        before = ZERO
+        for seg in chunk:
+            cum += seg
+            after = _earned(terms, cum)
+            earned_by_seg.append(after - before)
+            before = after
+    if terms.tiers and not any(pl.section == "production" for pl in lines):
+        lines.append(PayLine("production", f"{fmt_wrvu(total_wrvu)} wRVU earn no productivity pay", ZERO))
+
+    # Stipends
+    stipends = ZERO
+    for s in terms.stipends:
+        amount, text = scaled(f"Stipend ({s.name})", s.amount, False)
+        stipends += amount
+        lines.append(PayLine("stipend", text, amount))
+
+    draws_paid = true_up = clawback = forgiven = ZERO
+    open_true_up: dict[str, Any] | None = None
+    if terms.draw:
+        d = terms.draw
+        annual = cents(d.amount * terms.fte)
+        per_seg = split_total(annual, k)
+        tn = PERIODS[d.true_up]
+        seg_per_t = k // tn
+        covered_segments = int((frac * k).to_integral_value(rounding=ROUND_FLOOR))
+        draws_paid, text = scaled("Draw", d.amount, True)
+        lines.append(PayLine("info", f"Productivity pay earned ({fmt_money(production)}) is settled against the "
+                                     f"draw at each {d.true_up}ly true-up"))
+        lines.append(PayLine("draw", f"{text} advanced against productivity pay", draws_paid))
+        carried = ZERO
+        for t in range(tn):
+            segs_t = range(t * seg_per_t, (t + 1) * seg_per_t)
+            label = _period_label(d.true_up, t, terms.year_start_month)
+            if segs_t.start >= len(earned_by_seg):
+                break
+            earned_t = sum((earned_by_seg[i] for i in segs_t if i < len(earned_by_seg)), ZERO)
+            drawn_t = sum((per_seg[i] for i in segs_t), ZERO)
+            if segs_t.stop > covered_segments:
+                drawn_so_far = cents(annual * frac) - sum(per_seg[:segs_t.start], ZERO) if frac < ONE else drawn_t
+                open_true_up = {"period": label, "earned": str(earned_t), "drawn": str(max(drawn_so_far, ZERO)),
+                                "drawn_full_period": str(drawn_t), "carried_deficit": str(carried)}
+                lines.append(PayLine("info", f"True-up {label} (open): earned {fmt_money(earned_t)} vs drawn "
+                                             f"{fmt_money(max(drawn_so_far, ZERO))} so far", None, label))
+                break
+            diff = earned_t - drawn_t + carried
+            carried_text = f" - carried deficit {fmt_money(-carried)}" if carried else ""
+            head = f"True-up {label}: earned {fmt_money(earned_t)} - drawn {fmt_money(drawn_t)}{carried_text}"
+            carried = ZERO
+            if diff >= 0:
+                true_up += diff
+                lines.append(PayLine("true_up", f"{head} = {fmt_money(diff)} paid", diff, label))
+            elif d.carry_forward and t < tn - 1:
+                carried = diff
+                lines.append(PayLine("true_up", f"{head} = {fmt_money(diff)} carried forward", ZERO, label))
+            elif d.clawback:
+                clawback += -diff
+                lines.append(PayLine("true_up", f"{head} = {fmt_money(diff)} clawed back", diff, label))
+            else:
+                forgiven += -diff
+                lines.append(PayLine("true_up", f"{head} = {fmt_money(diff)} forgiven (no clawback)", ZERO, label))
+
+    return PayResult(
+        terms=terms, wrvus=total_wrvu, elapsed=frac, lines=lines, base=base, production_gross=production_gross,
+        production=production, stipends=stipends, draws_paid=draws_paid, true_up_paid=true_up, clawback=clawback,
+        forgiven=forgiven, open_true_up=open_true_up, periods=periods,
+    )
+
+
+# --------------------------------------------------------------------------- projections
+
+
+def project_year(terms: ContractTerms, segments_to_date: Sequence[Decimal], elapsed: Decimal) -> list[Decimal]:
+    """Full-year segments: actuals so far, the rest at the year-to-date pace.
+
+    ``segments_to_date`` covers the segments begun so far (the last may be partial); ``elapsed`` is the
+    share of the contract year that has passed (0-1).
+    """
+    k = terms.segments
+    done = sum(segments_to_date, ZERO)
+    if elapsed <= 0:
+        return [ZERO] * k
+    annual_pace = done / elapsed
+    per_seg = annual_pace / k
+    out: list[Decimal] = []
+    for i in range(k):
+        seg_start, seg_end = Decimal(i) / k, Decimal(i + 1) / k
+        actual = segments_to_date[i] if i < len(segments_to_date) else ZERO
+        if elapsed >= seg_end:
+            out.append(actual)
+        else:
+            remaining_share = (seg_end - max(seg_start, elapsed)) * k
+            out.append(cents(actual + per_seg * remaining_share))
+    return out
+
+
+def next_tier(terms: ContractTerms, wrvus_in_period: Decimal) -> dict[str, Any] | None:
+    """The next threshold or tier boundary above the current reset period's count, or None at the top."""
+    bands, threshold = _bands(terms)
+    if not bands:
+        return None
+    if wrvus_in_period < threshold:
+        first = [b for b in bands if b.hi is None or b.hi > threshold][0]
+        return {"label": "threshold", "at": str(threshold), "needed": str(threshold - wrvus_in_period),
+                "rate": str(first.rate), "tier": first.number}
+    for band in bands:
+        if wrvus_in_period < band.lo:
+            return {"label": f"tier {band.number}", "at": str(band.lo), "needed": str(band.lo - wrvus_in_period),
+                    "rate": str(band.rate), "tier": band.number}
+    return None

@@ -1,0 +1,208 @@
+"""Every write to the log goes through a do_* function here; views and the API only parse and render."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from datetime import timedelta as td
+from typing import Any
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from rvuedge.accounts.services import get_profile_for_user
+from rvuedge.pricing import EncounterLine, PricingError
+
+from .credit import Crediter, EntryError, entry_text, parse_entry_text, resolve_setting
+from .models import ROLES, TRASH_DAYS, Encounter, Favourite
+from .models import EncounterLine as LineModel
+from .phi import PhiError, check_fields
+
+ROLE_KEYS = {k for k, _ in ROLES}
+TEXT_LIMITS = {"site": 80, "attending": 80, "category": 80, "notes": 1000}
+TEXT_LABELS = {"site": "Site label", "attending": "Attending label", "category": "Case category", "notes": "Notes"}
+MAX_LINES = 30
+
+
+@dataclass
+class EncounterInput:
+    """What a user typed or sent. ``entry`` is rapid-entry text; ``lines`` the structured alternative."""
+
+    entry: str | None = None
+    lines: list[EncounterLine] | None = None
+    date: dt.date | None = None
+    setting: str | None = None
+    pos: str | None = None
+    site: str = ""
+    role: str | None = None
+    attending: str = ""
+    category: str = ""
+    notes: str = ""
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+def _today() -> dt.date:
+    return timezone.localdate()
+
+
+def prepare(user, data: EncounterInput, crediter: Crediter) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """Validate and credit; return (encounter fields, line rows). Raises :class:`EntryError`; stores nothing."""
+    texts = {}
+    for name, limit in TEXT_LIMITS.items():
+        value = (getattr(data, name) or "").strip()
+        if len(value) > limit:
+            raise EntryError(name, f"{TEXT_LABELS[name]} is limited to {limit} characters")
+        texts[name] = value
+    try:
+        check_fields(texts, TEXT_LABELS)
+    except PhiError as exc:
+        raise EntryError(exc.field, exc.message) from None
+    if data.lines:
+        lines, typed_date = list(data.lines), None
+    else:
+        lines, typed_date = parse_entry_text(data.entry or "")
+    if len(lines) > MAX_LINES:
+        raise EntryError("entry", f"At most {MAX_LINES} lines per encounter")
+    dos = typed_date or data.date or _today()
+    if not (dt.date(1990, 1, 1) <= dos <= _today() + td(days=366)):
+        raise EntryError("date", f"Date of service {dos} is out of range")
+    profile = crediter.profile
+    setting, pos = resolve_setting(data.setting, data.pos, profile.default_setting)
+    role = (data.role or "").strip() or _default_role(profile)
+    if role not in ROLE_KEYS:
+        raise EntryError("role", f"Unknown role {role!r} (use one of: {', '.join(sorted(ROLE_KEYS))})")
+    try:
+        credit = crediter.credit(lines, dos, setting)
+    except PricingError as exc:
+        token = None
+        if exc.line is not None and 0 <= exc.line < len(lines):
+            token = entry_text([lines[exc.line]])
+        near = f" Did you mean {', '.join(exc.near)}?" if exc.near else ""
+        raise EntryError("entry", f"{token + ': ' if token else ''}{exc.reason}.{near}",
+                         [{"token": token, "error": exc.reason, "near": list(exc.near)}]) from None
+    fields = {
+        "date": dos, "entry": entry_text(lines), "setting": setting, "pos": pos, "role": role, **texts,
+        **credit.fields,
+    }
+    return fields, credit.lines
+
+
+def _default_role(profile) -> str:
+    from .models import ROLES_BY_STAGE
+
+    return ROLES_BY_STAGE.get(profile.career_stage, ["performed"])[0]
+
+
+def _line_models(enc: Encounter, rows: list[dict[str, Any]]) -> list[LineModel]:
+    return [LineModel(encounter=enc, user_id=enc.user_id, date=enc.date, **row) for row in rows]
+
+
+def do_log_encounter(user, data: EncounterInput, *, idempotency_key: str | None = None,
+                     crediter: Crediter | None = None) -> tuple[Encounter, bool]:
+    """Credit and store one encounter. Returns (encounter, created).
+
+    With an ``idempotency_key`` a retry returns the encounter the first request stored: the unique constraint
+    on (user, idempotency_key) decides, so two racing requests cannot both insert.
+    """
+    crediter = crediter or Crediter(get_profile_for_user(user))
+    fields, rows = prepare(user, data, crediter)
+    key = (idempotency_key or "").strip() or None
+    if key is not None and len(key) > 100:
+        raise EntryError("idempotency_key", "Idempotency-Key is limited to 100 characters")
+    now = timezone.now()
+    try:
+        with transaction.atomic():
+            enc = Encounter.objects.create(user=user, idempotency_key=key, created_at=now, updated_at=now, **fields)
+            LineModel.objects.bulk_create(_line_models(enc, rows))
+    except IntegrityError:
+        if key is None:
+            raise
+        existing = Encounter.objects.filter(user=user, idempotency_key=key).first()
+        if existing is None:
+            raise
+        return existing, False
+    return enc, True
+
+
+CREDIT_INPUTS = ("entry", "date", "setting", "pos")
+
+
+def do_update_encounter(user, enc: Encounter, data: EncounterInput, *, crediter: Crediter | None = None) -> Encounter:
+    """Apply an edit. Lines, date or setting changes re-credit under the current profile; labels alone do not."""
+    assert enc.user_id == user.pk
+    crediter = crediter or Crediter(get_profile_for_user(user))
+    fields, rows = prepare(user, data, crediter)
+    recredit = (fields["entry"] != enc.entry or fields["date"] != enc.date or fields["setting"] != enc.setting
+                or fields["pos"] != enc.pos)
+    with transaction.atomic():
+        for name in ("site", "role", "attending", "category", "notes"):
+            setattr(enc, name, fields[name])
+        if recredit:
+            for name, value in fields.items():
+                setattr(enc, name, value)
+            LineModel.objects.filter(encounter=enc).delete()
+            LineModel.objects.bulk_create(_line_models(enc, rows))
+        enc.updated_at = timezone.now()
+        enc.save()
+    return enc
+
+
+def do_trash_encounters(user, ids: list[int]) -> int:
+    """Move encounters to the trash (kept TRASH_DAYS days, then purged)."""
+    now = timezone.now()
+    with transaction.atomic():
+        n = Encounter.objects.filter(user=user, pk__in=ids, deleted_at__isnull=True).update(deleted_at=now)
+    do_purge_trash(user)
+    return n
+
+
+def do_restore_encounters(user, ids: list[int]) -> int:
+    with transaction.atomic():
+        return Encounter.objects.filter(user=user, pk__in=ids, deleted_at__isnull=False).update(
+            deleted_at=None, updated_at=timezone.now())
+
+
+def do_purge_trash(user=None, *, now: dt.datetime | None = None) -> int:
+    """Delete encounters that have been in the trash longer than TRASH_DAYS (one user, or everyone)."""
+    cutoff = (now or timezone.now()) - td(days=TRASH_DAYS)
+    qs = Encounter.objects.filter(deleted_at__lt=cutoff)
+    if user is not None:
+        qs = qs.filter(user=user)
+    with transaction.atomic():
+        return qs.delete()[1].get("logbook.Encounter", 0)
+
+
+BULK_FIELDS = {"category": "Case category", "site": "Site label", "attending": "Attending label", "role": "Role"}
+
+
+def do_bulk_set(user, ids: list[int], name: str, value: str) -> int:
+    if name not in BULK_FIELDS:
+        raise EntryError("action", f"Cannot set {name!r} in bulk")
+    value = (value or "").strip()
+    if name == "role":
+        if value not in ROLE_KEYS:
+            raise EntryError("role", f"Unknown role {value!r}")
+    else:
+        if len(value) > TEXT_LIMITS[name]:
+            raise EntryError(name, f"{BULK_FIELDS[name]} is limited to {TEXT_LIMITS[name]} characters")
+        try:
+            check_fields({name: value}, TEXT_LABELS)
+        except PhiError as exc:
+            raise EntryError(name, exc.message) from None
+    with transaction.atomic():
+        return Encounter.objects.filter(user=user, pk__in=ids, deleted_at__isnull=True).update(
+            **{name: value, "updated_at": timezone.now()})
+
+
+def do_toggle_favourite(user, token: str) -> bool:
+    """Star or unstar a code token (99214, 20610-RT). Returns True when it is now a favourite."""
+    lines, _ = parse_entry_text(token)
+    if len(lines) != 1:
+        raise EntryError("code", "Star one code at a time")
+    text = entry_text(lines)
+    with transaction.atomic():
+        deleted, _ = Favourite.objects.filter(user=user, code=text).delete()
+        if deleted:
+            return False
+        Favourite.objects.get_or_create(user=user, code=text)
+    return True

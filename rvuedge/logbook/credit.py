@@ -1,0 +1,301 @@
+"""Credit an encounter with the pricing engine, under the user's release, locality and credit policy.
+
+:class:`Crediter` is made once per request (or per import / re-pricing run): it resolves releases, the
+locality and the policy once and, for bulk work, memoises identical encounters. :func:`check_entry` is the
+as-you-type validation: it reports every token's credit or the reason it cannot be credited.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+from rvuedge.fees.models import Release
+from rvuedge.fees.services import (
+    LocalityChoice,
+    NotFound,
+    effective_date,
+    policy_from,
+    price_lines,
+    release_sort_key,
+    resolve_locality,
+)
+from rvuedge.pricing import EncounterLine, LineSyntaxError, Policy, PolicyError, PricingError, parse_line
+from rvuedge.pricing.engine import WORK_FLOOR_END
+from rvuedge.pricing.model import setting_for_pos
+
+_SPLIT_RE = re.compile(r"[\s,;]+")
+POLICY_PROFILES = ("cms_mirror", "no_reductions")
+
+
+class EntryError(ValueError):
+    """Input that cannot be logged. ``field`` names the form/API field; ``problems`` are per-token details."""
+
+    def __init__(self, field_name: str, message: str, problems: list[dict[str, Any]] | None = None):
+        self.field = field_name
+        self.message = message
+        self.problems = problems or []
+        super().__init__(message)
+
+
+def line_text(code: str, modifiers: list[str] | tuple[str, ...], units: int = 1, minutes: int | None = None) -> str:
+    """The rapid-entry token for a line: 27447-50, 11045x3, 01402-AAx129m."""
+    text = code + "".join(f"-{m}" for m in modifiers)
+    if minutes is not None:
+        return f"{text}x{minutes}m"
+    return f"{text}x{units}" if units > 1 else text
+
+
+def entry_text(lines: list[EncounterLine] | tuple[EncounterLine, ...]) -> str:
+    return " ".join(line_text(ln.code, ln.modifiers, ln.units, ln.minutes) for ln in lines)
+
+
+def split_entry(text: str) -> tuple[list[tuple[int, str, EncounterLine | None, str | None]], dt.date | None, str | None]:
+    """Tokens of a rapid entry: [(position, token, line or None, syntax error or None)], date, date error."""
+    tokens = [t for t in _SPLIT_RE.split((text or "").strip()) if t]
+    out: list[tuple[int, str, EncounterLine | None, str | None]] = []
+    date: dt.date | None = None
+    date_error: str | None = None
+    for i, token in enumerate(tokens):
+        if token.startswith("@"):
+            try:
+                parsed = dt.date.fromisoformat(token[1:])
+            except ValueError:
+                date_error = f"{token}: a date of service is written @YYYY-MM-DD"
+                continue
+            if date is not None and parsed != date:
+                date_error = f"{token}: more than one date of service"
+            date = parsed
+            continue
+        try:
+            out.append((i, token, parse_line(token), None))
+        except LineSyntaxError as exc:
+            out.append((i, token, None, exc.reason))
+    return out, date, date_error
+
+
+def parse_entry_text(text: str) -> tuple[list[EncounterLine], dt.date | None]:
+    """Lines and the optional @date of a rapid entry; :class:`EntryError` names every bad token."""
+    tokens, date, date_error = split_entry(text)
+    if date_error:
+        raise EntryError("entry", date_error)
+    bad = [{"token": tok, "error": err} for _i, tok, line, err in tokens if line is None]
+    if bad:
+        raise EntryError("entry", "; ".join(f"{b['token']}: {b['error']}" for b in bad), bad)
+    lines = [line for _i, _t, line, _e in tokens if line is not None]
+    if not lines:
+        raise EntryError("entry", "Type at least one code, e.g. 99214 20610-RT")
+    return lines, date
+
+
+def _steps(steps: list[Any]) -> list[dict[str, Any]]:
+    return [s.to_dict() for s in steps]
+
+
+@dataclass
+class Credit:
+    """What gets stored for one encounter."""
+
+    fields: dict[str, Any]
+    lines: list[dict[str, Any]]
+    release: Release
+    policy: Policy
+    result: Any = None  # the engine's EncounterResult (None when memoised)
+
+
+@dataclass
+class Crediter:
+    """Prices encounters for one user. ``release``/``policy`` override the profile (for what-if previews)."""
+
+    profile: Any
+    release: str | None = None
+    policy: Policy | dict[str, Any] | str | None = None
+    memo: bool = False
+    _releases: list[Release] = field(default_factory=list, init=False)
+    _localities: dict[int, LocalityChoice] = field(default_factory=dict, init=False)
+    _memo: dict[tuple[Any, ...], tuple[dict[str, Any], list[dict[str, Any]]]] = field(default_factory=dict, init=False)
+
+    def __post_init__(self) -> None:
+        spec = self.policy if self.policy is not None else self.profile.policy_spec()
+        try:
+            self._policy = policy_from(spec)
+        except PolicyError as exc:
+            raise EntryError("policy", f"Credit policy: {exc}") from None
+        self._policy_spec = spec if isinstance(spec, dict) else {"wrvu_profile": self._policy.name}
+        if isinstance(spec, Policy):
+            self._policy_spec = spec.to_dict()
+        self._releases = sorted(Release.objects.all(), key=release_sort_key)
+        if not self._releases:
+            raise EntryError("entry", "No CMS release is loaded yet, so nothing can be credited. "
+                                      "Run: rvuedge data load PATH-TO-RVU-ZIP")
+        name = (self.release if self.release is not None else self.profile.default_release) or ""
+        self._fixed: Release | None = None
+        if name:
+            self._fixed = next((r for r in self._releases if r.name == name.upper()), None)
+            if self._fixed is None:
+                loaded = ", ".join(r.name for r in self._releases)
+                raise EntryError("release", f"RVU release {name} is not loaded (loaded: {loaded}). "
+                                            "Pick another on your profile page.")
+
+    @property
+    def policy_obj(self) -> Policy:
+        return self._policy
+
+    def release_for(self, dos: dt.date) -> Release:
+        if self._fixed is not None:
+            return self._fixed
+        in_force = [r for r in self._releases if effective_date(r) <= dos]
+        return in_force[-1] if in_force else self._releases[0]
+
+    def locality_for(self, release: Release) -> LocalityChoice:
+        loc = self._localities.get(release.pk)
+        if loc is None:
+            try:
+                loc = resolve_locality(release, self.profile.default_locality or "national")
+            except NotFound as exc:
+                raise EntryError("locality", f"Default locality: {exc}") from None
+            self._localities[release.pk] = loc
+        return loc
+
+    def credit(self, lines: list[EncounterLine] | tuple[EncounterLine, ...], dos: dt.date, setting: str) -> Credit:
+        """Price the lines; raise :class:`PricingError` (with ``line`` and ``near``) when one cannot be."""
+        release = self.release_for(dos)
+        key = None
+        if self.memo:
+            key = (tuple(lines), setting, release.pk, dos.year, dos <= WORK_FLOOR_END)
+            hit = self._memo.get(key)
+            if hit is not None:
+                fields, rows = hit
+                source = dict(fields["source"], date_of_service=dos.isoformat())
+                return Credit(dict(fields, source=source), rows, release, self._policy)
+        loc = self.locality_for(release)
+        priced = price_lines(list(lines), release=release, locality=loc, setting=setting, policy=self._policy,
+                             date_of_service=dos)
+        res = priced.result
+        src = priced.source()
+        fields = {
+            "total_wrvu": res.total_wrvu,
+            "total_wrvu_exact": res.total_wrvu_exact,
+            "total_payment": res.total_payment,
+            "release": release.name,
+            "policy_name": self._policy.name,
+            "policy": self._policy_spec,
+            "locality": loc.key,
+            "source": {
+                "release": src["release"], "release_label": src["release_label"],
+                "locality": loc.key, "locality_label": loc.label,
+                "gpci": src["locality"]["gpci"], "conversion_factor": src["conversion_factor"],
+                "conversion_factor_kind": src["conversion_factor_kind"], "setting": priced.setting,
+                "policy": self._policy.name, "rvu_release": self._policy.rvu_release.describe(),
+                "date_of_service": dos.isoformat(),
+                **({"total_note": res.total_note} if res.total_note else {}),
+            },
+            "flags": list(res.flags),
+        }
+        rows = []
+        for i, ln in enumerate(res.lines):
+            expl: dict[str, Any] = {"wrvu_steps": _steps(ln.wrvu_steps), "payment_steps": _steps(ln.explanation)}
+            if ln.flags:
+                expl["flags"] = list(ln.flags)
+            if ln.rank is not None:
+                expl["rank"] = ln.rank
+            if ln.wrvu_factor is not None:
+                expl["wrvu_factor"] = str(ln.wrvu_factor)
+            if ln.row is not None:
+                expl["row"] = ln.row.key
+            for k, v in ln.extras.items():
+                expl[k] = str(v) if isinstance(v, Decimal) else v
+            rows.append({
+                "position": i,
+                "code": ln.code,
+                "modifiers": "-".join(ln.modifiers),
+                "units": ln.units,
+                "minutes": lines[i].minutes,
+                "description": (ln.row.description if ln.row is not None else "")[:100],
+                "wrvu": ln.wrvu,
+                "wrvu_exact": ln.wrvu_exact,
+                "payment": ln.payment,
+                "explanation": expl,
+            })
+        if key is not None:
+            self._memo[key] = (fields, rows)
+        return Credit(fields, rows, release, self._policy, res)
+
+
+def resolve_setting(setting: str | None, pos: str | None, default: str) -> tuple[str, str]:
+    """(setting, pos). A place-of-service code decides the setting; otherwise the given or default setting."""
+    pos = (pos or "").strip()
+    if pos:
+        if len(pos) == 1 and pos.isdigit():
+            pos = "0" + pos
+        try:
+            return setting_for_pos(pos), pos
+        except PricingError as exc:
+            raise EntryError("pos", exc.reason) from None
+    value = (setting or default or "non_facility").strip().lower().replace("-", "_")
+    if value in {"nonfacility", "office", "non_fac", "nonfac"}:
+        value = "non_facility"
+    if value in {"fac"}:
+        value = "facility"
+    if value not in {"facility", "non_facility"}:
+        raise EntryError("setting", f"Setting {setting!r}: use facility, non_facility or a place-of-service code")
+    return value, ""
+
+
+def check_entry(crediter: Crediter, text: str, dos: dt.date, setting: str) -> dict[str, Any]:
+    """As-you-type validation: every token with its credit and explanation, or why it cannot be credited.
+
+    Lines with errors are left out and the rest priced together, so the credit shown for the good lines is
+    what they would earn as one encounter.
+    """
+    tokens, typed_date, date_error = split_entry(text)
+    if typed_date:
+        dos = typed_date
+    items: list[dict[str, Any]] = []
+    for _pos, token, line, err in tokens:
+        items.append({"token": token, "line": line, "ok": line is not None, "error": err,
+                      "kind": "syntax" if err else None, "near": []})
+    general: str | None = date_error
+    valid = [it for it in items if it["ok"]]
+    credit: Credit | None = None
+    while valid:
+        try:
+            credit = crediter.credit([it["line"] for it in valid], dos, setting)
+            break
+        except PricingError as exc:
+            culprit = None
+            if exc.line is not None and 0 <= exc.line < len(valid):
+                culprit = valid[exc.line]
+            elif exc.code:
+                culprit = next((it for it in valid if it["line"].code == exc.code), None)
+            if culprit is None:
+                general = exc.reason
+                break
+            culprit.update(ok=False, error=exc.reason, near=list(exc.near),
+                           kind="code" if exc.reason.startswith("unknown code") else "rule")
+            valid.remove(culprit)
+        except EntryError as exc:
+            general = exc.message
+            break
+    if credit is not None:
+        for it, row in zip(valid, credit.lines, strict=True):
+            it["credit"] = row
+    for it in items:
+        it.pop("line", None)
+    ok = bool(items) and all(it["ok"] for it in items) and credit is not None and not general
+    return {
+        "items": items,
+        "ok": ok,
+        "error": general,
+        "date_of_service": dos,
+        "typed_date": typed_date,
+        "setting": setting,
+        "total_wrvu": credit.fields["total_wrvu"] if credit else None,
+        "total_payment": credit.fields["total_payment"] if credit else None,
+        "release": credit.release.name if credit else None,
+        "policy": crediter.policy_obj.name,
+        "source": credit.fields["source"] if credit else None,
+    }

@@ -1,0 +1,462 @@
+"""Log pages. Each view parses, authorises (get_*_for_user), calls one domain function and renders.
+
+The JSON twins of these pages live in :mod:`rvuedge.logbook.api` and call the same functions.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from decimal import Decimal
+from urllib.parse import urlencode
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.db.models import Count, Sum
+from django.http import HttpResponse, HttpResponseBadRequest, StreamingHttpResponse
+from django.shortcuts import redirect, render
+from django.template import TemplateDoesNotExist
+from django.template.loader import select_template
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.http import require_GET, require_POST
+
+from rvuedge.accounts.services import get_profile_for_user
+from rvuedge.fees.models import Release
+
+from . import actions, importexport, queries
+from .credit import Crediter, EntryError, check_entry, resolve_setting
+from .forms import EncounterForm, FilterForm, RangeForm, RestoreForm, UploadForm, role_choices
+from .models import ROLES, ImportBatch
+
+MAX_UPLOAD = 50 * 1024 * 1024
+
+
+def _next(request, default: str) -> str:
+    target = request.POST.get("next") or request.GET.get("next") or ""
+    if target and url_has_allowed_host_and_scheme(target, {request.get_host()}, request.is_secure()):
+        return target
+    return default
+
+
+def _ids(request) -> list[int]:
+    out = []
+    for value in request.POST.getlist("ids"):
+        for part in str(value).split(","):
+            if part.strip().isdigit():
+                out.append(int(part))
+    return out
+
+
+def _input(cleaned: dict) -> actions.EncounterInput:
+    return actions.EncounterInput(
+        entry=cleaned.get("entry"), date=cleaned.get("date"), setting=cleaned.get("setting") or None,
+        pos=cleaned.get("pos"), site=cleaned.get("site") or "", role=cleaned.get("role") or None,
+        attending=cleaned.get("attending") or "", category=cleaned.get("category") or "",
+        notes=cleaned.get("notes") or "")
+
+
+def _add_entry_error(form, exc: EntryError) -> None:
+    field = exc.field if exc.field in form.fields else None
+    form.add_error(field, exc.message)
+
+
+def _profile_source(profile) -> dict:
+    return {"policy": dict(profile._meta.get_field("credit_policy").choices).get(profile.credit_policy, ""),
+            "policy_key": profile.credit_policy, "release": profile.default_release or "in force on the date",
+            "locality": profile.default_locality or "national", "setting": profile.default_setting}
+
+
+# --------------------------------------------------------------------------- rapid entry
+
+@login_required
+def entry(request):
+    profile = get_profile_for_user(request.user)
+    if request.method == "POST":
+        form = EncounterForm(request.POST, stage=profile.career_stage)
+        if form.is_valid():
+            try:
+                enc, _created = actions.do_log_encounter(request.user, _input(form.cleaned_data),
+                                                         idempotency_key=form.cleaned_data.get("idem"))
+            except EntryError as exc:
+                _add_entry_error(form, exc)
+            else:
+                return redirect(f"{reverse('logbook:entry')}?logged={enc.pk}")
+        status = 422
+    else:
+        initial = {}
+        if request.GET.get("entry"):
+            initial["entry"] = request.GET["entry"].strip()[:100] + " "
+        form = EncounterForm(initial=initial, stage=profile.career_stage)
+        status = 200
+    logged = None
+    if request.GET.get("logged", "").isdigit():
+        logged = queries.live_encounters(request.user).filter(pk=int(request.GET["logged"])).prefetch_related(
+            "lines").first()
+    today = timezone.localdate()
+    return render(request, "logbook/entry.html", {
+        "form": form, "profile": profile, "source": _profile_source(profile),
+        "quick": queries.quick_codes(request.user), "recent": queries.recent_encounters(request.user),
+        "today_total": queries.credited_wrvus(request.user, today, today), "today": today,
+        "logged": logged, "suggest": queries.label_suggestions(request.user),
+        "show_resident_fields": profile.career_stage in ("resident", "student"),
+        "active": "entry",
+    }, status=status)
+
+
+@login_required
+@require_GET
+def check(request):
+    """htmx partial: each token's credit and explanation, or why it cannot be credited."""
+    profile = get_profile_for_user(request.user)
+    text = request.GET.get("entry", "")
+    try:
+        day = dt.date.fromisoformat(request.GET.get("date") or "")
+    except ValueError:
+        day = timezone.localdate()
+    ctx = {"result": None, "error": None, "favourites": set()}
+    if text.strip():
+        try:
+            setting, _pos = resolve_setting(request.GET.get("setting"), request.GET.get("pos"), profile.default_setting)
+            ctx["result"] = check_entry(Crediter(profile), text, day, setting)
+        except EntryError as exc:
+            ctx["error"] = exc.message
+        from .models import Favourite
+
+        ctx["favourites"] = set(Favourite.objects.filter(user=request.user).values_list("code", flat=True))
+    return render(request, "logbook/_check.html", ctx)
+
+
+@login_required
+@require_POST
+def favourite(request):
+    try:
+        on = actions.do_toggle_favourite(request.user, request.POST.get("code", ""))
+    except EntryError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, f"{request.POST.get('code', '').upper()} {'starred' if on else 'unstarred'}.")
+    return redirect(_next(request, reverse("logbook:entry")))
+
+
+# --------------------------------------------------------------------------- history
+
+@login_required
+def history(request):
+    profile = get_profile_for_user(request.user)
+    fform = FilterForm(request.GET or None)
+    filters = fform.filters() if request.GET else {}
+    qs = queries.filter_encounters(request.user, **filters).order_by("-date", "-id")
+    page = Paginator(qs, 50).get_page(request.GET.get("page"))
+    encs = list(page.object_list.prefetch_related("lines"))
+    totals = qs.aggregate(w=Sum("total_wrvu"), n=Count("id"))
+    query = {k: v for k, v in request.GET.items() if k != "page"}
+    deleted = _deleted_banner(request)
+    return render(request, "logbook/history.html", {
+        "fform": fform, "page": page, "encounters": encs, "query": urlencode(query),
+        "total_wrvu": (totals["w"] or Decimal(0)).quantize(Decimal("0.01")), "total_n": totals["n"],
+        "roles": role_choices(profile.career_stage), "all_roles": ROLES, "deleted": deleted, "active": "history",
+        "export_query": urlencode({k: v for k, v in filters.items() if v}),
+    })
+
+
+def _deleted_banner(request) -> list[int]:
+    raw = request.GET.get("deleted", "")
+    ids = [int(p) for p in raw.split(",") if p.strip().isdigit()][:500]
+    if not ids:
+        return []
+    return list(queries.filter_encounters(request.user, deleted=True).filter(pk__in=ids).values_list("pk", flat=True))
+
+
+@login_required
+@require_POST
+def bulk(request):
+    ids = _ids(request)
+    action = request.POST.get("action", "")
+    back = _next(request, reverse("logbook:history"))
+    if not ids:
+        messages.error(request, "Select at least one encounter.")
+        return redirect(back)
+    if action == "delete":
+        n = actions.do_trash_encounters(request.user, ids)
+        sep = "&" if "?" in back else "?"
+        messages.success(request, f"{n} encounter{'s' if n != 1 else ''} moved to the trash.")
+        return redirect(f"{back}{sep}deleted={','.join(map(str, ids))}")
+    if action.startswith("set_"):
+        try:
+            n = actions.do_bulk_set(request.user, ids, action[4:], request.POST.get("value", ""))
+        except EntryError as exc:
+            messages.error(request, exc.message)
+        else:
+            messages.success(request, f"Updated {n} encounter{'s' if n != 1 else ''}.")
+        return redirect(back)
+    return HttpResponseBadRequest("unknown action")
+
+
+# --------------------------------------------------------------------------- one encounter
+
+@login_required
+def detail(request, pk: int):
+    enc = queries.get_encounter_for_user(request.user, pk, deleted=None)
+    return render(request, "logbook/detail.html", {"enc": enc, "lines": list(enc.lines.all()), "active": "history"})
+
+
+@login_required
+def edit(request, pk: int):
+    enc = queries.get_encounter_for_user(request.user, pk)
+    profile = get_profile_for_user(request.user)
+    if request.method == "POST":
+        form = EncounterForm(request.POST, stage=profile.career_stage, current_role=enc.role)
+        if form.is_valid():
+            try:
+                actions.do_update_encounter(request.user, enc, _input(form.cleaned_data))
+            except EntryError as exc:
+                _add_entry_error(form, exc)
+            else:
+                messages.success(request, f"Saved: {enc.entry} on {enc.date}, {enc.total_wrvu} wRVU.")
+                return redirect(_next(request, reverse("logbook:history")))
+        status = 422
+    else:
+        form = EncounterForm(initial={
+            "entry": enc.entry, "date": enc.date, "setting": enc.setting if not enc.pos else "", "pos": enc.pos,
+            "role": enc.role, "site": enc.site, "attending": enc.attending, "category": enc.category,
+            "notes": enc.notes}, stage=profile.career_stage, current_role=enc.role)
+        status = 200
+    return render(request, "logbook/edit.html", {
+        "form": form, "enc": enc, "suggest": queries.label_suggestions(request.user), "active": "history",
+        "next": _next(request, reverse("logbook:history")),
+    }, status=status)
+
+
+@login_required
+@require_POST
+def delete(request, pk: int):
+    enc = queries.get_encounter_for_user(request.user, pk)
+    actions.do_trash_encounters(request.user, [enc.pk])
+    back = _next(request, reverse("logbook:history"))
+    sep = "&" if "?" in back else "?"
+    return redirect(f"{back}{sep}deleted={enc.pk}")
+
+
+@login_required
+@require_POST
+def restore(request):
+    ids = _ids(request)
+    n = actions.do_restore_encounters(request.user, ids)
+    messages.success(request, f"Restored {n} encounter{'s' if n != 1 else ''}." if n else "Nothing to restore.")
+    return redirect(_next(request, reverse("logbook:history")))
+
+
+@login_required
+def trash(request):
+    actions.do_purge_trash(request.user)
+    encs = list(queries.filter_encounters(request.user, deleted=True).order_by("-deleted_at")[:500])
+    return render(request, "logbook/trash.html", {"encounters": encs, "days": actions.TRASH_DAYS, "active": "history"})
+
+
+# --------------------------------------------------------------------------- dashboard
+
+def _date(value: str | None) -> dt.date | None:
+    try:
+        return dt.date.fromisoformat(value) if value else None
+    except ValueError:
+        return None
+
+
+def _benchmarks_panel() -> str | None:
+    try:
+        return select_template(["benchmarks/_dashboard_panel.html"]).template.name
+    except TemplateDoesNotExist:
+        return None
+
+
+@login_required
+def dashboard(request):
+    profile = get_profile_for_user(request.user)
+    period = request.GET.get("period", "month")
+    data = queries.dashboard(request.user, profile, period=period, start=_date(request.GET.get("start")),
+                             end=_date(request.GET.get("end")))
+    chart = {"labels": [b["label"] for b in data["buckets"]], "wrvu": [b["wrvu"] for b in data["buckets"]],
+             "payment": [b["payment"] for b in data["buckets"]]}
+    max_code = max((t["wrvu"] for t in data["top_codes"]), default=Decimal(0)) or Decimal(1)
+    for t in data["top_codes"]:
+        t["bar"] = int(t["wrvu"] * 100 / max_code)
+    return render(request, "logbook/dashboard.html", {
+        "d": data, "g": data["goals"], "chart": chart, "profile": profile, "periods": queries.PERIODS,
+        "benchmarks_panel": _benchmarks_panel(), "active": "dashboard",
+    })
+
+
+@login_required
+def preview(request):
+    profile = get_profile_for_user(request.user)
+    releases = list(Release.objects.order_by("-year", "-name").values_list("name", flat=True))
+    today = timezone.localdate()
+    start = _date(request.GET.get("start")) or dt.date(today.year, 1, 1)
+    end = _date(request.GET.get("end")) or today
+    result = error = None
+    if request.GET.get("run"):
+        release = request.GET.get("release", "profile")
+        policy_key = request.GET.get("policy", "profile")
+        policy = None
+        try:
+            if policy_key == "custom":
+                text = request.GET.get("policy_json", "").strip()
+                try:
+                    policy = json.loads(text)
+                except json.JSONDecodeError as exc:
+                    raise EntryError("policy", f"Custom policy: not valid JSON ({exc.msg})") from None
+            elif policy_key in ("cms_mirror", "no_reductions"):
+                policy = policy_key
+            result = queries.what_if(request.user, profile, start, end,
+                                     release=None if release == "profile" else ("" if release == "auto" else release),
+                                     policy=policy)
+        except EntryError as exc:
+            error = exc.message
+    return render(request, "logbook/preview.html", {
+        "releases": releases, "start": start, "end": end, "result": result, "error": error, "q": request.GET,
+        "profile": profile, "active": "dashboard",
+    })
+
+
+# --------------------------------------------------------------------------- export / import
+
+def _export_qs(request):
+    fform = FilterForm(request.GET)
+    return queries.filter_encounters(request.user, **fform.filters())
+
+
+@login_required
+def export(request):
+    fmt = request.GET.get("format", "csv")
+    profile = get_profile_for_user(request.user)
+    stamp = timezone.localdate().isoformat()
+    if fmt in ("csv", "lines", "portal"):
+        stream = {"csv": lambda qs: importexport.csv_stream(qs),
+                  "lines": lambda qs: importexport.csv_stream(qs, lines=True),
+                  "portal": importexport.portal_stream}[fmt](_export_qs(request))
+        resp = StreamingHttpResponse(stream, content_type="text/csv; charset=utf-8")
+        name = {"csv": "encounters", "lines": "encounter-lines", "portal": "case-log"}[fmt]
+        resp["Content-Disposition"] = f'attachment; filename="rvuedge-{name}-{stamp}.csv"'
+        return resp
+    if fmt == "xlsx":
+        resp = HttpResponse(importexport.export_xlsx(_export_qs(request)),
+                            content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+        resp["Content-Disposition"] = f'attachment; filename="rvuedge-encounters-{stamp}.xlsx"'
+        return resp
+    if fmt == "json":
+        data = importexport.backup(request.user, profile)
+        resp = HttpResponse(json.dumps(data, indent=1), content_type="application/json")
+        resp["Content-Disposition"] = f'attachment; filename="rvuedge-backup-{stamp}.json"'
+        return resp
+    if fmt == "pdf":
+        rform = RangeForm(request.GET)
+        today = timezone.localdate()
+        start = end = None
+        if rform.is_valid():
+            start, end = rform.cleaned_data.get("start"), rform.cleaned_data.get("end")
+        start = start or dt.date(today.year, 1, 1)
+        end = end or today
+        resp = HttpResponse(importexport.pdf_report(request.user, profile, start, end), content_type="application/pdf")
+        resp["Content-Disposition"] = f'attachment; filename="rvuedge-summary-{start}-{end}.pdf"'
+        return resp
+    return HttpResponseBadRequest("format must be csv, lines, xlsx, json, pdf or portal")
+
+
+@login_required
+def import_start(request):
+    form = UploadForm(request.POST or None, request.FILES or None)
+    if request.method == "POST" and form.is_valid():
+        upload = form.cleaned_data["file"]
+        name = upload.name or "upload"
+        kind = "xlsx" if name.lower().endswith((".xlsx", ".xlsm")) else "csv"
+        if upload.size > MAX_UPLOAD:
+            form.add_error("file", "The file is larger than 50 MB; split it.")
+        else:
+            data = upload.read()
+            try:
+                headers, _rows = importexport.read_table(kind, data)
+            except importexport.ImportFileError as exc:
+                form.add_error("file", str(exc))
+            else:
+                batch = ImportBatch.objects.create(user=request.user, filename=name[:200], kind=kind, data=data,
+                                                   headers=headers, mapping=importexport.guess_mapping(headers))
+                return redirect("logbook:import_detail", pk=batch.pk)
+    ImportBatch.objects.filter(user=request.user, created_at__lt=timezone.now() - dt.timedelta(days=1)).delete()
+    return render(request, "logbook/importexport.html", {
+        "form": form, "restore_form": RestoreForm(), "rform": RangeForm(), "active": "data",
+        "today": timezone.localdate(),
+    })
+
+
+@login_required
+def import_detail(request, pk: int):
+    batch = queries.get_import_for_user(request.user, pk)
+    profile = get_profile_for_user(request.user)
+    if batch.status == "done":
+        return render(request, "logbook/import_preview.html", {"batch": batch, "report": batch.report,
+                                                                "active": "data"})
+    if request.method == "POST":
+        mapping = {t: request.POST.get(f"map_{t}", "") for t, _l, _n in importexport.TARGETS}
+        mapping = {t: c for t, c in mapping.items() if c and c in batch.headers}
+        batch.mapping = mapping
+        try:
+            if request.POST.get("action") == "confirm":
+                report = importexport.commit_import(request.user, profile, batch.kind, bytes(batch.data), mapping)
+                batch.status, batch.report, batch.data = "done", report.to_dict(), b""
+                batch.save()
+                dup = f"; {report.duplicates} duplicates skipped" if report.duplicates else ""
+                bad = f"; {report.error_count} rows with errors skipped" if report.error_count else ""
+                messages.success(request, f"Imported {report.created} encounters{dup}{bad}.")
+                return redirect("logbook:import_detail", pk=batch.pk)
+            report = importexport.validate_import(request.user, profile, batch.kind, bytes(batch.data), mapping)
+            batch.status, batch.report = "previewed", report.to_dict()
+        except (importexport.ImportFileError, EntryError) as exc:
+            batch.report = {"fatal": str(exc)}
+        batch.save()
+    report = batch.report
+    errors_shown = (report.get("errors") or [])[:200]
+    return render(request, "logbook/import_preview.html", {
+        "batch": batch, "report": report, "errors_shown": errors_shown, "targets": importexport.TARGETS,
+        "active": "data",
+    })
+
+
+@login_required
+def import_errors(request, pk: int):
+    batch = queries.get_import_for_user(request.user, pk)
+    resp = HttpResponse(importexport.errors_csv(batch.report or {}), content_type="text/csv; charset=utf-8")
+    resp["Content-Disposition"] = f'attachment; filename="import-{batch.pk}-errors.csv"'
+    return resp
+
+
+@login_required
+@require_POST
+def restore_backup(request):
+    form = RestoreForm(request.POST, request.FILES)
+    profile = get_profile_for_user(request.user)
+    if not form.is_valid():
+        messages.error(request, "Choose a backup file.")
+        return redirect("logbook:import")
+    try:
+        data = json.loads(form.cleaned_data["file"].read().decode("utf-8-sig"))
+        result = importexport.restore(request.user, profile, data)
+    except (UnicodeDecodeError, json.JSONDecodeError):
+        messages.error(request, "That file is not JSON; choose an RVU Edge backup (.json).")
+    except importexport.RestoreError as exc:
+        messages.error(request, f"Nothing was restored. {exc}")
+    else:
+        skipped = f"; {result['skipped']} already present" if result["skipped"] else ""
+        messages.success(request, f"Restored {result['restored']} encounters{skipped}.")
+    return redirect("logbook:import")
+
+
+# --------------------------------------------------------------------------- residents
+
+@login_required
+def cases(request):
+    profile = get_profile_for_user(request.user)
+    return render(request, "logbook/cases.html", {"c": queries.case_counts(request.user, profile),
+                                                  "profile": profile, "active": "cases"})
