@@ -46,7 +46,8 @@ class Release(models.Model):
 class FeeRow(models.Model):
     """One PPRRVU row: HCPCS + modifier, every column of the file."""
 
-    release = models.ForeignKey(Release, on_delete=models.CASCADE, related_name="fee_rows")
+    release = models.ForeignKey(Release, on_delete=models.CASCADE, related_name="fee_rows",
+                                db_index=False)  # leads the unique constraint
     hcpcs = models.CharField(max_length=5)
     modifier = models.CharField(max_length=2, blank=True)
     description = models.CharField(max_length=100, blank=True)
@@ -94,7 +95,8 @@ class FeeRow(models.Model):
 class Locality(models.Model):
     """A Medicare payment locality (from the LOCCO file) in one release."""
 
-    release = models.ForeignKey(Release, on_delete=models.CASCADE, related_name="localities")
+    release = models.ForeignKey(Release, on_delete=models.CASCADE, related_name="localities",
+                                db_index=False)  # leads the unique constraint
     mac = models.CharField(max_length=5)
     locality = models.CharField(max_length=2)
     state = models.CharField(max_length=40)
@@ -115,7 +117,8 @@ class Locality(models.Model):
 class Gpci(models.Model):
     """Geographic practice cost indices for one locality in one release."""
 
-    release = models.ForeignKey(Release, on_delete=models.CASCADE, related_name="gpcis")
+    release = models.ForeignKey(Release, on_delete=models.CASCADE, related_name="gpcis",
+                                db_index=False)  # leads the unique constraint
     mac = models.CharField(max_length=5)
     locality = models.CharField(max_length=2)
     state = models.CharField(max_length=2)
@@ -135,7 +138,8 @@ class Gpci(models.Model):
 
 
 class AnesthesiaCF(models.Model):
-    release = models.ForeignKey(Release, on_delete=models.CASCADE, related_name="anes_cfs")
+    release = models.ForeignKey(Release, on_delete=models.CASCADE, related_name="anes_cfs",
+                                db_index=False)  # leads the unique constraint
     mac = models.CharField(max_length=5)
     locality = models.CharField(max_length=2)
     name = models.CharField(max_length=120)
@@ -151,7 +155,8 @@ class AnesthesiaCF(models.Model):
 
 
 class OppsCap(models.Model):
-    release = models.ForeignKey(Release, on_delete=models.CASCADE, related_name="opps_caps")
+    release = models.ForeignKey(Release, on_delete=models.CASCADE, related_name="opps_caps",
+                                db_index=False)  # leads the unique constraint
     hcpcs = models.CharField(max_length=5)
     modifier = models.CharField(max_length=2, blank=True)
     procstat = models.CharField(max_length=1, blank=True)
@@ -193,7 +198,8 @@ class HcpcsRelease(models.Model):
 
 
 class HcpcsCode(models.Model):
-    release = models.ForeignKey(HcpcsRelease, on_delete=models.CASCADE, related_name="codes")
+    release = models.ForeignKey(HcpcsRelease, on_delete=models.CASCADE, related_name="codes",
+                                db_index=False)
     code = models.CharField(max_length=5)
     long_description = models.TextField()
     short_description = models.CharField(max_length=40)
@@ -220,7 +226,8 @@ class HcpcsCode(models.Model):
 
 
 class HcpcsModifier(models.Model):
-    release = models.ForeignKey(HcpcsRelease, on_delete=models.CASCADE, related_name="modifiers")
+    release = models.ForeignKey(HcpcsRelease, on_delete=models.CASCADE, related_name="modifiers",
+                                db_index=False)
     modifier = models.CharField(max_length=2)
     long_description = models.TextField()
     short_description = models.CharField(max_length=40)
