@@ -13,6 +13,7 @@ import hashlib
 import html
 import re
 import threading
+import time
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -310,10 +311,12 @@ class Placement:
         }
 
 
+@lru_cache(maxsize=1024)
 def section_slug(name: str) -> str:
     return slugify(name)
 
 
+@lru_cache(maxsize=4096)
 def group_slug(entry: SectionEntry) -> str:
     if entry.section == "HCPCS Level II" and entry.level == 1:
         return entry.start[0].lower()
@@ -382,11 +385,20 @@ _SECTIONS_LOCK = threading.Lock()
 _SECTIONS: tuple[float, Sections] | None = None
 
 
+_SECTIONS_CHECKED = [0.0]
+SECTIONS_PATH = CONTENT_DIR / "sections.yaml"
+
+
 def sections() -> Sections:
+    """The parsed sections.yaml; re-read when the file changes (checked at most once a second)."""
     global _SECTIONS
-    path = CONTENT_DIR / "sections.yaml"
-    mtime = path.stat().st_mtime if path.exists() else 0.0
     cached = _SECTIONS
+    now = time.monotonic()
+    if cached is not None and now - _SECTIONS_CHECKED[0] < 1.0:
+        return cached[1]
+    path = SECTIONS_PATH
+    mtime = path.stat().st_mtime if path.exists() else 0.0
+    _SECTIONS_CHECKED[0] = now
     if cached is not None and cached[0] == mtime:
         return cached[1]
     with _SECTIONS_LOCK:

@@ -172,6 +172,7 @@ def rebuild_index() -> SearchState:
                 "setweight(to_tsvector('simple', descriptor), 'B') || "
                 "setweight(to_tsvector('simple', long_description), 'C')"
             )
+            cur.execute("ANALYZE codes_searchentry, codes_searchterm")  # fresh statistics for the planner
     sig = current_signature()
     prev = SearchState.objects.filter(pk=1).first()
     state = SearchState(pk=1, signature=sig, version=(prev.version + 1) if prev else 1, entries=len(rows_out),
@@ -236,9 +237,8 @@ def corrections(token: str, limit: int = 3) -> list[str]:
     """Index words close to a word that is not in the index (best first)."""
     vocab = _vocabulary()
     if connection.vendor == "postgresql":
-        with connection.cursor() as cur:
-            cur.execute("SELECT term FROM codes_searchterm WHERE term %% %s "
-                        "ORDER BY similarity(term, %s) DESC, freq DESC LIMIT 12", [token, token])
+        with connection.cursor() as cur:  # pg_trgm: nearest words by trigram distance, from the GiST index
+            cur.execute("SELECT term FROM codes_searchterm ORDER BY term <-> %s LIMIT 12", [token])
             candidates = [r[0] for r in cur.fetchall()]
     else:
         cands: set[str] = set(vocab["deletes"].get(token, ()))
@@ -258,7 +258,7 @@ CODE_RE = re.compile(r"^[0-9A-Z]{5}$")
 CODE_MOD_RE = re.compile(r"^([0-9A-Z]{5})-[0-9A-Z]{2}$")
 PREFIX_RE = re.compile(r"^(?=.*\d)[0-9A-Z]{1,4}$|^[A-Z]\d{0,3}$")
 RANGE_RE = re.compile(r"^([0-9A-Z]{5})\s*(?:-|–|—|\.\.|TO)\s*([0-9A-Z]{5})$")
-TEXT_COLUMNS = "code, descriptor, title, synonyms, long_description"
+DEFAULT_LIMIT = 25
 
 
 @dataclass
@@ -267,7 +267,7 @@ class SearchResult:
     results: list[dict[str, Any]] = field(default_factory=list)
     total: int = 0
     offset: int = 0
-    limit: int = 20
+    limit: int = DEFAULT_LIMIT
     kind: str = "text"  # code, prefix, range, text, empty
     corrected: str | None = None
     range: tuple[str, str] | None = None
@@ -320,19 +320,26 @@ def _same_shape(a: str, b: str) -> bool:
     return _shape(a) == _shape(b)
 
 
-def _text_query(tokens: list[list[str]], mode: str, limit: int, offset: int, count: bool) -> tuple[list[str], int]:
+# Our own title or one of our synonyms equal to the whole query ("tka", "knee replacement") ranks first.
+EXACT_NAME = ("CASE WHEN lower(e.title) = %s OR (' · ' || lower(e.synonyms) || ' · ') LIKE %s THEN 0 ELSE 1 END")
+
+
+def _text_query(tokens: list[list[str]], mode: str, limit: int, offset: int, count: bool,
+                phrase: str = "") -> tuple[list[str], int]:
     """Codes matching every group of alternatives (AND) or any (OR), best first."""
     if not tokens:
         return [], 0
+    exact = [phrase, f"% · {phrase} · %"]
     if connection.vendor == "postgresql":
         def alt(group: list[str]) -> str:
             return "(" + " | ".join(f"{t}:*" for t in group) + ")"
 
         q = (" & " if mode == "and" else " | ").join(alt(g) for g in tokens)
-        sql = ("SELECT code FROM codes_searchentry, to_tsquery('simple', %s) q WHERE document @@ q "
-               "ORDER BY ts_rank(document, q) * (1 + weight * 0.25) DESC, code LIMIT %s OFFSET %s")
+        sql = ("SELECT e.code FROM codes_searchentry e, to_tsquery('simple', %s) q WHERE e.document @@ q "
+               f"ORDER BY {EXACT_NAME}, ts_rank(e.document, q) * (1 + e.weight * 0.25) DESC, e.code "
+               "LIMIT %s OFFSET %s")
         with connection.cursor() as cur:
-            cur.execute(sql, [q, limit, offset])
+            cur.execute(sql, [q, *exact, limit, offset])
             codes = [r[0] for r in cur.fetchall()]
             total = len(codes) + offset
             if count and (len(codes) == limit or offset):
@@ -346,10 +353,10 @@ def _text_query(tokens: list[list[str]], mode: str, limit: int, offset: int, cou
     q = (" AND " if mode == "and" else " OR ").join(alt_fts(g) for g in tokens)
     sql = ("SELECT e.code FROM codes_search_fts f JOIN codes_searchentry e ON e.id = f.rowid "
            "WHERE codes_search_fts MATCH %s "
-           "ORDER BY bm25(codes_search_fts, 10.0, 4.0, 6.0, 6.0, 1.0) * (1 + e.weight * 0.25), e.code "
+           f"ORDER BY {EXACT_NAME}, bm25(codes_search_fts, 10.0, 4.0, 6.0, 6.0, 1.0) * (1 + e.weight * 0.25), e.code "
            "LIMIT %s OFFSET %s")
     with connection.cursor() as cur:
-        cur.execute(sql, [q, limit, offset])
+        cur.execute(sql, [q, *exact, limit, offset])
         codes = [r[0] for r in cur.fetchall()]
         total = len(codes) + offset
         if count and (len(codes) == limit or offset):
@@ -358,7 +365,45 @@ def _text_query(tokens: list[list[str]], mode: str, limit: int, offset: int, cou
     return codes, total
 
 
-def search(query: str, *, limit: int = 20, offset: int = 0, count: bool = True) -> SearchResult:
+def _word_search(raw: str, want: int, count: bool) -> tuple[list[str], int, str | None]:
+    """(codes, total, corrected query): every word must match (as a prefix); unknown words are corrected."""
+    words = [t for t in WORD_RE.findall(raw.lower()) if t not in STOPWORDS and (len(t) >= 2 or t.isdigit())]
+    if not words:
+        return [], 0, None
+    phrase = " ".join(WORD_RE.findall(raw.lower()))
+    codes, total = _text_query([[w] for w in words], "and", want, 0, count, phrase)
+    if codes:
+        return codes, total, None
+    vocab = _vocabulary()
+    fixed: list[list[str]] = []
+    changed = False
+    for w in words:
+        if len(w) < 4 or w.isdigit():
+            fixed.append([w])
+            continue
+        known = w in vocab["terms"]
+        if (known and vocab["terms"][w] > 1) or (not known and _known_prefix(vocab, w)):
+            fixed.append([w])
+            continue
+        # unknown, or known only from one misspelt descriptor ("replacment"): try close words too
+        alts = [c for c in corrections(w) if c != w]
+        if alts:
+            changed = True
+            fixed.append(alts + [w] if known else alts)
+        else:
+            fixed.append([w])
+    corrected = " ".join(g[0] for g in fixed) if changed else None
+    if changed:
+        codes, total = _text_query(fixed, "and", want, 0, count, phrase)
+        if codes:
+            return codes, total, corrected
+    if len(fixed) > 1:  # nothing has every word: anything with any of them, best first
+        codes, total = _text_query(fixed, "or", want, 0, count, phrase)
+        return codes, total, corrected if codes else None
+    return [], 0, None
+
+
+def search(query: str, *, limit: int = DEFAULT_LIMIT, offset: int = 0, count: bool = True) -> SearchResult:
     """Search codes by code, prefix, range, words, synonyms and descriptions (typo-tolerant)."""
     ensure_index()
     limit = max(1, min(int(limit), 200))
@@ -404,36 +449,9 @@ def search(query: str, *, limit: int = 20, offset: int = 0, count: bool = True) 
 
     text_codes: list[str] = []
     text_total = 0
-    if res.kind in ("text",) or (not ordered and res.kind in ("code", "prefix")):
-        words = [t for t in WORD_RE.findall(raw.lower()) if t not in STOPWORDS and (len(t) >= 2 or t.isdigit())]
-        if words:
-            want = offset + limit
-            groups = [[w] for w in words]
-            text_codes, text_total = _text_query(groups, "and", want, 0, count)
-            if not text_codes:
-                vocab = _vocabulary()
-                fixed: list[list[str]] = []
-                changed = False
-                for w in words:
-                    if w in vocab["terms"] or _known_prefix(vocab, w) or len(w) < 4 or w.isdigit():
-                        fixed.append([w])
-                        continue
-                    alts = corrections(w)
-                    if alts:
-                        changed = True
-                        fixed.append(alts)
-                    else:
-                        fixed.append([w])
-                if changed:
-                    text_codes, text_total = _text_query(fixed, "and", want, 0, count)
-                    if text_codes:
-                        res.corrected = " ".join(g[0] for g in fixed)
-                if not text_codes and len(fixed) > 1:
-                    text_codes, text_total = _text_query(fixed, "or", want, 0, count)
-                    if text_codes and changed:
-                        res.corrected = " ".join(g[0] for g in fixed)
-            if res.kind not in ("code", "prefix") or not ordered:
-                res.kind = "text" if not ordered else res.kind
+    if not ordered:  # no code or prefix matched: search the words
+        res.kind = "text"
+        text_codes, text_total, res.corrected = _word_search(raw, offset + limit, count)
     seen = {c for c, _ in ordered}
     ordered += [(c, "text") for c in text_codes if c not in seen]
     res.total = code_total + text_total

@@ -1,0 +1,74 @@
+"""Search -> typeahead -> code page -> locality -> payment -> history chart, in the system Chromium."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from tests.conftest import screenshot
+
+pytestmark = pytest.mark.browser
+
+
+def _amount(page, setting: str) -> str:
+    return page.inner_text(f'#payment td[data-row="27447"][data-setting="{setting}"] .amt')
+
+
+def _change_locality_and_check(page) -> None:
+    before = _amount(page, "facility")
+    assert re.fullmatch(r"\$[0-9,]+\.[0-9]{2}", before)
+    page.select_option("#locality", "13202-01")  # htmx swaps the payment box in place
+    page.wait_for_selector('#payment .pay-table th:has-text("Manhattan")')
+    after = _amount(page, "facility")
+    assert after != before and re.fullmatch(r"\$[0-9,]+\.[0-9]{2}", after)
+    assert "Manhattan" in page.inner_text("#kf-pay")  # the header's key figure follows
+    assert "Manhattan" in page.inner_text("#data-source")  # and so does the data source line
+    chart = page.locator("#history-chart")
+    chart.scroll_into_view_if_needed()
+    assert chart.is_visible()
+    page.wait_for_function("() => !!(window.Chart && Chart.getChart(document.getElementById('history-chart')))")
+
+
+def test_search_pick_price_and_history_on_desktop(live_url, page):
+    page.goto(live_url + "/")
+    box = page.locator("#hq")
+    box.click()
+    box.press_sequentially("knee arthro", delay=40)
+    page.wait_for_selector('#hq-list .ta-item[href="/codes/27447/"]')
+    screenshot(page, "codes-typeahead-desktop")
+    options = page.locator("#hq-list [role=option]")
+    index = [options.nth(i).get_attribute("href") for i in range(options.count())].index("/codes/27447/")
+    for _ in range(index + 1):
+        box.press("ArrowDown")  # keyboard navigation: the active option follows the arrows
+    assert page.locator("#hq-list [aria-selected=true]").get_attribute("href") == "/codes/27447/"
+    box.press("Enter")
+    page.wait_for_url(re.compile(r".*/codes/27447/$"))
+    assert "Total knee" in page.inner_text("h1")
+    assert "RVU25A" in page.inner_text(".code-source")
+    _change_locality_and_check(page)
+    page.goto(live_url + "/codes/27447/")  # the locality is remembered (cookie)
+    assert "Manhattan" in page.inner_text("#payment .pay-table th")
+    screenshot(page, "code-27447-desktop")
+    page.goto(live_url + "/codes/0331T/")
+    assert "Contractor priced" in page.inner_text("#payment")
+    screenshot(page, "code-0331T-desktop")
+
+
+def test_search_pick_price_and_history_on_a_phone(live_url, phone_page):
+    page = phone_page
+    page.goto(live_url + "/codes/")
+    box = page.locator("#q")
+    box.tap()
+    box.press_sequentially("tka", delay=40)
+    option = page.locator('#q-list .ta-item[href="/codes/27447/"]')
+    option.wait_for()
+    screenshot(page, "codes-typeahead-phone")
+    option.tap()
+    page.wait_for_url(re.compile(r".*/codes/27447/$"))
+    page.select_option("#locality", "national")
+    page.wait_for_selector('#payment .pay-table th:has-text("National")')
+    _change_locality_and_check(page)
+    width = page.evaluate("document.documentElement.scrollWidth")
+    assert width <= 390, f"the page scrolls sideways on a phone ({width}px)"
+    screenshot(page, "code-27447-phone")
