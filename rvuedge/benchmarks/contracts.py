@@ -66,8 +66,10 @@ __all__ = [
     "fmt_wrvu",
     "load_contract",
     "next_tier",
+    "period_label",
     "project_year",
     "split_total",
+    "split_values",
 ]
 
 ZERO = Decimal(0)
@@ -333,7 +335,14 @@ def load_contract(obj: dict[str, Any] | str | bytes | ContractTerms) -> Contract
     if isinstance(release, str):
         release = {"mode": release}
     kw["credit_policy"] = policy
-    kw["rvu_release"] = _plain(release)
+    release = _plain(release)
+    if isinstance(release, dict):
+        if isinstance(release.get("release"), str):
+            release["release"] = release["release"].strip().upper()
+        for item in release.get("releases") or []:
+            if isinstance(item, dict) and isinstance(item.get("release"), str):
+                item["release"] = item["release"].strip().upper()
+    kw["rvu_release"] = release
     if isinstance(policy, dict):
         kw["credit_policy"] = _plain(policy)
     elif not isinstance(policy, str):
@@ -534,7 +543,12 @@ def split_total(total: Decimal, parts: int) -> list[Decimal]:
     return [each] * (parts - 1) + [total - each * (parts - 1)]
 
 
-def _period_label(kind: str, index: int, start_month: int) -> str:
+def split_values(text: str) -> list[str]:
+    """'7,500' -> ['7500']; '1500 500 1200 800' or '1,500; 500' -> one value per period (commas group digits)."""
+    return [v.replace(",", "").replace("_", "") for v in text.replace(";", " ").split() if v.strip(",")]
+
+
+def period_label(kind: str, index: int, start_month: int) -> str:
     if kind == "year":
         return "Year"
     if kind == "quarter":
@@ -609,7 +623,7 @@ def compute_pay(
         chunk = segs[r * per_reset:(r + 1) * per_reset]
         if not chunk:
             break
-        label = "" if reset_n == 1 else _period_label(terms.tier_reset, r, terms.year_start_month)
+        label = "" if reset_n == 1 else period_label(terms.tier_reset, r, terms.year_start_month)
         w = sum(chunk, ZERO)
         gross, plines = _production(terms, w, label)
         lines.extend(plines)
@@ -656,7 +670,7 @@ def compute_pay(
         carried = ZERO
         for t in range(tn):
             segs_t = range(t * seg_per_t, (t + 1) * seg_per_t)
-            label = _period_label(d.true_up, t, terms.year_start_month)
+            label = period_label(d.true_up, t, terms.year_start_month)
             if segs_t.start >= len(earned_by_seg):
                 break
             earned_t = sum((earned_by_seg[i] for i in segs_t if i < len(earned_by_seg)), ZERO)

@@ -206,3 +206,58 @@ def import_file(path: str | Path, source_name: str | None = None, overrides: dic
             for r in parsed.rows
         ])
     return source, len(parsed.rows), replaced
+
+
+def store_medicare(result, *, source_name: str, release: str, year: int, input_sha256: str = "",
+                   notes: str = "") -> Any:
+    """Replace (or create) a computed source with a :class:`~rvuedge.benchmarks.medicare.BuildResult`."""
+    from django.db import transaction
+    from django.utils import timezone
+
+    from .models import BenchmarkSource, BenchmarkStat, CodeVolume
+
+    fields = {
+        "year": year,
+        "kind": BenchmarkSource.COMPUTED,
+        "setting": "all",
+        "fte_basis": "not FTE-adjusted: each clinician's Medicare fee-for-service services in the year, whatever "
+                     "their clinical time",
+        "licence": "Computed from the CMS public use file (a U.S. Government work, no copyright); work RVUs "
+                   f"from the CMS PFS release {release}",
+        "citation": "CMS, Medicare Physician & Other Practitioners - by Provider and Service (data.cms.gov)",
+        "notes": notes or ("Medicare-only wRVUs: Tot_Srvcs x the release's work RVU (global row), summed per "
+                           "rendering NPI; clinicians with no wRVU-bearing service are left out. Medicare is only "
+                           "part of most clinicians' work, so these sit well below all-payer survey figures."),
+        "medicare_only": True,
+        "release": release,
+        "input_file": result.file.rsplit("/", 1)[-1][:300],
+        "input_sha256": input_sha256,
+        "rows_read": result.rows,
+        "clinicians": result.clinicians_with_wrvu,
+        "build_seconds": Decimal(str(round(result.seconds, 2))),
+        "updated_at": timezone.now(),
+    }
+    with transaction.atomic():
+        source, created = BenchmarkSource.objects.select_for_update().get_or_create(
+            name=source_name[:120], defaults=fields)
+        if not created:
+            for k, v in fields.items():
+                setattr(source, k, v)
+            source.save()
+            source.stats.all().delete()
+            source.code_volumes.all().delete()
+        BenchmarkStat.objects.bulk_create([
+            BenchmarkStat(source=source, specialty=s.specialty[:80], specialty_key=specialties.key(s.specialty),
+                          metric=BenchmarkStat.WRVU, n=s.clinicians,
+                          **{f"p{p}": v for p, v in s.percentiles.items()})
+            for s in result.specialties
+        ], batch_size=1000)
+        CodeVolume.objects.bulk_create([
+            CodeVolume(source=source, hcpcs=c.hcpcs[:5], total_services=c.services.quantize(Decimal("0.01")),
+                       clinicians=c.clinicians, work_rvu=c.work_rvu,
+                       top_specialties=[{"specialty": spec, "services": str(s.quantize(Decimal("0.01"))),
+                                         "share": str(share)} for spec, s, share in c.top])
+            for c in result.codes if len(c.hcpcs) <= 5
+        ], batch_size=2000)
+    return source
+

@@ -249,3 +249,75 @@ def build(
         specialties=specialties, skipped_specialties=skipped, codes=codes,
         unmatched_services=Decimal(unmatched), seconds=seconds, timings=timings,
     )
+
+
+# --------------------------------------------------------------------------- the real file, when online
+
+CATALOG_URL = "https://data.cms.gov/data.json"
+LANDING_URL = ("https://data.cms.gov/provider-summary-by-type-of-service/medicare-physician-other-practitioners/"
+               "medicare-physician-other-practitioners-by-provider-and-service")
+
+
+def _norm_title(text: str) -> str:
+    return " ".join(text.replace("\u2014", "-").replace("\u2013", "-").replace("&amp;", "&").lower().split())
+
+
+def find_download(catalog: dict, year: int | None = None) -> tuple[str, int | None]:
+    """(CSV download URL, data year) of the dataset named DATASET_TITLE in a data.cms.gov DCAT catalog."""
+    import re
+
+    want = _norm_title(DATASET_TITLE)
+    datasets = [d for d in catalog.get("dataset", []) if _norm_title(str(d.get("title", ""))) == want]
+    if not datasets:
+        raise MedicareError(f"The CMS catalog has no dataset named “{DATASET_TITLE}”")
+    found: list[tuple[int | None, str]] = []
+    for d in datasets:
+        for dist in d.get("distribution", []):
+            url = str(dist.get("downloadURL") or "")
+            if not url or not (dist.get("mediaType") == "text/csv" or url.lower().endswith(".csv")):
+                continue
+            text = f"{dist.get('temporal', '')} {dist.get('title', '')} {url}"
+            m = re.search(r"(20\d\d)-12-31", text) or re.search(r"_D(\d\d)_", url) or re.search(r"(20\d\d)", text)
+            y = None
+            if m:
+                y = int(m.group(1)) if len(m.group(1)) == 4 else 2000 + int(m.group(1))
+            found.append((y, url))
+    if year is not None:
+        found = [f for f in found if f[0] == year]
+    if not found:
+        raise MedicareError(f"No CSV download of “{DATASET_TITLE}”" + (f" for {year}" if year else ""))
+    y, url = max(found, key=lambda f: (f[0] or 0))
+    return url, y
+
+
+def download(out: str | Path, *, year: int | None = None, opener: Callable | None = None,
+             report: Callable[[str], None] | None = None) -> tuple[Path, int | None]:
+    """Download the real file by its CMS name (data.cms.gov catalog); a clear error when offline."""
+    import json
+    import urllib.error
+    import urllib.request
+
+    open_url = opener or urllib.request.urlopen
+    say = report or (lambda _m: None)
+    offline = (f"Could not reach data.cms.gov ({{reason}}). This machine looks offline. On a connected machine "
+               f"download “{DATASET_TITLE}” (CSV) from {LANDING_URL}, copy it here and run "
+               "`rvuedge benchmarks build-medicare FILE`; or make a synthetic file with `rvuedge benchmarks synth`.")
+    try:
+        with open_url(CATALOG_URL, timeout=30) as resp:
+            catalog = json.loads(resp.read().decode("utf-8"))
+        url, y = find_download(catalog, year)
+        say(f"downloading {DATASET_TITLE} ({y or 'latest'}) from {url}")
+        target = Path(out)
+        tmp = target.with_name(target.name + ".partial")
+        with open_url(url, timeout=60) as resp, tmp.open("wb") as fh:
+            total = 0
+            while chunk := resp.read(1 << 20):
+                fh.write(chunk)
+                total += len(chunk)
+                if total % (256 << 20) < (1 << 20):
+                    say(f"{total >> 20:,} MB")
+        tmp.replace(target)
+    except (urllib.error.URLError, TimeoutError, OSError) as exc:
+        reason = getattr(exc, "reason", None) or exc
+        raise MedicareError(offline.format(reason=reason)) from None
+    return target, y

@@ -11,7 +11,6 @@ PPRRVU file the caller supplies (the user's own CMS download), so this module sh
 from __future__ import annotations
 
 import bisect
-import csv
 import io
 import random
 import zipfile

@@ -1,0 +1,379 @@
+"""Access (get_*_for_user), writes (do_*) and the read models behind the contract and benchmark pages.
+
+Credited wRVUs come from the log (:mod:`rvuedge.logbook.queries`). When a contract credits with another
+policy or RVU release than the one each encounter was logged with, its encounters are re-credited
+through the log's own :class:`~rvuedge.logbook.credit.Crediter` (memoised), so every contract is priced
+from the wRVUs *it* would credit.
+"""
+
+from __future__ import annotations
+
+import calendar
+import datetime as dt
+from collections.abc import Iterable
+from datetime import timedelta as td
+from decimal import Decimal
+from typing import Any
+
+from django.db import transaction
+from django.http import Http404
+from django.utils import timezone
+
+from . import pace, specialties
+from .contracts import (
+    PERIODS,
+    ContractTerms,
+    compute_pay,
+    fmt_money,
+    fmt_wrvu,
+    load_contract,
+    next_tier,
+    period_label,
+    project_year,
+)
+from .models import BenchmarkSource, BenchmarkStat, Contract
+
+ZERO = Decimal(0)
+CENT = Decimal("0.01")
+
+
+# --------------------------------------------------------------------------- access
+
+
+def get_contract_for_user(user, pk: int | str) -> Contract:
+    """The user's contract or 404 (another user's contract is a 404 too, never a 403)."""
+    try:
+        pk = int(pk)
+    except (TypeError, ValueError):
+        raise Http404("No such contract") from None
+    contract = Contract.objects.filter(user=user, pk=pk).first()
+    if contract is None:
+        raise Http404("No such contract")
+    return contract
+
+
+def contracts_for_user(user) -> list[Contract]:
+    return list(Contract.objects.filter(user=user))
+
+
+def contract_in_force(user, day: dt.date) -> Contract | None:
+    for c in Contract.objects.filter(user=user, is_offer=False, start__lte=day).order_by("-start"):
+        if c.end is None or day <= c.end:
+            return c
+    return None
+
+
+class ContractConflict(ValueError):
+    def __init__(self, field_name: str, message: str):
+        self.field = field_name
+        self.message = message
+        super().__init__(message)
+
+
+def check_overlap(user, start: dt.date, end: dt.date | None, is_offer: bool, exclude: int | None = None) -> None:
+    """One contract in force per date: refuse a date range that overlaps another (offers are exempt)."""
+    if end is not None and end < start:
+        raise ContractConflict("end", "The end date is before the start date.")
+    if is_offer:
+        return
+    qs = Contract.objects.filter(user=user, is_offer=False)
+    if exclude:
+        qs = qs.exclude(pk=exclude)
+    for other in qs:
+        if other.start <= (end or dt.date.max) and start <= (other.end or dt.date.max):
+            until = other.end.isoformat() if other.end else "open-ended"
+            raise ContractConflict("start", f"Overlaps “{other.name}” ({other.start.isoformat()} to {until}). "
+                                            "End that contract first, or mark this one as an offer.")
+
+
+def do_save_contract(user, *, name: str, start: dt.date, end: dt.date | None, terms: dict[str, Any] | ContractTerms,
+                     is_offer: bool = False, contract: Contract | None = None) -> Contract:
+    """Validate (terms and dates) and store a contract; raise ContractError/ContractConflict, store nothing."""
+    parsed = load_contract(terms if isinstance(terms, ContractTerms) else {**terms, "name": name})
+    with transaction.atomic():
+        check_overlap(user, start, end, is_offer, exclude=contract.pk if contract else None)
+        stored = parsed.to_dict()
+        if contract is None:
+            contract = Contract(user=user)
+        contract.name = parsed.name
+        contract.start = start
+        contract.end = end
+        contract.is_offer = is_offer
+        contract.terms = stored
+        contract.updated_at = timezone.now()
+        contract.save()
+    return contract
+
+
+def do_delete_contract(user, pk: int | str) -> None:
+    get_contract_for_user(user, pk).delete()
+
+
+# --------------------------------------------------------------------------- credited wRVUs
+
+
+def _profile(user):
+    from rvuedge.accounts.services import get_profile_for_user
+
+    return get_profile_for_user(user)
+
+
+def _uses_logged_credit(profile, terms: ContractTerms) -> bool:
+    from rvuedge.fees.services import policy_from
+    from rvuedge.pricing import load_policy
+
+    try:
+        return not profile.default_release and policy_from(profile.policy_spec()) == load_policy(terms.policy_dict())
+    except Exception:  # noqa: BLE001 - a broken profile policy means: re-credit
+        return False
+
+
+def daily_credit(user, start: dt.date, end: dt.date, terms: ContractTerms | None = None,
+                 _cache: dict[Any, Any] | None = None) -> tuple[list[tuple[dt.date, Decimal]], list[str]]:
+    """[(date, credited wRVUs)] in start..end as the contract credits them, and notes on what could not be."""
+    from rvuedge.logbook import queries
+
+    profile = _profile(user)
+    if terms is None or _uses_logged_credit(profile, terms):
+        return queries.daily_wrvus(user, start, end), []
+    key = (user.pk, start, end, repr(sorted(terms.policy_dict().items(), key=str)))
+    if _cache is not None and key in _cache:
+        return _cache[key]
+    from rvuedge.logbook.credit import Crediter, EntryError, parse_entry_text
+    from rvuedge.pricing import PricingError
+
+    notes: list[str] = []
+    try:
+        crediter = Crediter(profile, policy=terms.policy_dict(), memo=True)
+    except EntryError as exc:
+        return queries.daily_wrvus(user, start, end), [f"{exc}; used the wRVUs as logged"]
+    per_day: dict[dt.date, Decimal] = {}
+    failed = 0
+    why = ""
+    for enc in queries.live_encounters(user).filter(date__gte=start, date__lte=end).order_by("date"):
+        try:
+            lines, _ = parse_entry_text(enc.entry)
+            credit = crediter.credit(lines, enc.date, enc.setting)
+            w = credit.fields["total_wrvu"]
+        except (EntryError, PricingError) as exc:
+            failed += 1
+            why = why or str(exc)
+            w = enc.total_wrvu
+        per_day[enc.date] = per_day.get(enc.date, ZERO) + w
+    if failed:
+        notes.append(f"{failed} encounter(s) could not be re-credited under this contract's policy ({why}); "
+                     "their wRVUs as logged were used")
+    result = (sorted((d, w.quantize(CENT)) for d, w in per_day.items()), notes)
+    if _cache is not None:
+        _cache[key] = result
+    return result
+
+
+def _add_months(day: dt.date, months: int) -> dt.date:
+    m = day.month - 1 + months
+    year = day.year + m // 12
+    month = m % 12 + 1
+    return dt.date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
+
+
+def contract_year(terms: ContractTerms, today: dt.date) -> tuple[dt.date, dt.date]:
+    start = dt.date(today.year, terms.year_start_month, 1)
+    if start > today:
+        start = dt.date(today.year - 1, terms.year_start_month, 1)
+    return start, _add_months(start, 12) - td(days=1)
+
+
+def segment_bounds(terms: ContractTerms, year_start: dt.date) -> list[tuple[dt.date, dt.date]]:
+    k = terms.segments
+    months = 12 // k
+    return [(_add_months(year_start, i * months), _add_months(year_start, (i + 1) * months) - td(days=1))
+            for i in range(k)]
+
+
+def bucket(daily: Iterable[tuple[dt.date, Decimal]], bounds: list[tuple[dt.date, dt.date]]) -> list[Decimal]:
+    out = [ZERO] * len(bounds)
+    for day, w in daily:
+        for i, (a, b) in enumerate(bounds):
+            if a <= day <= b:
+                out[i] += w
+                break
+    return out
+
+
+# --------------------------------------------------------------------------- contract status (dashboard)
+
+
+def contract_status(user, contract: Contract, today: dt.date | None = None) -> dict[str, Any]:
+    """Earned to date, projected annual pay, distance to the next tier and the true-up forecast."""
+    today = today or timezone.localdate()
+    terms = contract.get_terms()
+    y_start, y_end = contract_year(terms, today)
+    count_from = max(y_start, contract.start)
+    days = (y_end - y_start).days + 1
+    elapsed = Decimal((today - y_start).days + 1) / days
+    bounds = segment_bounds(terms, y_start)
+    daily, notes = daily_credit(user, count_from, min(today, contract.end or today), terms)
+    segs_all = bucket(daily, bounds)
+    begun = [i for i, (a, _b) in enumerate(bounds) if a <= today]
+    segs = segs_all[: len(begun)]
+    ytd_wrvu = sum(segs, ZERO)
+    earned = compute_pay(terms, segs, elapsed=elapsed)
+    projected_segs = project_year(terms, segs, elapsed)
+    projected = compute_pay(terms, projected_segs)
+
+    # Distance to the next tier within the current reset period.
+    reset_n = PERIODS[terms.tier_reset]
+    per_reset = terms.segments // reset_n
+    r = (len(segs) - 1) // per_reset
+    in_period = sum(segs[r * per_reset:(r + 1) * per_reset], ZERO)
+    period_end = bounds[min((r + 1) * per_reset, len(bounds)) - 1][1]
+    nxt = next_tier(terms, in_period)
+    if nxt:
+        needed = Decimal(nxt["needed"])
+        days_left = (Decimal(pace.weekdays_between(today + td(days=1), period_end)) * terms.fte).quantize(
+            Decimal("0.1"))
+        nxt["per_day"] = (needed / days_left).quantize(CENT) if days_left else None
+        nxt["working_days_left"] = days_left
+        nxt["period_end"] = period_end
+        nxt["text"] = (f"{fmt_wrvu(needed)} wRVU to reach {nxt['label']} (${nxt['rate']}/wRVU) "
+                       f"by {period_end:%b} {period_end.day}")
+
+    true_up = None
+    if terms.draw:
+        t_n = PERIODS[terms.draw.true_up]
+        t_index = min(int(elapsed * t_n - Decimal("0.000001")), t_n - 1) if elapsed > 0 else 0
+        label = period_label(terms.draw.true_up, t_index, terms.year_start_month)
+        forecast = [ln for ln in projected.lines if ln.section == "true_up" and ln.period == label]
+        true_up = {"period": label, "forecast": forecast[0].text if forecast else None,
+                   "amount": forecast[0].amount if forecast else None, "open": earned.open_true_up}
+    return {
+        "contract": contract,
+        "terms": terms,
+        "year_start": y_start,
+        "year_end": y_end,
+        "elapsed_percent": int(elapsed * 100),
+        "ytd_wrvu": ytd_wrvu.quantize(CENT),
+        "projected_wrvu": sum(projected_segs, ZERO).quantize(CENT),
+        "earned": earned,
+        "projected": projected,
+        "next_tier": nxt,
+        "true_up": true_up,
+        "notes": notes,
+        "policy": terms.describe_policy(),
+        "release": terms.describe_release(),
+    }
+
+
+# --------------------------------------------------------------------------- offer comparison
+
+
+def compare(user, contracts: list[Contract], today: dt.date | None = None) -> dict[str, Any]:
+    """Price the user's last 12 months of logged work under each contract, side by side."""
+    today = today or timezone.localdate()
+    end = today
+    start = _add_months(today, -12) + td(days=1)
+    months = [(_add_months(start, i), _add_months(start, i + 1) - td(days=1)) for i in range(12)]
+    cache: dict[Any, Any] = {}
+    columns = []
+    for c in contracts:
+        terms = c.get_terms()
+        daily, notes = daily_credit(user, start, end, terms, cache)
+        monthly = bucket(daily, months)
+        k = terms.segments
+        per = 12 // k
+        segs = [sum(monthly[i * per:(i + 1) * per], ZERO) for i in range(k)]
+        result = compute_pay(terms, segs)
+        columns.append({"contract": c, "terms": terms, "result": result, "notes": notes,
+                        "wrvus": result.wrvus.quantize(CENT), "policy": terms.describe_policy(),
+                        "release": terms.describe_release()})
+    best = max((col["result"].total for col in columns), default=None)
+    for col in columns:
+        col["best"] = best is not None and col["result"].total == best and len(columns) > 1
+        col["gap"] = (best - col["result"].total) if best is not None else ZERO
+    return {"start": start, "end": end, "columns": columns,
+            "rows": _compare_rows(columns)}
+
+
+def _compare_rows(columns: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    def money(v: Decimal) -> str:
+        return fmt_money(v)
+
+    spec = [
+        ("Credited wRVUs (last 12 months)", lambda c: fmt_wrvu(c["result"].wrvus)),
+        ("Credit policy / RVU release", lambda c: f"{c['policy']} / {c['release']}"),
+        ("Base salary", lambda c: money(c["result"].base)),
+        ("Productivity pay earned", lambda c: money(c["result"].production)),
+        ("Stipends", lambda c: money(c["result"].stipends)),
+        ("Draws paid", lambda c: money(c["result"].draws_paid) if c["terms"].draw else "—"),
+        ("True-ups paid / clawed back", lambda c: (f"{money(c['result'].true_up_paid)} / "
+                                                   f"{money(c['result'].clawback)}") if c["terms"].draw else "—"),
+        ("Total pay", lambda c: money(c["result"].total)),
+        ("Pay per credited wRVU", lambda c: money(c["result"].per_wrvu) if c["result"].per_wrvu else "—"),
+    ]
+    return [{"label": label, "values": [fn(c) for c in columns]} for label, fn in spec]
+
+
+# --------------------------------------------------------------------------- benchmarks
+
+
+def sources() -> list[BenchmarkSource]:
+    return list(BenchmarkSource.objects.all())
+
+
+def default_source(specialty: str = "") -> BenchmarkSource | None:
+    """A computed or survey source with the specialty and the most percentiles, else any source."""
+    qs = list(BenchmarkSource.objects.all())
+    if not qs:
+        return None
+    k = specialties.key(specialty) if specialty else ""
+
+    def score(s: BenchmarkSource) -> tuple[int, int, int]:
+        stat = s.stats.filter(metric=BenchmarkStat.WRVU, specialty_key=k).first() if k else None
+        known = len(stat.percentiles()) if stat else 0
+        return (known, 0 if s.kind == BenchmarkSource.APPROXIMATE else 1, s.year)
+
+    return max(qs, key=score)
+
+
+def specialty_stat(source: BenchmarkSource, specialty: str, metric: str = BenchmarkStat.WRVU) -> BenchmarkStat | None:
+    if not specialty:
+        return None
+    return source.stats.filter(metric=metric, specialty_key=specialties.key(specialty)).first()
+
+
+def standing(user, *, source: BenchmarkSource | None = None, specialty: str | None = None,
+             today: dt.date | None = None, ytd_override: Decimal | None = None) -> dict[str, Any]:
+    """The user's annualised, FTE-adjusted pace placed among the percentiles of a source."""
+    from rvuedge.logbook import queries
+
+    today = today or timezone.localdate()
+    profile = _profile(user) if user is not None and user.is_authenticated else None
+    spec = specialty if specialty is not None else (profile.specialty if profile else "")
+    fte = profile.fte if profile and profile.fte else Decimal(1)
+    src = source or default_source(spec)
+    out: dict[str, Any] = {"source": src, "specialty": specialties.canonical(spec) if spec else "", "fte": fte,
+                           "today": today, "stat": None, "placement": None, "comp_stat": None}
+    if profile is not None and ytd_override is None:
+        ytd = queries.credited_wrvus(user, dt.date(today.year, 1, 1), today)
+    else:
+        ytd = ytd_override
+    out["ytd"] = ytd
+    if ytd is not None:
+        out["pace"] = pace.annualised(ytd, today, fte)
+    if src is None:
+        return out
+    stat = specialty_stat(src, spec)
+    out["stat"] = stat
+    out["comp_stat"] = specialty_stat(src, spec, BenchmarkStat.COMP_PER_WRVU)
+    if stat is None or ytd is None:
+        return out
+    pts = stat.percentiles()
+    out["placement"] = pace.place(out["pace"], pts)
+    nxt = out["placement"]["next"]
+    if nxt:
+        out["to_next"] = {"percentile": nxt[0], "value": nxt[1], **pace.per_working_day(nxt[1], ytd, today, fte)}
+    labels = [pace.ORDINAL[p] + " percentile" for p, _v in pts] + ["Your pace (annualised)"]
+    values = [v for _p, v in pts] + [out["pace"]]
+    out["chart"] = {"labels": labels, "values": [str(v) for v in values], "metric": src.wrvu_label}
+    out["chart_rows"] = list(zip(labels, values, strict=True))
+    return out
