@@ -95,7 +95,7 @@ def profile(request):
     new_token = request.session.pop("new_token", None)
     return render(request, "accounts/profile.html", {
         "form": form, "profile": prof, "tokens": ApiToken.objects.filter(user=request.user),
-        "token_form": TokenForm(), "new_token": new_token,
+        "token_form": TokenForm(), "new_token": new_token, "active": "profile",
     })
 
 

@@ -13,7 +13,7 @@ from django.utils import timezone
 from rvuedge.accounts.services import get_profile_for_user
 from rvuedge.pricing import EncounterLine, PricingError
 
-from .credit import Crediter, EntryError, entry_text, parse_entry_text, resolve_setting
+from .credit import Crediter, EntryError, entry_text, line_text, parse_entry_text, resolve_setting
 from .models import ROLES, TRASH_DAYS, Encounter, Favourite
 from .models import EncounterLine as LineModel
 from .phi import PhiError, check_fields
@@ -45,8 +45,12 @@ def _today() -> dt.date:
     return timezone.localdate()
 
 
-def prepare(user, data: EncounterInput, crediter: Crediter) -> tuple[dict[str, Any], list[dict[str, Any]]]:
-    """Validate and credit; return (encounter fields, line rows). Raises :class:`EntryError`; stores nothing."""
+def prepare(user, data: EncounterInput, crediter: Crediter, *, today: dt.date | None = None,
+            parse: Any = None) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """Validate and credit; return (encounter fields, line rows). Raises :class:`EntryError`; stores nothing.
+
+    ``today`` and ``parse`` (a memoised :func:`parse_entry_text`) let bulk imports skip repeated work.
+    """
     texts = {}
     for name, limit in TEXT_LIMITS.items():
         value = (getattr(data, name) or "").strip()
@@ -60,11 +64,12 @@ def prepare(user, data: EncounterInput, crediter: Crediter) -> tuple[dict[str, A
     if data.lines:
         lines, typed_date = list(data.lines), None
     else:
-        lines, typed_date = parse_entry_text(data.entry or "")
+        lines, typed_date = (parse or parse_entry_text)(data.entry or "")
     if len(lines) > MAX_LINES:
         raise EntryError("entry", f"At most {MAX_LINES} lines per encounter")
-    dos = typed_date or data.date or _today()
-    if not (dt.date(1990, 1, 1) <= dos <= _today() + td(days=366)):
+    today = today or _today()
+    dos = typed_date or data.date or today
+    if not (dt.date(1990, 1, 1) <= dos <= today + td(days=366)):
         raise EntryError("date", f"Date of service {dos} is out of range")
     profile = crediter.profile
     setting, pos = resolve_setting(data.setting, data.pos, profile.default_setting)
@@ -80,8 +85,11 @@ def prepare(user, data: EncounterInput, crediter: Crediter) -> tuple[dict[str, A
         near = f" Did you mean {', '.join(exc.near)}?" if exc.near else ""
         raise EntryError("entry", f"{token + ': ' if token else ''}{exc.reason}.{near}",
                          [{"token": token, "error": exc.reason, "near": list(exc.near)}]) from None
+    text = entry_text(lines)
+    if len(text) > 500:
+        raise EntryError("entry", "The codes of one encounter are limited to 500 characters")
     fields = {
-        "date": dos, "entry": entry_text(lines), "setting": setting, "pos": pos, "role": role, **texts,
+        "date": dos, "entry": text, "setting": setting, "pos": pos, "role": role, **texts,
         **credit.fields,
     }
     return fields, credit.lines
@@ -199,7 +207,7 @@ def do_toggle_favourite(user, token: str) -> bool:
     lines, _ = parse_entry_text(token)
     if len(lines) != 1:
         raise EntryError("code", "Star one code at a time")
-    text = entry_text(lines)
+    text = line_text(lines[0].code, lines[0].modifiers)
     with transaction.atomic():
         deleted, _ = Favourite.objects.filter(user=user, code=text).delete()
         if deleted:

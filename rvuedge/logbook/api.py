@@ -14,7 +14,7 @@ from typing import Any
 
 from django.http import HttpResponse, StreamingHttpResponse
 from django.utils import timezone
-from ninja import Query, Router, Schema
+from ninja import Query, Router, Schema, Status
 from ninja.errors import HttpError
 
 from rvuedge.accounts.auth import api_auth
@@ -142,8 +142,8 @@ def _lines(items: list[LineIn] | None) -> list[EncounterLine] | None:
         raise EntryError("lines", exc.reason) from None
 
 
-def _error(exc: EntryError) -> tuple[int, dict[str, Any]]:
-    return 422, {"detail": exc.message, "field": exc.field, "problems": exc.problems}
+def _error(exc: EntryError) -> Status:
+    return Status(422, {"detail": exc.message, "field": exc.field, "problems": exc.problems})
 
 
 def _out(enc) -> dict[str, Any]:
@@ -174,7 +174,7 @@ def create_encounter(request, payload: EncounterIn, response: HttpResponse):
         return _error(exc)
     if not created:
         response["Idempotent-Replayed"] = "true"
-    return (201 if created else 200), _out(enc)
+    return Status(201 if created else 200, _out(enc))
 
 
 @router.get("/encounters/{int:encounter_id}", response=EncounterOut, summary="One encounter with its credit")
@@ -199,7 +199,7 @@ def update_encounter(request, encounter_id: int, payload: EncounterPatch):
         actions.do_update_encounter(request.user, enc, data)
     except EntryError as exc:
         return _error(exc)
-    return 200, _out(queries.get_encounter_for_user(request.user, encounter_id))
+    return Status(200, _out(queries.get_encounter_for_user(request.user, encounter_id)))
 
 
 @router.delete("/encounters/{int:encounter_id}", summary="Move an encounter to the trash (restorable for 30 days)")

@@ -10,7 +10,6 @@ from __future__ import annotations
 import datetime as dt
 import re
 from dataclasses import dataclass, field
-from decimal import Decimal
 from typing import Any
 
 from rvuedge.fees.models import Release
@@ -91,10 +90,6 @@ def parse_entry_text(text: str) -> tuple[list[EncounterLine], dt.date | None]:
     return lines, date
 
 
-def _steps(steps: list[Any]) -> list[dict[str, Any]]:
-    return [s.to_dict() for s in steps]
-
-
 @dataclass
 class Credit:
     """What gets stored for one encounter."""
@@ -116,7 +111,8 @@ class Crediter:
     memo: bool = False
     _releases: list[Release] = field(default_factory=list, init=False)
     _localities: dict[int, LocalityChoice] = field(default_factory=dict, init=False)
-    _memo: dict[tuple[Any, ...], tuple[dict[str, Any], list[dict[str, Any]]]] = field(default_factory=dict, init=False)
+    _memo: dict[tuple[Any, ...], Any] = field(default_factory=dict, init=False)
+    _by_date: dict[dt.date, Release] = field(default_factory=dict, init=False)
 
     def __post_init__(self) -> None:
         spec = self.policy if self.policy is not None else self.profile.policy_spec()
@@ -147,8 +143,11 @@ class Crediter:
     def release_for(self, dos: dt.date) -> Release:
         if self._fixed is not None:
             return self._fixed
-        in_force = [r for r in self._releases if effective_date(r) <= dos]
-        return in_force[-1] if in_force else self._releases[0]
+        hit = self._by_date.get(dos)
+        if hit is None:
+            in_force = [r for r in self._releases if effective_date(r) <= dos]
+            hit = self._by_date[dos] = in_force[-1] if in_force else self._releases[0]
+        return hit
 
     def locality_for(self, release: Release) -> LocalityChoice:
         loc = self._localities.get(release.pk)
@@ -167,13 +166,20 @@ class Crediter:
         if self.memo:
             key = (tuple(lines), setting, release.pk, dos.year, dos <= WORK_FLOOR_END)
             hit = self._memo.get(key)
+            if isinstance(hit, PricingError):
+                raise hit
             if hit is not None:
                 fields, rows = hit
-                source = dict(fields["source"], date_of_service=dos.isoformat())
-                return Credit(dict(fields, source=source), rows, release, self._policy)
+                return Credit(dict(fields), rows, release, self._policy)
         loc = self.locality_for(release)
-        priced = price_lines(list(lines), release=release, locality=loc, setting=setting, policy=self._policy,
-                             date_of_service=dos)
+        try:
+            priced = price_lines(list(lines), release=release, locality=loc, setting=setting, policy=self._policy,
+                                 date_of_service=dos)
+        except PricingError as exc:
+            # An unknown code costs a near-match search over every code; remember the answer.
+            if key is not None:
+                self._memo[key] = exc
+            raise
         res = priced.result
         src = priced.source()
         fields = {
@@ -190,24 +196,18 @@ class Crediter:
                 "gpci": src["locality"]["gpci"], "conversion_factor": src["conversion_factor"],
                 "conversion_factor_kind": src["conversion_factor_kind"], "setting": priced.setting,
                 "policy": self._policy.name, "rvu_release": self._policy.rvu_release.describe(),
-                "date_of_service": dos.isoformat(),
                 **({"total_note": res.total_note} if res.total_note else {}),
             },
             "flags": list(res.flags),
         }
         rows = []
         for i, ln in enumerate(res.lines):
-            expl: dict[str, Any] = {"wrvu_steps": _steps(ln.wrvu_steps), "payment_steps": _steps(ln.explanation)}
-            if ln.flags:
-                expl["flags"] = list(ln.flags)
-            if ln.rank is not None:
-                expl["rank"] = ln.rank
-            if ln.wrvu_factor is not None:
-                expl["wrvu_factor"] = str(ln.wrvu_factor)
-            if ln.row is not None:
-                expl["row"] = ln.row.key
-            for k, v in ln.extras.items():
-                expl[k] = str(v) if isinstance(v, Decimal) else v
+            # The engine's public to_dict() is the explanation we keep: steps, flags, rank, factor, row, extras.
+            d = ln.to_dict(explain=True)
+            expl: dict[str, Any] = {"wrvu_steps": d.pop("wrvu_steps", []), "payment_steps": d.pop("explanation", [])}
+            for k in ("code", "modifiers", "units", "wrvu", "wrvu_exact", "payment"):
+                d.pop(k, None)
+            expl.update({k: v for k, v in d.items() if v not in (None, [], {})})
             rows.append({
                 "position": i,
                 "code": ln.code,
@@ -257,7 +257,9 @@ def check_entry(crediter: Crediter, text: str, dos: dt.date, setting: str) -> di
     items: list[dict[str, Any]] = []
     for _pos, token, line, err in tokens:
         items.append({"token": token, "line": line, "ok": line is not None, "error": err,
-                      "kind": "syntax" if err else None, "near": []})
+                      "kind": "syntax" if err else None, "near": [],
+                      "text": line_text(line.code, line.modifiers, line.units, line.minutes) if line else token.upper(),
+                      "fav": line_text(line.code, line.modifiers) if line else ""})
     general: str | None = date_error
     valid = [it for it in items if it["ok"]]
     credit: Credit | None = None
@@ -283,6 +285,7 @@ def check_entry(crediter: Crediter, text: str, dos: dt.date, setting: str) -> di
     if credit is not None:
         for it, row in zip(valid, credit.lines, strict=True):
             it["credit"] = row
+            it["warnings"] = [f.replace("_", " ").lower() for f in row["explanation"].get("flags", [])]
     for it in items:
         it.pop("line", None)
     ok = bool(items) and all(it["ok"] for it in items) and credit is not None and not general

@@ -33,7 +33,7 @@ class EncounterForm(forms.Form):
     category = forms.CharField(label="Case category", max_length=80, required=False,
                                widget=forms.TextInput(attrs={"list": "dl-category", "placeholder": "e.g. Hernia"}))
     notes = forms.CharField(max_length=1000, required=False, widget=forms.Textarea(attrs={
-        "rows": 2, "placeholder": "No patient identifiers: no names, MRNs, dates of birth, phone numbers"}))
+        "rows": 2, "placeholder": "e.g. converted to open (no patient identifiers)"}))
     idem = forms.CharField(required=False, widget=forms.HiddenInput)
 
     def __init__(self, *args, stage: str = "attending", current_role: str | None = None, **kwargs):

@@ -13,6 +13,7 @@ from urllib.parse import urlencode
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
+from django.db import IntegrityError
 from django.db.models import Count, Sum
 from django.http import HttpResponse, HttpResponseBadRequest, StreamingHttpResponse
 from django.shortcuts import redirect, render
@@ -132,11 +133,16 @@ def check(request):
 @login_required
 @require_POST
 def favourite(request):
+    code = request.POST.get("code", "").strip().upper()
     try:
-        on = actions.do_toggle_favourite(request.user, request.POST.get("code", ""))
+        on = actions.do_toggle_favourite(request.user, code)
     except EntryError as exc:
+        if request.headers.get("HX-Request"):
+            return HttpResponseBadRequest(exc.message)
         messages.error(request, exc.message)
     else:
+        if request.headers.get("HX-Request"):
+            return render(request, "logbook/_star.html", {"code": code, "on": on})
         messages.success(request, f"{request.POST.get('code', '').upper()} {'starred' if on else 'unstarred'}.")
     return redirect(_next(request, reverse("logbook:entry")))
 
@@ -149,10 +155,15 @@ def history(request):
     fform = FilterForm(request.GET or None)
     filters = fform.filters() if request.GET else {}
     qs = queries.filter_encounters(request.user, **filters).order_by("-date", "-id")
-    page = Paginator(qs, 50).get_page(request.GET.get("page"))
-    encs = list(page.object_list.prefetch_related("lines"))
-    totals = qs.aggregate(w=Sum("total_wrvu"), n=Count("id"))
-    query = {k: v for k, v in request.GET.items() if k != "page"}
+    if filters:
+        totals = qs.aggregate(w=Sum("total_wrvu"), n=Count("id"))
+    else:
+        totals = dict(zip(("w", "n"), queries.live_totals(request.user), strict=True))
+    paginator = Paginator(qs, 50)
+    paginator.__dict__["count"] = totals["n"]  # the totals query has counted already
+    page = paginator.get_page(request.GET.get("page"))
+    encs = list(page.object_list)
+    query = {k: v for k, v in request.GET.items() if k not in ("page", "deleted")}
     deleted = _deleted_banner(request)
     return render(request, "logbook/history.html", {
         "fform": fform, "page": page, "encounters": encs, "query": urlencode(query),
@@ -184,9 +195,9 @@ def bulk(request):
         sep = "&" if "?" in back else "?"
         messages.success(request, f"{n} encounter{'s' if n != 1 else ''} moved to the trash.")
         return redirect(f"{back}{sep}deleted={','.join(map(str, ids))}")
-    if action.startswith("set_"):
+    if action == "set":
         try:
-            n = actions.do_bulk_set(request.user, ids, action[4:], request.POST.get("value", ""))
+            n = actions.do_bulk_set(request.user, ids, request.POST.get("field", ""), request.POST.get("value", ""))
         except EntryError as exc:
             messages.error(request, exc.message)
         else:
@@ -243,7 +254,8 @@ def delete(request, pk: int):
 @login_required
 @require_POST
 def restore(request):
-    ids = _ids(request)
+    one = request.POST.get("one", "")
+    ids = [int(one)] if one.isdigit() else _ids(request)
     n = actions.do_restore_encounters(request.user, ids)
     messages.success(request, f"Restored {n} encounter{'s' if n != 1 else ''}." if n else "Nothing to restore.")
     return redirect(_next(request, reverse("logbook:history")))
@@ -404,7 +416,12 @@ def import_detail(request, pk: int):
         batch.mapping = mapping
         try:
             if request.POST.get("action") == "confirm":
-                report = importexport.commit_import(request.user, profile, batch.kind, bytes(batch.data), mapping)
+                try:
+                    report = importexport.commit_import(request.user, profile, batch.kind, bytes(batch.data), mapping)
+                except IntegrityError:
+                    # Another request logged one of these rows meanwhile; nothing was written.
+                    raise EntryError("file", "Some of these rows were logged meanwhile and nothing was imported; "
+                                             "check the file again to skip them.") from None
                 batch.status, batch.report, batch.data = "done", report.to_dict(), b""
                 batch.save()
                 dup = f"; {report.duplicates} duplicates skipped" if report.duplicates else ""

@@ -1,0 +1,136 @@
+"""Dashboard: wRVUs by period, goals and pace, top codes, mix, payment equivalent; the stable query API."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+import pytest
+from django.utils import timezone
+
+from rvuedge.logbook import queries
+from rvuedge.logbook.actions import do_trash_encounters
+from tests.logbook.fixtures import log
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def year(alice):
+    log(alice, "99214", date="2025-01-06", category="Office")             # 1.92, Monday of week 2
+    log(alice, "99213", date="2025-01-07", category="Office")             # 1.30
+    log(alice, "27447-RT", date="2025-04-15", category="Arthroplasty", setting="facility")  # 19.60
+    log(alice, "20610-LT", date="2025-12-31", category="Injection", role="assisted")        # 0.79
+    gone = log(alice, "99215", date="2025-04-16")                          # 2.80, then deleted
+    do_trash_encounters(alice, [gone.pk])
+
+
+def test_credited_wrvus_and_daily_wrvus(alice, year, bob):
+    assert queries.credited_wrvus(alice, dt.date(2025, 1, 1), dt.date(2025, 12, 31)) == Decimal("23.61")
+    assert queries.credited_wrvus(alice, dt.date(2025, 1, 7), dt.date(2025, 4, 15)) == Decimal("20.90")
+    assert queries.credited_wrvus(bob, dt.date(2025, 1, 1), dt.date(2025, 12, 31)) == Decimal("0.00")
+    assert queries.daily_wrvus(alice, dt.date(2025, 1, 1), dt.date(2025, 4, 30)) == [
+        (dt.date(2025, 1, 6), Decimal("1.92")), (dt.date(2025, 1, 7), Decimal("1.30")),
+        (dt.date(2025, 4, 15), Decimal("19.60"))]
+
+
+@pytest.mark.parametrize("period,labels,values", [
+    ("week", ["2025-W02", "2025-W16", "2026-W01"], ["3.22", "19.60", "0.79"]),
+    ("month", ["Jan 2025", "Apr 2025", "Dec 2025"], ["3.22", "19.60", "0.79"]),
+    ("quarter", ["2025 Q1", "2025 Q2", "2025 Q4"], ["3.22", "19.60", "0.79"]),
+    ("year", ["2025"], ["23.61"]),
+])
+def test_series_by_period(alice, year, period, labels, values):
+    data = queries.series(alice, period, dt.date(2025, 1, 1), dt.date(2025, 12, 31))
+    nonzero = [(b["label"], b["wrvu"]) for b in data["buckets"] if b["wrvu"] != "0.00"]
+    assert nonzero == list(zip(labels, values, strict=True))
+    assert data["total_wrvu"] == "23.61" and data["encounters"] == 4
+
+
+def test_series_fills_empty_buckets(alice, year):
+    data = queries.series(alice, "month", dt.date(2025, 1, 1), dt.date(2025, 12, 31))
+    assert len(data["buckets"]) == 12 and data["buckets"][1] == {
+        "start": "2025-02-01", "label": "Feb 2025", "wrvu": "0.00", "payment": "0.00", "encounters": 0}
+
+
+def test_goal_progress_and_pace(alice, year):
+    p = alice.profile
+    p.annual_goal, p.monthly_goal, p.fte = Decimal("100"), None, Decimal("1")
+    p.save()
+    g = queries.goal_progress(alice, p, dt.date(2025, 6, 30))  # day 181 of 365
+    assert g["ytd"] == Decimal("22.82") and g["mtd"] == Decimal("0.00")
+    assert g["projected"] == Decimal("46.02")  # 22.82 / 181 * 365
+    assert g["on_pace"] is False and g["annual_percent"] == 22
+    assert g["working_days_left"] == Decimal("132.0")  # Mon-Fri from Jul 1 to Dec 31, 2025
+    assert g["per_working_day"] == Decimal("0.58")     # (100 - 22.82) / 132
+    assert g["monthly_goal"] == Decimal("8.33")        # annual / 12
+    p.fte = Decimal("0.5")
+    assert queries.goal_progress(alice, p, dt.date(2025, 6, 30))["per_working_day"] == Decimal("1.17")
+
+
+def test_top_codes_and_mix_leave_out_the_trash(alice, year):
+    top = queries.top_codes(alice, dt.date(2025, 1, 1), dt.date(2025, 12, 31))
+    assert [(t["code"], t["wrvu"]) for t in top] == [
+        ("27447", Decimal("19.60")), ("99214", Decimal("1.92")), ("99213", Decimal("1.30")), ("20610", Decimal("0.79"))]
+    cats = queries.mix(alice, dt.date(2025, 1, 1), dt.date(2025, 12, 31), "category")
+    assert [(c["label"], c["wrvu"], c["encounters"]) for c in cats] == [
+        ("Arthroplasty", Decimal("19.60"), 1), ("Office", Decimal("3.22"), 2), ("Injection", Decimal("0.79"), 1)]
+    roles = queries.mix(alice, dt.date(2025, 1, 1), dt.date(2025, 12, 31), "role")
+    assert {r["label"] for r in roles} == {"Performed", "Assisted"}
+    assert queries.provenance(alice, dt.date(2025, 1, 1), dt.date(2025, 12, 31)) == [
+        {"release": "RVU25A", "policy_name": "cms_mirror", "locality": "national", "n": 4}]
+
+
+def test_the_page_shows_credited_wrvus_goals_and_a_table_view(alice_client, alice, year):
+    alice.profile.annual_goal = Decimal("5000")
+    alice.profile.save()
+    r = alice_client.get("/log/dashboard/", {"period": "month", "start": "2025-01-01", "end": "2025-12-31"})
+    body = r.content.decode()
+    assert r.status_code == 200
+    assert "23.61" in body                      # credited wRVUs in range
+    assert "Table view" in body and "Apr 2025" in body
+    assert 'id="chart-data"' in body and "chart.umd.min.js" in body
+    assert "Annual goal 5,000" in body and "per working day" in body
+    assert "Medicare-payment equivalent" in body
+    assert "27447" in body and "Arthroplasty" in body
+    assert "RVU25A · cms_mirror · national (4)" in body
+
+
+def test_the_page_defaults_to_this_year(alice_client, alice):
+    log(alice, "99213", date=timezone.localdate())
+    r = alice_client.get("/log/dashboard/")
+    assert r.context["d"]["total_wrvu"] == "1.30"
+    assert r.context["d"]["start"] == f"{timezone.localdate().year}-01-01"
+
+
+@pytest.mark.parametrize("period", queries.PERIODS)
+def test_every_period_renders(alice_client, year, period):
+    assert alice_client.get("/log/dashboard/", {"period": period}).status_code == 200
+
+
+def test_the_benchmarks_panel_is_skipped_when_absent_and_included_when_present(alice_client, year, settings, tmp_path,
+                                                                               monkeypatch):
+    from django.template import TemplateDoesNotExist
+
+    from rvuedge.logbook import views
+
+    def missing(names):
+        raise TemplateDoesNotExist(names[0])
+
+    with monkeypatch.context() as m:
+        m.setattr(views, "select_template", missing)
+        r = alice_client.get("/log/dashboard/")
+        assert r.status_code == 200 and r.context["benchmarks_panel"] is None
+    (tmp_path / "benchmarks").mkdir()
+    (tmp_path / "benchmarks" / "_dashboard_panel.html").write_text('<div id="bench-panel">panel {{ g.ytd }}</div>')
+    settings.TEMPLATES = [{**settings.TEMPLATES[0], "DIRS": [tmp_path, *settings.TEMPLATES[0]["DIRS"]]}]
+    body = alice_client.get("/log/dashboard/").content.decode()
+    assert '<div id="bench-panel">panel' in body
+
+
+def test_the_json_twin(alice_client, year):
+    r = alice_client.get("/api/log/summary", {"period": "quarter", "start": "2025-01-01", "end": "2025-12-31"})
+    data = r.json()
+    assert r.status_code == 200 and data["total_wrvu"] == "23.61" and len(data["buckets"]) == 4
+    assert data["top_codes"][0]["code"] == "27447" and data["goals"]["ytd"] is not None
+    assert alice_client.get("/api/log/summary", {"period": "decade"}).status_code == 422
