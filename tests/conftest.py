@@ -35,6 +35,10 @@ def django_db_setup(django_db_setup, django_db_blocker):
     with django_db_blocker.unblock():
         load_release(str(RVU25A_ZIP))
         load_hcpcs(str(CMS_DIR / "hcpcs2026jan" / "HCPC2026_JAN_ANWEB_01122026.txt"))
+        # Editorial code content and the search index, once per session.
+        from rvuedge.codes.content import load_code_content
+
+        load_code_content()
     yield
 
 
@@ -49,6 +53,7 @@ CHROMIUM_ARGS = [
     "--disable-component-update", "--disable-sync", "--disable-dev-shm-usage",
 ]
 SCREENSHOTS = PROJECT / "docs" / "screenshots"
+LIVE_ENV: dict[str, str] = {}  # the environment of the `live_url` server (RVUEDGE_DATA_DIR, DATABASE_URL)
 
 
 def _free_port() -> int:
@@ -83,6 +88,7 @@ def live_url(tmp_path_factory, cms_dir):
         env["DATABASE_URL"] = pg_admin.rsplit("/", 1)[0] + "/" + pg_name
     else:
         env.pop("DATABASE_URL", None)
+    LIVE_ENV.update(env)  # lets a browser test run `rvuedge` commands against the served database
     port = _free_port()
     log = open(data_dir / "serve.log", "w")  # noqa: SIM115
     proc = subprocess.Popen(

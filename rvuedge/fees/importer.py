@@ -377,7 +377,8 @@ def load_release(
             ((rid, o.hcpcs, o.modifier, o.procstat, o.mac, o.locality, o.fac_price, o.nonfac_price)
              for o in opps),
         )
-        from rvuedge.codes.search import rebuild_index  # derived search index, rebuilt in the same transaction
+        # The search index is derived from the loaded data: rebuild it in the same transaction.
+        from rvuedge.codes.search import rebuild_index
 
         rebuild_index()
         release.load_seconds = Decimal(f"{time.perf_counter() - started:.3f}")
@@ -518,7 +519,8 @@ def load_hcpcs(source: str, *, replace: bool = False, report: Report = _quiet) -
             ((rel.pk, m_.modifier, m_.long_description, m_.short_description, m_.added, m_.action_effective,
               m_.terminated, m_.action_code) for m_ in parsed.modifiers),
         )
-        from rvuedge.codes.search import rebuild_index  # derived search index, rebuilt in the same transaction
+        # The search index is derived from the loaded data: rebuild it in the same transaction.
+        from rvuedge.codes.search import rebuild_index
 
         rebuild_index()
     return LoadResult(rel, True, f"Loaded {name}.", counts)

@@ -140,7 +140,7 @@ class _Mods:
 _NO_MODS = _Mods()
 
 
-def _classify(code: str, mods: tuple[str, ...], flags: list[str]) -> _Mods:
+def _classify(code: str, mods: tuple[str, ...], r: LineResult) -> _Mods:
     if not mods:
         return _NO_MODS
     c = _Mods()
@@ -152,7 +152,7 @@ def _classify(code: str, mods: tuple[str, ...], flags: list[str]) -> _Mods:
         kind = MODIFIER_KINDS.get(m)
         if kind is None:
             if m not in NEUTRAL_MODIFIERS:
-                flags.append(f"UNRECOGNISED_MODIFIER_{m}")
+                r.flags.append(f"UNRECOGNISED_MODIFIER_{m}")
             continue
         if kind == "comp":
             if c.comp:
@@ -319,10 +319,33 @@ class _State:
 _STATE_CACHE: dict[tuple[Any, ...], _State] = {}
 
 
+_LAST: dict[str | None, tuple[Any, _State]] = {}  # setting -> (inputs, state) of the last such encounter
+
+
 def _state_for(enc: Encounter, lookup: RvuLookup, policy: Policy, *, cache: bool = True) -> _State:
     gpci = enc.gpci or NATIONAL_GPCI
     if not cache:
         return _State(enc, lookup, policy, _ctx_for(enc))
+    memo = enc._memo
+    if memo is not None and memo[0] is lookup and memo[1] is policy:
+        return memo[2]  # type: ignore[no-any-return]
+    st = _state_lookup(enc, gpci, lookup, policy)
+    object.__setattr__(enc, "_memo", (lookup, policy, st))
+    return st
+
+
+def _state_lookup(enc: Encounter, gpci: Any, lookup: RvuLookup, policy: Policy) -> _State:
+    last_entry = _LAST.get(enc.setting)
+    if last_entry is not None:  # same input objects as the previous encounter: skip hashing the key
+        last, last_state = last_entry
+        (l_gpci, l_lookup, l_policy, l_cf, l_cfq, l_acf, l_acfq, l_qp, l_dos, l_floor, l_setting, l_pos,
+         l_loc) = last
+        if (l_gpci is gpci and l_lookup is lookup and l_policy is policy and l_cf is enc.conversion_factor
+                and l_cfq is enc.conversion_factor_qp and l_acf is enc.anesthesia_cf
+                and l_acfq is enc.anesthesia_cf_qp and l_qp is enc.qp and l_dos is enc.date_of_service
+                and l_floor is enc.apply_work_gpci_floor and l_setting is enc.setting and l_pos is enc.pos
+                and l_loc is enc.locality):
+            return last_state  # type: ignore[no-any-return]
     # ids are safe: a cached _State keeps its Gpci, lookup and policy alive, and identity is re-checked
     key = (id(gpci), enc.conversion_factor, enc.conversion_factor_qp, enc.anesthesia_cf, enc.anesthesia_cf_qp,
            enc.qp, enc.date_of_service, enc.apply_work_gpci_floor, id(lookup), id(policy), enc.setting, enc.pos,
@@ -332,6 +355,9 @@ def _state_for(enc: Encounter, lookup: RvuLookup, policy: Policy, *, cache: bool
         if len(_STATE_CACHE) > 256:
             _STATE_CACHE.clear()
         st = _STATE_CACHE[key] = _State(enc, lookup, policy, _ctx_for(enc))
+    _LAST[enc.setting] = ((gpci, lookup, policy, enc.conversion_factor, enc.conversion_factor_qp, enc.anesthesia_cf,
+                 enc.anesthesia_cf_qp, enc.qp, enc.date_of_service, enc.apply_work_gpci_floor, enc.setting, enc.pos,
+                 enc.locality), st)
     return st
 
 def _fsa(row: RvuRow, fac: bool, st: _State) -> Decimal:
@@ -362,45 +388,60 @@ def _pe_amount(row: RvuRow, fac: bool, st: _State) -> Decimal:
 
 
 # ---------------------------------------------------------------------------------------------- helpers
+def _part_amount(p: list[Any]) -> Decimal:
+    """Unrounded payment of a part (skipping Decimal multiplications by exactly 1: they are costly)."""
+    x = p[_B] if p[_F] is ONE else p[_B] * p[_F]
+    return x if p[_N] == 1 else x * p[_N]
+
+
+def _part_credit(p: list[Any]) -> Decimal:
+    x = p[_W] if p[_G] is ONE else p[_W] * p[_G]
+    return x if p[_N] == 1 else x * p[_N]
+
+
 def _amount(parts: list[list[Any]]) -> Decimal | None:
+    if len(parts) == 1:
+        return None if parts[0][_BR] else _part_amount(parts[0])
     total = ZERO
     for p in parts:
         if p[_BR]:
             return None
-        total += p[_B] * p[_F] * p[_N]
+        total += _part_amount(p)
     return total
 
 
 def _credit(parts: list[list[Any]]) -> Decimal:
+    if len(parts) == 1:
+        return _part_credit(parts[0])
     total = ZERO
     for p in parts:
-        total += p[_W] * p[_G] * p[_N]
+        total += _part_credit(p)
     return total
+
+
+def _push(r: LineResult, step: tuple[Any, ...]) -> None:
+    if r._steps is None:
+        r._steps = [step]
+    else:
+        r._steps.append(step)
+
+
+def _wpush(r: LineResult, step: tuple[Any, ...]) -> None:
+    if r._wsteps is None:
+        r._wsteps = [step]
+    else:
+        r._wsteps.append(step)
 
 
 def _step(r: LineResult, rule: str, indicator: str | None, factor: Decimal | None, fmt: Any,
           *args: Any) -> None:
     """Record a payment step; ``fmt`` is a str.format template (list args are joined) or a callable."""
-    parts = r._parts
-    if r._null:
-        amount = None
-    elif len(parts) == 1:
-        p = parts[0]
-        amount = None if p[5] else p[1] * p[2] * p[0]
-    else:
-        amount = _amount(parts)
-    r._steps.append((rule, indicator, factor, amount, fmt, args))
+    _push(r, (rule, indicator, factor, None if r._null else _amount(r._parts), fmt, args))
 
 
 def _wstep(r: LineResult, rule: str, indicator: str | None, factor: Decimal | None, fmt: Any,
            *args: Any) -> None:
-    parts = r._parts
-    if len(parts) == 1:
-        p = parts[0]
-        amount = p[3] * p[4] * p[0]
-    else:
-        amount = _credit(parts)
-    r._wsteps.append((rule, indicator, factor, amount, fmt, args))
+    _wpush(r, (rule, indicator, factor, _credit(r._parts), fmt, args))
 
 
 def _scale(r: LineResult, pay: Decimal | None, credit: Decimal | None) -> None:
@@ -464,7 +505,7 @@ def _resolve(index: int, ln: Any, st: _State) -> LineResult:
     r = LineResult(index, ln)
     code = ln.code
     mods = ln.modifiers
-    c = _classify(code, mods, r.flags) if mods else _NO_MODS
+    c = _classify(code, mods, r) if mods else _NO_MODS
     r._mods = c
     # setting
     if ln.setting is not None:
@@ -525,14 +566,9 @@ def _resolve(index: int, ln: Any, st: _State) -> LineResult:
     r.fee_schedule_amount = fsa
     r._kind = "price"
     units = ln.units
-    work = row.work_rvu
-    r._parts = parts = [[units, fsa, ONE, work, ONE, False]]
-    if units == 1:
-        r._steps.append(("FSA", row.key, None, fsa, _fsa_text, (fsa, row, fac, st.ctx, 1, na_note)))
-        r._wsteps.append(("WORK_RVU", row.key, None, work, "work RVU {}", (work,)))
-    else:
-        r._steps.append(("FSA", row.key, None, fsa * units, _fsa_text, (fsa, row, fac, st.ctx, units, na_note)))
-        r._wsteps.append(("WORK_RVU", row.key, None, work * units, "work RVU {} x {} units", (work, units)))
+    r._ctx = st.ctx  # the explanation starts with the FSA and work-RVU steps, built when read
+    if na_note is not None:
+        r._na_note = na_note
     policy = st.policy
     if (c is _NO_MODS and row.pctc in ("0", "9") and ln.provider_type == "physician"
             and (units == 1 or row.bilat not in ("1", "2", "3")) and ln.days_furnished is None
@@ -554,7 +590,7 @@ def _resolve(index: int, ln: Any, st: _State) -> LineResult:
     if setting == NON_FACILITY and st.opps is not None:
         cap = st.opps(code, row.mod, st.locality)
         if cap is not None and cap < fsa:
-            for p in parts:
+            for p in r._parts:
                 p[_B] = cap
             r.extras["opps_cap_amount"] = cents(cap)
             flags.append("OPPS_CAP_APPLIED")
@@ -574,7 +610,7 @@ def _resolve(index: int, ln: Any, st: _State) -> LineResult:
             if c.bil50 and (c.rt or c.lt):
                 flags.append("MODIFIER_50_WITH_RT_LT")
     elif units == 2 and bilat in ("1", "2", "3") and not (c.rt or c.lt) and row.glob_days != "ZZZ":
-        parts[0][_N] = 1
+        r._parts[0][_N] = 1
         flags.append("TWO_UNITS_PRICED_AS_BILATERAL")
         _bilateral(r, bilat, policy, "2 units")
     elif c.rt != c.lt and bilat in _PAIR_FACTOR:
@@ -603,8 +639,8 @@ def _resolve(index: int, ln: Any, st: _State) -> LineResult:
                   "53 discontinued: no 53 row, contractor priced; credit x{}", (policy.discontinued_wrvu_factor,)))
         r._excluded = True
     elif used53:
-        r._steps.append(("DISCONTINUED", "MOD 53", None, _amount(parts),
-                         "53 discontinued: priced from the file's own {}-53 row", (code,)))
+        _push(r, ("DISCONTINUED", "MOD 53", None, _amount(r._parts),
+                  "53 discontinued: priced from the file's own {}-53 row", (code,)))
     if c.inc22 and policy.increased_service_wrvu_factor != ONE:
         _late(r, ("INCREASED_SERVICE", "MOD 22", None, policy.increased_service_wrvu_factor,
                   "22 increased service: no automatic payment increase; credit x{}",
@@ -643,13 +679,13 @@ def _gate(r: LineResult, c: _Mods, st: _State, row: RvuRow, status: str, index: 
         r._kind = "zero"
         r._parts = [[units, ZERO, ZERO, work if credit else ZERO, ONE, False]]
         flags.append(flag)
-        r._steps.append(("STATUS", f"STATUS {status}", None, _ZERO_CENTS, "Status {}: {}; Medicare pays 0",
-                         (status, text)))
+        _push(r, ("STATUS", f"STATUS {status}", None, _ZERO_CENTS, "Status {}: {}; Medicare pays 0",
+                  (status, text)))
         if credit:
-            r._wsteps.append(("WORK_RVU", f"STATUS {status}", None, work * units,
-                              "work RVU {} x {} credited (credit_non_medicare_rvus)", (work, units)))
+            _wpush(r, ("WORK_RVU", f"STATUS {status}", None, work * units,
+                       "work RVU {} x {} credited (credit_non_medicare_rvus)", (work, units)))
         else:
-            r._wsteps.append(("WORK_RVU", f"STATUS {status}", None, ZERO, "Status {}: no wRVU credit", (status,)))
+            _wpush(r, ("WORK_RVU", f"STATUS {status}", None, ZERO, "Status {}: no wRVU credit", (status,)))
         r._excluded = True
         return True
     if status == "C" or (status == "R" and not (work or row.pe_nonfac or row.pe_fac or row.mp_rvu)):
@@ -659,10 +695,10 @@ def _gate(r: LineResult, c: _Mods, st: _State, row: RvuRow, status: str, index: 
         if not work:
             flags.append("NEEDS_MANUAL_VALUATION")
         r._parts = [[units, ZERO, ONE, work, ONE, False]]
-        r._steps.append(("STATUS", f"STATUS {status}", None, None,
-                         "Status {}: priced by the contractor (MAC) case by case", (status,)))
-        r._wsteps.append(("WORK_RVU", f"STATUS {status}", None, work * units,
-                          "file work RVU {} x {}" + ("" if work else " (needs manual valuation)"), (work, units)))
+        _push(r, ("STATUS", f"STATUS {status}", None, None,
+                  "Status {}: priced by the contractor (MAC) case by case", (status,)))
+        _wpush(r, ("WORK_RVU", f"STATUS {status}", None, work * units,
+                   "file work RVU {} x {}" + ("" if work else " (needs manual valuation)"), (work, units)))
         r._excluded = True
         return True
     if status not in ("A", "R", "T"):
@@ -670,17 +706,6 @@ def _gate(r: LineResult, c: _Mods, st: _State, row: RvuRow, status: str, index: 
     if status == "R":
         flags.append("STATUS_R_RESTRICTED")
     return False
-
-
-def _fsa_text(fsa: Decimal, row: RvuRow, fac: bool, ctx: _Ctx, units: int, na_note: str | None) -> str:
-    pe = row.pe_fac if fac else row.pe_nonfac
-    text = (f"FSA {fsa} = ({row.work_rvu} x {ctx.gw} + {pe} x {ctx.gpe} + {row.mp_rvu} x {ctx.gmp}) x {ctx.cf} "
-            f"({'facility' if fac else 'non-facility'} PE)")
-    if units != 1:
-        text += f" x {units} units"
-    if na_note:
-        text += f"; {na_note}"
-    return text
 
 
 def _late(r: LineResult, item: tuple[Any, ...]) -> None:
@@ -975,7 +1000,7 @@ def _endoscopy(res: list[LineResult], st: _State) -> list[list[Any]]:
                    else "base endoscopy: full credit (policy)")
             family_members.extend((r, p) for p in r._parts)
         units = [(r, p) for r in others for p in _explode(r)]
-        units.sort(key=lambda u: (-(u[1][_B] * u[1][_F]), -u[1][_W], _tiebreak(u[0])))
+        units.sort(key=lambda u: (_part_amount(u[1]), u[1][_W], _tiebreak(u[0])), reverse=True)
         top = units[0]
         reduced: set[int] = set()
         for r, p in units[1:]:
@@ -1001,11 +1026,11 @@ def _endoscopy(res: list[LineResult], st: _State) -> list[list[Any]]:
 
 
 def _tc_key(s: list[Any]) -> tuple[Any, ...]:
-    return (-s[2], -(s[3] or ZERO), s[4])
+    return (s[2], s[3] or ZERO, s[4])  # sorted with reverse=True: highest first
 
 
 def _pc_key(s: list[Any]) -> tuple[Any, ...]:
-    return (-s[3], -(s[2] or ZERO), s[4])
+    return (s[3], s[2] or ZERO, s[4])
 
 
 def _tc_families(res: list[LineResult], st: _State) -> None:
@@ -1054,13 +1079,13 @@ def _tc_families(res: list[LineResult], st: _State) -> None:
                 studies.append([r, p, tc, pc, tb, None, None])
         tc_list = [x for x in studies if x[2] is not None]
         if len(tc_list) > 1:
-            tc_list.sort(key=_tc_key)
+            tc_list.sort(key=_tc_key, reverse=True)
             for k, x in enumerate(tc_list, 1):
                 x[5] = k
         if mp == "4":
             pc_list = [x for x in studies if x[3] is not None]
             if len(pc_list) > 1:
-                pc_list.sort(key=_pc_key)
+                pc_list.sort(key=_pc_key, reverse=True)
                 for k, x in enumerate(pc_list, 1):
                     x[6] = k
             rule, label, tc_cut, tc_factor = "IMAGING_MPPR", "MULT PROC 4", _IMAGING_TC_CUT, _IMAGING_TC_FACTOR
@@ -1143,7 +1168,7 @@ def _therapy(res: list[LineResult], st: _State) -> None:
     for r in members:
         pe = _pe_amount(r.row, bool(r._fac), st)  # type: ignore[arg-type]
         units.extend((r, p, pe) for p in _explode(r))
-    units.sort(key=lambda u: (-u[2], -u[1][_B], _tiebreak(u[0])))
+    units.sort(key=lambda u: (u[2], u[1][_B], _tiebreak(u[0])), reverse=True)
     for k, (r, p, pe) in enumerate(units, 1):
         _add_rank(r, k)
         if k > 1:
@@ -1162,8 +1187,8 @@ def _rank_unit(members: list[tuple[LineResult, list[Any]]]) -> tuple[Decimal, De
     amount = ZERO
     work = ZERO
     for _r, p in members:
-        amount += p[_B] * p[_F]
-        work += p[_W] * p[_G]
+        amount += p[_B] if p[_F] is ONE else p[_B] * p[_F]
+        work += p[_W] if p[_G] is ONE else p[_W] * p[_G]
     return (amount, work, min(_tiebreak(m[0]) for m in members), members)
 
 
@@ -1189,14 +1214,15 @@ def _rank_surgery(res: list[LineResult], st: _State, families: list[list[Any]],
         group = groups.setdefault(_ROLE_GROUP.get(r._mods.role, "primary"), [])
         tb = _tiebreak(r)
         for p in _explode(r):
-            group.append((p[_B] * p[_F], p[_W] * p[_G], tb, [(r, p)]))
+            group.append((p[_B] if p[_F] is ONE else p[_B] * p[_F], p[_W] if p[_G] is ONE else p[_W] * p[_G],
+                          tb, [(r, p)]))
     mpf = policy.multiple_procedure_wrvu_factor
     credit_mppr = policy.multiple_procedure
     by_report = policy.by_report_unit_wrvu_factor
     for group_name, units in groups.items():
         if len(units) < 2:
             continue
-        units.sort(key=_unit_key)
+        units.sort(key=_unit_key, reverse=True)
         n = len(units)
         touched: dict[int, LineResult] = {}
         k = 0
@@ -1243,14 +1269,14 @@ def _rank_surgery(res: list[LineResult], st: _State, families: list[list[Any]],
 
 
 def _unit_key(u: tuple[Any, ...]) -> tuple[Any, ...]:
-    return (-u[0], -u[1], u[2])
+    return (u[0], u[1], u[2])
 
 
 def _combine_anesthesia(res: list[LineResult]) -> None:
     anes = [r for r in res if r._kind == "anes"]
     if len(anes) < 2:
         return
-    anes.sort(key=lambda r: (-r._anes[0], r.code))
+    anes.sort(key=lambda r: (r._anes[0], r.code), reverse=True)
     primary = anes[0]
     total = sum(r._anes[1] for r in anes)
     primary._anes[1] = total
@@ -1263,32 +1289,55 @@ def _combine_anesthesia(res: list[LineResult]) -> None:
 # ---------------------------------------------------------------------------------------------- finishing
 def _finish(r: LineResult, st: _State) -> None:
     kind = r._kind
-    parts = r._parts
     if kind == "anes":
         _finish_anesthesia(r, st)
         return
     if kind == "zero":
         r.payment = _ZERO_CENTS
-        exact = parts[0][_W] * r.units
+        exact = r._parts[0][_W] * r.units
         r.wrvu_exact = exact
         r.wrvu = round_wrvu(exact)
         return
     if kind == "null":
         r.payment = None
-        exact = parts[0][_W] * r.units
+        exact = r._parts[0][_W] * r.units
         r.wrvu_exact = exact
         r.wrvu = round_wrvu(exact)
         return
+    if r._p is None and r._late is None and r._ranks is None and r._null is None and r._formula is None:
+        # no rule touched the line: payment = FSA x units (FSA is in cents), credit = work x units
+        fsa = r.fee_schedule_amount
+        w = r.row.work_rvu  # type: ignore[union-attr]
+        n = r.units
+        r.payment_factor = ONE
+        if n == 1:
+            r.payment = fsa
+            r.wrvu_exact = w
+            cache = r.row._cache  # type: ignore[union-attr]
+            rounded = cache.get(-1)
+            if rounded is None:
+                rounded = cache[-1] = round_wrvu(w)
+            r.wrvu = rounded
+        else:
+            r.payment = cents(fsa * n)  # type: ignore[operator]
+            r.wrvu_exact = exact = w * n
+            r.wrvu = round_wrvu(exact)
+        return
+    parts = r._parts
     if (r._late is None and r._ranks is None and r._null is None and r._formula is None and len(parts) == 1):
         n, b, f, w, g, br = parts[0]
         fsa = r.fee_schedule_amount
-        if f is ONE and g is ONE and b is fsa and not br:
+        if f is ONE and g is ONE and b is fsa and not br and n == r.units:
             # nothing reduced the line: payment = FSA x units (already in cents), credit = work x units
             r.payment_factor = ONE
             if n == 1:
                 r.payment = fsa
                 r.wrvu_exact = w
-                r.wrvu = round_wrvu(w)
+                cache = r.row._cache  # type: ignore[union-attr]
+                rounded = cache.get(-1)
+                if rounded is None:
+                    rounded = cache[-1] = round_wrvu(w)
+                r.wrvu = rounded
             else:
                 r.payment = cents(fsa * n)
                 r.wrvu_exact = exact = w * n
@@ -1320,15 +1369,15 @@ def _finish(r: LineResult, st: _State) -> None:
         if r._null is not None or p[_BR]:
             payment = None
         else:
-            x = p[_B] if f == ONE else p[_B] * f
+            x = p[_B] if f is ONE else p[_B] * f
             payment = cents(x * n) if n != 1 or x is not fsa else fsa
         r.payment_factor = f if (r._formula is None and payment is not None and p[_B] == fsa) else None
         g = p[_G]
-        exact = p[_W] if g == ONE else p[_W] * g
+        exact = p[_W] if g is ONE else p[_W] * g
         if n != 1:
             exact = exact * n
-        if g != ONE and p[_W] == r.row.work_rvu:  # type: ignore[union-attr]
-            r.wrvu_factor = g
+        if g is not ONE and g != ONE and p[_W] == r.row.work_rvu:  # type: ignore[union-attr]
+            r._wrvu_factor = g
     else:
         merged: dict[tuple[Any, ...], list[Any]] = {}
         for p in parts:
@@ -1344,7 +1393,7 @@ def _finish(r: LineResult, st: _State) -> None:
         else:
             payment = ZERO
             for p in parts:
-                payment += cents(p[_B] * p[_F] * p[_N])
+                payment += cents(_part_amount(p))
         factors = {p[_F] for p in parts}
         same_base = all(p[_B] == fsa for p in parts)
         r.payment_factor = parts[0][_F] if (
@@ -1358,14 +1407,16 @@ def _finish(r: LineResult, st: _State) -> None:
     r.wrvu_exact = exact
     r.wrvu = round_wrvu(exact)
     steps = r._steps
+    last = steps[-1][3] if steps else (fsa * r.units if fsa is not None else None)
     if payment is None:
         reason = r._null or "6th and later procedures are priced by report"
-        steps.append(("PAYMENT", None, None, None, "no formula payment: {}", (reason,)))
-    elif steps[-1][3] != payment or steps[-1][3] is None:
-        steps.append(("ROUND", None, None, payment, "payment rounded half-up to cents: {}", (payment,)))
+        _push(r, ("PAYMENT", None, None, None, "no formula payment: {}", (reason,)))
+    elif last is None or last != payment:
+        _push(r, ("ROUND", None, None, payment, "payment rounded half-up to cents: {}", (payment,)))
     wsteps = r._wsteps
-    if wsteps[-1][3] != exact:
-        wsteps.append(("CREDIT", None, None, exact, "wRVU credit {}", (fmt_exact(exact),)))
+    wlast = wsteps[-1][3] if wsteps else r.row.work_rvu * r.units  # type: ignore[union-attr]
+    if wlast != exact:
+        _wpush(r, ("CREDIT", None, None, exact, "wRVU credit {}", (fmt_exact(exact),)))
 
 
 def _finish_anesthesia(r: LineResult, st: _State) -> None:
@@ -1373,13 +1424,13 @@ def _finish_anesthesia(r: LineResult, st: _State) -> None:
     r.fee_schedule_amount = None
     r.wrvu_exact = ZERO
     r.wrvu = round_wrvu(ZERO)
-    r._wsteps.append(("WORK_RVU", "STATUS J", None, ZERO,
-                      "anaesthesia (status J): no PFS work RVU, credit 0", ()))
+    _wpush(r, ("WORK_RVU", "STATUS J", None, ZERO,
+               "anaesthesia (status J): no PFS work RVU, credit 0", ()))
     if info is None:
         r.payment = _ZERO_CENTS
         r.payment_factor = ZERO
-        r._steps.append(("ANESTHESIA", "STATUS J", ZERO, r.payment,
-                         "multiple anaesthesia procedures: paid on the line with the highest base units", ()))
+        _push(r, ("ANESTHESIA", "STATUS J", ZERO, r.payment,
+                  "multiple anaesthesia procedures: paid on the line with the highest base units", ()))
         return
     base, minutes, mod = info
     places = st.policy.anesthesia_time_unit_decimals
@@ -1396,16 +1447,16 @@ def _finish_anesthesia(r: LineResult, st: _State) -> None:
     assert cf is not None
     amount = units * cf
     r.extras["total_units"] = units
-    r._steps.append(("ANESTHESIA", "STATUS J", None, amount, text + " x anaesthesia CF {}", (*args, cf)))
+    _push(r, ("ANESTHESIA", "STATUS J", None, amount, text + " x anaesthesia CF {}", (*args, cf)))
     if factor != ONE:
         amount = amount * factor
-        r._steps.append(("ANESTHESIA", f"MOD {mod}", factor, amount,
-                         "{}: medically directed, 50% of the allowed amount", (mod,)))
+        _push(r, ("ANESTHESIA", f"MOD {mod}", factor, amount,
+                  "{}: medically directed, 50% of the allowed amount", (mod,)))
         r.payment_factor = factor
     payment = cents(amount)
     r.payment = payment
     if payment != amount:
-        r._steps.append(("ROUND", None, None, payment, "payment rounded half-up to cents: {}", (payment,)))
+        _push(r, ("ROUND", None, None, payment, "payment rounded half-up to cents: {}", (payment,)))
 
 
 # ---------------------------------------------------------------------------------------------- entry point
@@ -1439,6 +1490,15 @@ def _price(enc: Encounter, lookup: RvuLookup, policy: Policy, *, cache: bool = T
     total_payment: Decimal | None = ZERO
     total_wrvu = ZERO
     has_primary = None
+    if len(res) == 1:  # the common single-line case: totals are the line's values
+        r = res[0]
+        _finish(r, st)
+        if r._kind == "price" and r.row.glob_days == "ZZZ":  # type: ignore[union-attr]
+            r.flags.append("ADDON_WITHOUT_PRIMARY")
+        if separate is not None:
+            return EncounterResult(res, None, r.wrvu, r.wrvu_exact, separate, ["SEPARATE_CLAIMS"], st.source)
+        note = "a line is contractor priced or priced by report" if r.payment is None else None
+        return EncounterResult(res, r.payment, r.wrvu, r.wrvu_exact, note, [], st.source)
     for r in res:
         _finish(r, st)
         if r._kind == "price" and r.row.glob_days == "ZZZ":  # type: ignore[union-attr]
@@ -1489,8 +1549,8 @@ def _release_credit(result: EncounterResult, enc: Encounter, lookup: RvuLookup, 
         line.extras["release_wrvus"] = {name: fmt_exact(lines[i].wrvu_exact) for name, _w, lines, _f in per_release}
         line.wrvu_exact = exact
         line.wrvu = round_wrvu(exact)
-        line._wsteps.append(("RVU_RELEASE", spec.mode.upper(), None, exact, "credit from {}: {} = {}",
-                             (spec.describe(), " + ".join(parts), fmt_exact(exact))))
+        _wpush(line, ("RVU_RELEASE", spec.mode.upper(), None, exact, "credit from {}: {} = {}",
+                      (spec.describe(), " + ".join(parts), fmt_exact(exact))))
         line._wexplanation = None
         total += exact
     result.total_wrvu_exact = total

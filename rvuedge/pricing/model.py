@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from .money import ZERO, dec, fmt_cents, fmt_exact, fmt_opt_cents
+from .money import ONE, ZERO, dec, fmt_cents, fmt_exact, fmt_opt_cents
 from .policy import Policy
 
 __all__ = [
@@ -321,6 +321,8 @@ class Encounter:
     apply_work_gpci_floor: bool | None = None
     separate_claims: bool | None = None
     locality: str | None = None
+    # Engine memo (lookup, policy, pricing state) so that re-pricing this encounter skips context set-up.
+    _memo: Any = field(default=None, init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         if not isinstance(self.lines, tuple):
@@ -356,7 +358,7 @@ class Step:
         return f"Step({self.rule!r}, {self.indicator!r}, {self.factor}, {self.amount}, {self.text!r})"
 
 
-def _materialize(raw: list[tuple[Any, ...]]) -> list[Step]:
+def _materialize(raw: Any) -> list[Step]:
     out = []
     for rule, indicator, factor, amount, fmt, args in raw:
         if callable(fmt):
@@ -377,61 +379,111 @@ class LineResult:
     """
 
     __slots__ = (
-        "index", "line", "code", "modifiers", "units", "flags", "extras", "_steps", "_wsteps",
+        "index", "line", "code", "modifiers", "units", "_flags", "_extras", "_steps", "_wsteps", "_ctx", "_na_note",
         "row", "status", "setting", "fee_schedule_amount", "payment_factor", "payment", "wrvu", "wrvu_exact",
-        "wrvu_factor", "rank", "_explanation", "_wexplanation",
+        "_wrvu_factor", "rank", "_explanation", "_wexplanation",
         # engine working state
-        "_kind", "_parts", "_mods", "_null", "_excluded", "_formula", "_late", "_ranks", "_pair", "_anes",
+        "_kind", "_p", "_mods", "_null", "_excluded", "_formula", "_late", "_ranks", "_pair", "_anes",
         "_echo_setting", "_fac", "_session",
     )
 
     def __init__(self, index: int, line: EncounterLine):
+        # Only slots that may be read before the engine assigns them get a default here (hot path).
+        # Always assigned by the engine: row, status, setting, _mods, _kind; assigned where used:
+        # _fac, _session, _anes, _na_note, _wrvu_factor, _explanation, _wexplanation (read via getattr).
         self.index = index
         self.line = line
         self.code = line.code
         self.modifiers = line.modifiers
         self.units = line.units
-        self.flags: list[str] = []
-        self.extras: dict[str, Any] = {}
-        self._steps: list[tuple[Any, ...]] = []
-        self._wsteps: list[tuple[Any, ...]] = []
-        self.row: RvuRow | None = None
-        self.status: str | None = None
-        self.setting: str | None = None
+        self._flags: list[str] | None = None
+        self._extras: dict[str, Any] | None = None
+        self._ctx: Any = None  # set when the explanation starts with the implicit FSA / work-RVU steps
+        self._steps: list[tuple[Any, ...]] | None = None  # compact step records, created on first step
+        self._wsteps: list[tuple[Any, ...]] | None = None
         self.fee_schedule_amount: Decimal | None = None
         self.payment_factor: Decimal | None = None
         self.payment: Decimal | None = None
         self.wrvu: Decimal = ZERO
         self.wrvu_exact: Decimal = ZERO
-        self.wrvu_factor: Decimal | None = None
         self.rank: int | None = None
-        self._explanation: list[Step] | None = None
-        self._wexplanation: list[Step] | None = None
-        self._kind: str | None = None
-        self._parts: list[list[Any]] = []
-        self._mods: Any = None
+        self._p: list[list[Any]] | None = None  # parts, created on first use (see _parts)
         self._null: str | None = None
         self._excluded = False
         self._formula: str | None = None
         self._late: list[tuple[Any, ...]] | None = None
         self._ranks: list[int] | None = None
         self._pair: str | None = None
-        self._anes: Any = None
         self._echo_setting = False
-        self._fac: bool | None = None
-        self._session = ""
+
+    @property
+    def _parts(self) -> list[list[Any]]:
+        """Engine working parts [units, base amount, payment factor, work RVU, credit factor, by_report];
+        a line no rule touches never needs them (hot path), so they are built on first use."""
+        parts = self._p
+        if parts is None:
+            parts = self._p = [[self.units, self.fee_schedule_amount, ONE, self.row.work_rvu, ONE, False]]  # type: ignore[union-attr]
+        return parts
+
+    @_parts.setter
+    def _parts(self, value: list[list[Any]]) -> None:
+        self._p = value
+
+    @property
+    def wrvu_factor(self) -> Decimal | None:
+        """The combined credit factor when every unit has the same one and it is not 1."""
+        return getattr(self, "_wrvu_factor", None)
+
+    @property
+    def flags(self) -> list[str]:
+        """Warnings and decisions, e.g. ``OPPS_CAP_APPLIED`` (created on first use)."""
+        if self._flags is None:
+            self._flags = []
+        return self._flags
+
+    @property
+    def extras(self) -> dict[str, Any]:
+        """Vector-style extra fields (rank details, tc_amount, formula, ...), created on first use."""
+        if self._extras is None:
+            self._extras = {}
+        return self._extras
 
     @property
     def explanation(self) -> list[Step]:
-        if self._explanation is None:
-            self._explanation = _materialize(self._steps)
+        if getattr(self, "_explanation", None) is None:
+            steps = _materialize(self._steps or ())
+            if self._ctx is not None:
+                steps.insert(0, self._fsa_step())
+            self._explanation = steps
         return self._explanation
 
     @property
     def wrvu_steps(self) -> list[Step]:
-        if self._wexplanation is None:
-            self._wexplanation = _materialize(self._wsteps)
+        if getattr(self, "_wexplanation", None) is None:
+            steps = _materialize(self._wsteps or ())
+            if self._ctx is not None:
+                row = self.row
+                assert row is not None
+                work, units = row.work_rvu, self.units
+                text = f"work RVU {work}" + (f" x {units} units" if units != 1 else "")
+                steps.insert(0, Step("WORK_RVU", row.key, None, work * units if units != 1 else work, text))
+            self._wexplanation = steps
         return self._wexplanation
+
+    def _fsa_step(self) -> Step:
+        """The first payment step: the FSA formula with the GPCIs and CF actually used."""
+        row, ctx, fsa, units = self.row, self._ctx, self.fee_schedule_amount, self.units
+        assert row is not None and fsa is not None
+        fac = bool(self._fac)
+        pe = row.pe_fac if fac else row.pe_nonfac
+        text = (f"FSA {fsa} = ({row.work_rvu} x {ctx.gw} + {pe} x {ctx.gpe} + {row.mp_rvu} x {ctx.gmp}) x {ctx.cf} "
+                f"({'facility' if fac else 'non-facility'} PE)")
+        if units != 1:
+            text += f" x {units} units"
+        na_note = getattr(self, "_na_note", None)
+        if na_note:
+            text += f"; {na_note}"
+        return Step("FSA", row.key, None, fsa * units if units != 1 else fsa, text)
 
     def to_dict(self, explain: bool = True) -> dict[str, Any]:
         out: dict[str, Any] = {
@@ -443,20 +495,21 @@ class LineResult:
             "payment": fmt_opt_cents(self.payment),
             "wrvu": fmt_cents(self.wrvu),
             "wrvu_exact": fmt_exact(self.wrvu_exact),
-            "flags": list(self.flags),
+            "flags": list(self._flags or ()),
         }
         if self._echo_setting:
             out["setting"] = self.setting
         if self.rank is not None:
             out["rank"] = self.rank
-        for key, value in self.extras.items():
+        for key, value in (self._extras or {}).items():
             if isinstance(value, Decimal):
                 value = str(value)
             elif isinstance(value, list):
                 value = [str(v) if isinstance(v, Decimal) else v for v in value]
             out[key] = value
-        if self.wrvu_factor is not None:
-            out["wrvu_factor"] = str(self.wrvu_factor)
+        wrvu_factor = self.wrvu_factor
+        if wrvu_factor is not None:
+            out["wrvu_factor"] = str(wrvu_factor)
         if self.row is not None:
             out["row"] = self.row.key
         if explain:

@@ -9,7 +9,8 @@ import sys
 
 
 def run_check(tmp_path, **env_extra: str) -> subprocess.CompletedProcess:
-    env = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "DEBUG", "SECRET_KEY"}}
+    env = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "DEBUG", "SECRET_KEY",
+                                                       "DJANGO_ALLOW_ASYNC_UNSAFE"}}  # set by the browser fixture
     env.update(RVUEDGE_DATA_DIR=str(tmp_path), **env_extra)
     return subprocess.run([sys.executable, "-m", "rvuedge.cli", "check", "--deploy", "--fail-level", "WARNING"],
                           capture_output=True, text=True, env=env, timeout=120)

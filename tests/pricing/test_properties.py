@@ -24,7 +24,7 @@ from rvuedge.pricing import (
 D = Decimal
 CF = D("33.4009")
 # RVUEDGE_HYPOTHESIS_EXAMPLES=2000 for a deeper run.
-SETTINGS = settings(max_examples=int(os.environ.get("RVUEDGE_HYPOTHESIS_EXAMPLES", "120")), deadline=None, suppress_health_check=[HealthCheck.too_slow])
+SETTINGS = settings(max_examples=int(os.environ.get("RVUEDGE_HYPOTHESIS_EXAMPLES", "100")), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 
 def _money(rng: random.Random, low: float, high: float) -> Decimal:

@@ -156,6 +156,10 @@ def test_bilateral_indicators() -> None:
     assert r0.payment == r0.fee_schedule_amount and "BILATERAL_PAID_ONCE" in r0.flags
     with pytest.raises(PricingError, match="BILAT SURG 9"):
         price("99213-50")
+    # 2 units of a BILAT 2 code: one bilateral procedure at 100% (explanations must still end on the results)
+    two = price("92250x2").lines[0]
+    assert (two.payment, two.wrvu_exact, two.flags) == (D("50.77"), D("0.40"), ["TWO_UNITS_PRICED_AS_BILATERAL"])
+    assert two.explanation[-1].amount == two.payment and two.wrvu_steps[-1].amount == two.wrvu_exact
 
 
 def test_bilateral_rt_lt_lines_and_two_units() -> None:

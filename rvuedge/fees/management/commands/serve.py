@@ -34,6 +34,11 @@ class Command(BaseCommand):
             except LoadError as exc:
                 raise CommandError(f"{exc}\nStart again with: rvuedge serve --data /path/to/RVU26A.zip") from exc
             self.stdout.write(f"{result.message} {result.counts.get('fee_rows', 0):,} fee rows.")
+        # Editorial code content (rvuedge/content/codes): load it once, when none is loaded.
+        from rvuedge.codes.models import CodeContent
+
+        if not CodeContent.objects.exists():
+            call_command("content", "load", stdout=self.stdout)
         if os.environ.get("RVUEDGE_PRODUCTION"):
             call_command("collectstatic", interactive=False, verbosity=0)
         if opts["no_serve"]:
