@@ -14,5 +14,4 @@ urlpatterns = [
     path("log/", include("rvuedge.logbook.urls")),
     path("benchmarks/", include("rvuedge.benchmarks.urls")),
     path("", include("rvuedge.codes.urls")),
-    path("", fees_views.home, name="home"),
 ]
