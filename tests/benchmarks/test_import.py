@@ -35,7 +35,7 @@ def write(tmp_path, text, name="bench.csv"):
 def test_the_approximate_example_source_ships_labelled():
     src = BenchmarkSource.objects.get(name="Approximate wRVU medians (public RVU Edge table)")
     assert src.kind == "approximate" and "not survey data" in src.licence
-    assert "market.md" in src.citation or "RVU Edge" in src.citation
+    assert "RVU Edge website" in src.citation and "market.md" not in src.citation
     fm = src.stats.get(specialty_key="family practice", metric="wrvu")
     assert (fm.p25, fm.p50, fm.p75, fm.p90) == (None, 5200, None, None)
     assert src.stats.count() == 11

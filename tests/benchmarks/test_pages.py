@@ -199,6 +199,15 @@ def test_anonymous_visitors_can_place_a_typed_figure(client):
     assert client.get("/benchmarks/").status_code == 200
 
 
+def test_a_source_without_clinician_counts_shows_a_dash_not_none(client):
+    from rvuedge.benchmarks.models import BenchmarkSource
+
+    src = BenchmarkSource.objects.first()
+    for url in ("/benchmarks/", f"/benchmarks/sources/{src.pk}/"):
+        page = client.get(url).content.decode()
+        assert "—" in page and ">None<" not in page, url
+
+
 def test_the_dashboard_includes_the_panel(client, alice):
     make(alice, terms={"base_salary": "200000", "threshold": "4000", "rate": "50"})
     log(alice, "99215")
