@@ -118,6 +118,7 @@ def _workers() -> int:
     return max(1, min(4, os.cpu_count() or 1)) if hasattr(os, "fork") else 1
 
 
+@pytest.mark.slow
 def test_every_code_page_and_json():
     release = Release.objects.get(name="RVU25A")
     DbLookup(release).preload()  # the engine's row cache for the release, one query, shared with the workers

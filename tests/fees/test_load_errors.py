@@ -182,6 +182,7 @@ def corrupted(draw):
     return bytes(data)
 
 
+@pytest.mark.slow
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(data=corrupted())
 def test_random_corruption_is_all_or_nothing(tmp_path, data):

@@ -87,6 +87,7 @@ def test_rvu26c_single_csv_with_release_name(cms_dir):
     assert row.endo_base == "" and row.conv_factor == Decimal("33.4009") and row.dx_img_family == "99"
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("folder", "name", "rows", "cf"),
     [
