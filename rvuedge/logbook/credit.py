@@ -26,6 +26,8 @@ from rvuedge.pricing import EncounterLine, LineSyntaxError, Policy, PolicyError,
 from rvuedge.pricing.engine import WORK_FLOOR_END
 from rvuedge.pricing.model import setting_for_pos
 
+from .phi import find_phi
+
 _SPLIT_RE = re.compile(r"[\s,;]+")
 POLICY_PROFILES = ("cms_mirror", "no_reductions")
 
@@ -76,9 +78,23 @@ def split_entry(text: str) -> tuple[list[tuple[int, str, EncounterLine | None, s
     return out, date, date_error
 
 
+def _phi_in_entry(text: str) -> str | None:
+    """Why the codes box must not hold this text, when it looks like a patient identifier."""
+    # The @date token is the date of service, which the box is meant to hold.
+    found = find_phi(" ".join(t for t in (text or "").split() if not t.startswith("@")))
+    if not found:
+        return None
+    return (f"The codes box {found[0].message}. Type only codes, modifiers and units (and @date of service); "
+            "nothing was saved.")
+
+
 def parse_entry_text(text: str) -> tuple[list[EncounterLine], dt.date | None]:
     """Lines and the optional @date of a rapid entry; :class:`EntryError` names every bad token."""
     tokens, date, date_error = split_entry(text)
+    if date_error or any(line is None for _i, _t, line, _e in tokens):
+        phi = _phi_in_entry(text)  # a patient identifier typed where codes go: say so, not "bad code"
+        if phi:
+            raise EntryError("entry", phi)
     if date_error:
         raise EntryError("entry", date_error)
     bad = [{"token": tok, "error": err} for _i, tok, line, err in tokens if line is None]
@@ -261,6 +277,8 @@ def check_entry(crediter: Crediter, text: str, dos: dt.date, setting: str) -> di
                       "text": line_text(line.code, line.modifiers, line.units, line.minutes) if line else token.upper(),
                       "fav": line_text(line.code, line.modifiers) if line else ""})
     general: str | None = date_error
+    if date_error or not all(it["ok"] for it in items):
+        general = _phi_in_entry(text) or general
     valid = [it for it in items if it["ok"]]
     credit: Credit | None = None
     while valid:

@@ -77,3 +77,25 @@ def test_the_api_refuses_and_stores_nothing(alice_client, alice):
     assert r.status_code == 422
     assert r.json()["field"] == "notes"
     assert not Encounter.objects.filter(user=alice).exists()
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("entry", ["99214 DOB 01/02/1960", "99213 MRN 00123456", "99213 555-12-3456"])
+def test_an_identifier_typed_in_the_codes_box_is_named_as_such(alice_client, alice, entry):
+    r = alice_client.post("/log/", {"entry": entry, "date": "2025-03-04", "role": "performed"})
+    assert r.status_code == 422
+    assert "The codes box" in r.content.decode() and "nothing was saved" in r.content.decode()
+    assert not Encounter.objects.filter(user=alice).exists()
+    check = alice_client.get("/log/check/", {"entry": entry}).content.decode()
+    assert "The codes box" in check
+    api = alice_client.post("/api/log/encounters", {"entry": entry}, content_type="application/json")
+    assert api.status_code == 422 and "The codes box" in api.json()["detail"]
+    assert not Encounter.objects.filter(user=alice).exists()
+
+
+@pytest.mark.django_db
+def test_a_typo_in_the_box_is_still_a_code_error_and_the_date_token_is_not_an_identifier(alice_client):
+    check = alice_client.get("/log/check/", {"entry": "99214 2061O @2025-03-04"}).content.decode()
+    assert "The codes box" not in check
+    r = alice_client.post("/log/", {"entry": "99213 @2025-03-04", "role": "performed"})
+    assert r.status_code == 302
