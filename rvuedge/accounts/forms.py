@@ -13,10 +13,26 @@ from . import throttle
 from .models import CAREER_STAGES, Profile
 
 
+class SpecialtyInput(forms.TextInput):
+    """Free text with suggestions: the specialty names benchmarks know (other spellings are matched too)."""
+
+    def __init__(self, attrs=None):
+        super().__init__({"list": "specialty-names", "autocomplete": "off", **(attrs or {})})
+
+    def render(self, name, value, attrs=None, renderer=None):
+        from django.utils.html import format_html, format_html_join
+
+        from rvuedge.benchmarks.specialties import ALIASES
+
+        options = format_html_join("", '<option value="{}">', ((n,) for n in sorted(set(ALIASES.values()))))
+        return format_html('{}<datalist id="specialty-names">{}</datalist>',
+                           super().render(name, value, attrs, renderer), options)
+
+
 class SignupForm(UserCreationForm):
     email = forms.EmailField(help_text="For password reset only.")
     career_stage = forms.ChoiceField(choices=CAREER_STAGES, initial="attending")
-    specialty = forms.CharField(max_length=80, required=False)
+    specialty = forms.CharField(max_length=80, required=False, widget=SpecialtyInput())
 
     class Meta(UserCreationForm.Meta):
         model = get_user_model()
@@ -75,6 +91,7 @@ class ProfileForm(forms.ModelForm):
         labels = {"default_release": "RVU release", "credit_policy": "Credit policy",
                   "annual_goal": "Annual wRVU goal", "monthly_goal": "Monthly wRVU goal"}
         help_texts = {"monthly_goal": "blank = annual goal / 12", "fte": "1.00 = full time"}
+        widgets = {"specialty": SpecialtyInput()}
 
     def __init__(self, *args, localities=(), releases=(), **kwargs):
         super().__init__(*args, **kwargs)

@@ -62,3 +62,12 @@ def test_tokens_are_shown_once_and_stored_hashed(alice_client, alice):
     assert alice_client.get("/api/log/encounters", HTTP_AUTHORIZATION=f"Bearer {plain}").status_code == 200
     alice_client.post(f"/accounts/tokens/{token.pk}/revoke/")
     assert not ApiToken.objects.exists()
+
+
+def test_the_specialty_field_suggests_the_names_benchmarks_know(client, django_user_model):
+    page = client.get("/accounts/signup/").content.decode()
+    assert 'list="specialty-names"' in page and '<option value="Orthopedic Surgery">' in page
+    user = django_user_model.objects.create_user("sp", "sp@example.org", "pw-for-tests-only")
+    client.force_login(user)
+    page = client.get("/accounts/profile/").content.decode()
+    assert 'list="specialty-names"' in page and '<option value="Family Practice">' in page
