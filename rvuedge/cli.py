@@ -23,7 +23,22 @@ def main(argv: list[str] | None = None) -> None:
         print(__doc__.strip())
         print("\nAll commands: rvuedge help")
         return
-    execute_from_command_line(["rvuedge", *args])
+    try:
+        execute_from_command_line(["rvuedge", *args])
+    except Exception as exc:
+        from django.db import DatabaseError
+
+        if isinstance(exc, DatabaseError) and _missing_table(exc):
+            sys.stderr.write(f"The database has no RVU Edge tables yet ({exc}).\n"
+                             "Set it up with `rvuedge migrate`, or run `rvuedge serve` or "
+                             "`rvuedge data load SOURCE`, which set it up themselves.\n")
+            raise SystemExit(1) from None
+        raise
+
+
+def _missing_table(exc: Exception) -> bool:
+    text = str(exc).lower()
+    return "no such table" in text or ("relation" in text and "does not exist" in text)
 
 
 if __name__ == "__main__":

@@ -4,12 +4,24 @@ from __future__ import annotations
 
 import json
 
+from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
+from django.db import DEFAULT_DB_ALIAS, connections
+from django.db.migrations.executor import MigrationExecutor
+from rich import box
 from rich.console import Console
 from rich.table import Table
 
 from rvuedge.fees.importer import LoadError, load_hcpcs, load_release
 from rvuedge.fees.queries import hcpcs_summaries, release_summaries
+
+
+def ensure_migrated(report) -> None:
+    """Create or update the database tables first, so that loading data is a valid first command."""
+    executor = MigrationExecutor(connections[DEFAULT_DB_ALIAS])
+    if executor.migration_plan(executor.loader.graph.leaf_nodes()):
+        report("Setting up the database (migrate) …")
+        call_command("migrate", interactive=False, verbosity=0)
 
 
 class Command(BaseCommand):
@@ -35,6 +47,8 @@ class Command(BaseCommand):
             err.print(f"[dim]{msg}[/dim]")
 
         action = opts["action"]
+        if action in ("load", "load-hcpcs"):
+            ensure_migrated(report)
         try:
             if action == "load":
                 result = load_release(opts["source"], release_name=opts.get("release"),
@@ -70,18 +84,22 @@ class Command(BaseCommand):
             return
         if not releases:
             console.print("No release loaded. Try: rvuedge data load ../shared/data/cms/rvu25a/RVU25A.zip")
-        table = Table(title="CMS releases")
-        for col in ("Release", "Released", "CF", "QP CF", "Fee rows", "GPCI", "OPPS cap", "Files", "Loaded"):
-            table.add_column(col)
+        table = Table(title="CMS releases", box=box.SIMPLE_HEAD, title_justify="left")
+        for col, justify in (("Release", "left"), ("CMS released", "left"), ("CF", "right"), ("QP CF", "right"),
+                             ("Fee rows", "right"), ("GPCI", "right"), ("OPPS cap", "right")):
+            table.add_column(col, justify=justify, no_wrap=True)
         for r in releases:
             table.add_row(
                 r["name"], r["released"] or "—", r["conversion_factor"], r["conversion_factor_qp"] or "—",
                 f"{r['counts'].get('fee_rows', 0):,}", str(r["counts"].get("gpci", 0)),
                 f"{r['counts'].get('opps_cap', 0):,}",
-                "\n".join(f"{f['name']} sha256 {f['sha256'][:12]}…" for f in r["files"]),
-                r["loaded_at"][:19],
             )
         console.print(table)
+        for r in releases:  # provenance below the table, one file a line, so it stays readable at 80 columns
+            console.print(f"[bold]{r['name']}[/bold] loaded {r['loaded_at'][:16].replace('T', ' ')} from:")
+            for f in r["files"]:
+                rows = f" ({f['rows']:,} rows)" if f.get("rows") is not None else ""
+                console.print(f"  {f['name']}{rows}  sha256 {f['sha256'][:16]}…", highlight=False)
         for h in hcpcs_summaries():
             console.print(f"HCPCS Level II {h['name']}: {h['counts'].get('codes', 0):,} codes, "
                           f"{h['counts'].get('modifiers', 0)} modifiers ({h['file']}, sha256 {h['sha256'][:12]}…)")
