@@ -33,3 +33,18 @@ def test_data_load_is_a_valid_first_command_and_list_fits_80_columns(tmp_path):
     assert listing.returncode == 0, listing.stderr
     assert "RVU25A loaded" in listing.stdout and "sha256" in listing.stdout
     assert max(len(line) for line in listing.stdout.splitlines()) <= 80
+
+
+def test_serve_prepares_a_release_and_the_hcpcs_file(tmp_path):
+    from pathlib import Path
+
+    zip_path = tmp_path / "RVU25A.zip"
+    zip_path.write_bytes(release_zip({"PPRRVU25_JAN.csv": pprrvu_csv(), "GPCI2025.csv": gpci_csv()}))
+    hcpcs = Path(__file__).resolve().parents[1] / "parsers" / "data" / "synthetic_hcpcs.txt"
+    proc = rvuedge(tmp_path, "serve", "--data", str(zip_path), "--hcpcs", str(hcpcs), "--no-serve")
+    assert proc.returncode == 0, proc.stderr
+    assert "Loaded RVU25A" in proc.stdout and "No HCPCS Level II file loaded yet" in proc.stdout
+    again = rvuedge(tmp_path, "serve", "--data", str(zip_path), "--hcpcs", str(hcpcs), "--no-serve")
+    assert again.returncode == 0 and "loading" not in again.stdout  # loaded once, never again
+    listing = rvuedge(tmp_path, "data", "list")
+    assert "HCPCS Level II" in listing.stdout

@@ -9,8 +9,8 @@ from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 
 from rvuedge.fees import catalog
-from rvuedge.fees.importer import LoadError, load_release
-from rvuedge.fees.models import Release
+from rvuedge.fees.importer import LoadError, load_hcpcs, load_release
+from rvuedge.fees.models import HcpcsRelease, Release
 
 
 class Command(BaseCommand):
@@ -18,6 +18,7 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("--data", help="Release zip or folder to load when no release is loaded yet")
+        parser.add_argument("--hcpcs", help="HCPCS Level II file (zip or TXT) to load when none is loaded yet")
         parser.add_argument("--host", default="127.0.0.1")
         parser.add_argument("--port", type=int, default=8000)
         parser.add_argument("--workers", type=int, default=2)
@@ -34,6 +35,13 @@ class Command(BaseCommand):
             except LoadError as exc:
                 raise CommandError(f"{exc}\nStart again with: rvuedge serve --data /path/to/RVU26A.zip") from exc
             self.stdout.write(f"{result.message} {result.counts.get('fee_rows', 0):,} fee rows.")
+        if opts.get("hcpcs") and not HcpcsRelease.objects.exists():
+            self.stdout.write(f"No HCPCS Level II file loaded yet; loading {opts['hcpcs']} …")
+            try:
+                hc = load_hcpcs(opts["hcpcs"], report=lambda m: self.stderr.write(m))
+            except LoadError as exc:
+                raise CommandError(str(exc)) from exc
+            self.stdout.write(f"{hc.message} {hc.counts.get('codes', 0):,} codes.")
         # Editorial code content (rvuedge/content/codes): load it once, when none is loaded.
         from rvuedge.codes.models import CodeContent
 
