@@ -1,10 +1,17 @@
 """The `rvuedge` command: Django's management commands under one friendly name.
 
-    rvuedge serve [--data PATH] [--host H] [--port P]
+    rvuedge serve [--data PATH] [--hcpcs PATH] [--host H] [--port P]
     rvuedge data load SOURCE [--release NAME] [--replace]
     rvuedge data load-hcpcs SOURCE
     rvuedge data list [--json]
     rvuedge price LINE... [--release R] [--locality L] [--setting S] [--json]
+    rvuedge price --scenario FILE --json
+    rvuedge code CODE [--release R] [--locality L] [--json]
+    rvuedge search QUERY... [--json]
+    rvuedge content load|status
+    rvuedge contract pay CONTRACT.json --wrvus N... [--json] | contract example
+    rvuedge benchmarks import|build-medicare|synth|download|list
+    rvuedge logbook load-minimums CSV | purge-trash
     rvuedge migrate | createsuperuser | any other manage.py command
 """
 
