@@ -15,10 +15,18 @@ def _amount(page, setting: str) -> str:
     return page.inner_text(f'#payment td[data-row="27447"][data-setting="{setting}"] .amt')
 
 
+def _pick_locality(page, value: str) -> None:
+    """Choose a locality and wait for htmx to swap the payment box in place. Waiting for the response (not
+    only for text that may already be on the page) keeps the next choice off a box about to be replaced."""
+    with page.expect_response(lambda r: "/payment/" in r.url and r.status == 200):
+        page.select_option("#locality", value)
+    page.wait_for_function("() => !document.querySelector('#payment .htmx-request, #payment.htmx-swapping')")
+
+
 def _change_locality_and_check(page) -> None:
     before = _amount(page, "facility")
     assert re.fullmatch(r"\$[0-9,]+\.[0-9]{2}", before)
-    page.select_option("#locality", "13202-01")  # htmx swaps the payment box in place
+    _pick_locality(page, "13202-01")
     page.wait_for_selector('#payment .pay-table th:has-text("Manhattan")')
     after = _amount(page, "facility")
     assert after != before and re.fullmatch(r"\$[0-9,]+\.[0-9]{2}", after)
@@ -66,7 +74,7 @@ def test_search_pick_price_and_history_on_a_phone(live_url, phone_page):
     screenshot(page, "codes-typeahead-phone")
     option.tap()
     page.wait_for_url(re.compile(r".*/codes/27447/$"))
-    page.select_option("#locality", "national")
+    _pick_locality(page, "national")
     page.wait_for_selector('#payment .pay-table th:has-text("National")')
     _change_locality_and_check(page)
     width = page.evaluate("document.documentElement.scrollWidth")
