@@ -114,10 +114,22 @@ def main() -> None:
             errors += 1
     engine = time.perf_counter() - t
 
+    # The engine's floor: one-line office-visit encounters, which take its fast path (no modifiers, no
+    # cross-line rules). Shows how much of the ratio is the per-line result itself.
+    singles = [Encounter(lines=(EncounterLine(v.code),), setting="non_facility", gpci=loc.gpci,
+                         conversion_factor=release.conv_factor, policy=CMS_MIRROR, locality=loc.key)
+               for v in visits] * max(1, 100_000 // max(1, len(visits)))
+    t = time.perf_counter()
+    for enc in singles:
+        price_encounter(enc, lookup)
+    floor = (time.perf_counter() - t) / len(singles)
+
     print(f"lines: {n:,} in {len(encounters):,} encounters (RVU25A, Manhattan 13202-01, policy cms_mirror)")
     print(f"baseline bare Decimal loop: {base:.2f} s  = {n / base:,.0f} lines/s")
     print(f"engine price_encounter:     {engine:.2f} s  = {priced_lines / engine:,.0f} lines/s "
           f"({engine / base:.1f}x baseline; targets >= 50,000 lines/s and <= 6x)")
+    print(f"engine floor, one-line visits: {1 / floor:,.0f} lines/s = {floor * 1e6:.2f} us/line "
+          f"({floor / (base / n):.1f}x baseline)")
     if errors:
         print(f"encounters refused by validation: {errors:,}")
 
