@@ -21,6 +21,9 @@ import zipfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+from bench._common import pg_drop, pg_fresh  # noqa: E402
+
 DEFAULT_ZIP = Path(os.environ.get("RVUEDGE_CMS_DATA", ROOT.parent / "shared" / "data" / "cms")) / "rvu25a" / "RVU25A.zip"
 
 CHILD = r"""
@@ -58,22 +61,6 @@ def load_once(zip_path: Path, database_url: str | None) -> float:
     out = subprocess.run([sys.executable, "-c", CHILD, str(zip_path)], env=env, capture_output=True, text=True,
                          check=True, cwd=ROOT)
     return float(out.stdout.strip().splitlines()[-1])
-
-
-def pg_fresh(admin_url: str, name: str) -> str:
-    import psycopg
-
-    with psycopg.connect(admin_url, autocommit=True) as conn:
-        conn.execute(f"DROP DATABASE IF EXISTS {name}")
-        conn.execute(f"CREATE DATABASE {name}")
-    return admin_url.rsplit("/", 1)[0] + "/" + name
-
-
-def pg_drop(admin_url: str, name: str) -> None:
-    import psycopg
-
-    with psycopg.connect(admin_url, autocommit=True) as conn:
-        conn.execute(f"DROP DATABASE IF EXISTS {name}")
 
 
 def main() -> None:

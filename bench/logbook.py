@@ -30,6 +30,9 @@ import tempfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+from bench._common import pg_drop, pg_fresh  # noqa: E402
+
 DEFAULT_ZIP = Path(os.environ.get("RVUEDGE_CMS_DATA", ROOT.parent / "shared" / "data" / "cms")) / "rvu25a" / "RVU25A.zip"
 
 # Common codes (entries as a clinician would type them); weights skew toward visits like a real log.
@@ -215,22 +218,6 @@ def run_child(zip_path: Path, database_url: str | None, rows: int, nreq: int) ->
     if proc.returncode != 0:
         raise SystemExit(proc.stderr[-4000:])
     return json.loads(proc.stdout.strip().splitlines()[-1])
-
-
-def pg_fresh(admin_url: str, name: str) -> str:
-    import psycopg
-
-    with psycopg.connect(admin_url, autocommit=True) as conn:
-        conn.execute(f"DROP DATABASE IF EXISTS {name}")
-        conn.execute(f"CREATE DATABASE {name}")
-    return admin_url.rsplit("/", 1)[0] + "/" + name
-
-
-def pg_drop(admin_url: str, name: str) -> None:
-    import psycopg
-
-    with psycopg.connect(admin_url, autocommit=True) as conn:
-        conn.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
 
 
 def ok(value: float, budget: float) -> str:

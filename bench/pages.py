@@ -31,7 +31,8 @@ import urllib.request
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "bench"))
+sys.path.insert(0, str(ROOT))
+from bench._common import append_to_docs  # noqa: E402
 
 
 def free_port() -> int:
@@ -41,7 +42,7 @@ def free_port() -> int:
 
 
 def codes_of(data_dir: str, database_url: str | None) -> list[str]:
-    from search import prepare  # bench/search.py: same data set
+    from bench.search import prepare  # same data set as the search benchmark
 
     prepare(data_dir, database_url)
     from rvuedge.fees.models import FeeRow
@@ -210,15 +211,7 @@ def main() -> None:
     print()
     print(text)
     if args.write:
-        path = ROOT / "docs" / "benchmarks.md"
-        existing = path.read_text() if path.exists() else ""
-        heading = "## Code reference (issue 4)"
-        block = f"\n### Code-page throughput ({time.strftime('%Y-%m-%d')}, `python bench/pages.py`)\n\n{text}\n"
-        if heading not in existing:
-            block = f"\n{heading}\n{block}"
-        with path.open("a") as fh:
-            fh.write(block)
-        print(f"appended to {path}")
+        append_to_docs("## Code reference (issue 4)", "Code-page throughput", "python bench/pages.py", text)
 
 
 if __name__ == "__main__":

@@ -22,6 +22,9 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+from bench._common import append_to_docs  # noqa: E402
+
 CMS = Path(os.environ.get("RVUEDGE_CMS_DATA", ROOT.parent / "shared" / "data" / "cms"))
 
 
@@ -161,15 +164,7 @@ def main() -> None:
     text = "\n".join(lines)
     print(text)
     if args.write:
-        path = ROOT / "docs" / "benchmarks.md"
-        existing = path.read_text() if path.exists() else ""
-        heading = "## Code reference (issue 4)"
-        block = f"\n### Search latency ({time.strftime('%Y-%m-%d')}, `python bench/search.py`)\n\n{text}\n"
-        if heading not in existing:
-            block = f"\n{heading}\n{block}"
-        with path.open("a") as fh:
-            fh.write(block)
-        print(f"appended to {path}")
+        append_to_docs("## Code reference (issue 4)", "Search latency", "python bench/search.py", text)
 
 
 if __name__ == "__main__":
