@@ -31,8 +31,11 @@ def append_to_docs(heading: str, title: str, command: str, text: str, path: Path
     the file lacks it)."""
     existing = path.read_text() if path.exists() else ""
     block = f"\n### {title} ({time.strftime('%Y-%m-%d')}, `{command}`)\n\n{text}\n"
-    if heading not in existing:
-        block = f"\n{heading}\n{block}"
-    with path.open("a") as fh:
-        fh.write(block)
-    print(f"appended to {path}")
+    at = existing.find(heading)
+    if at < 0:
+        existing = existing.rstrip("\n") + f"\n\n{heading}\n"
+        at = existing.find(heading)
+    end = existing.find("\n## ", at + len(heading))  # the end of that section
+    end = len(existing) if end < 0 else end
+    path.write_text(existing[:end].rstrip("\n") + "\n" + block + existing[end:])
+    print(f"appended to {path} under {heading!r}")
