@@ -159,5 +159,9 @@ def screenshot(page, name: str) -> Path:
     """Save a full-page screenshot under docs/screenshots/ (kept for review)."""
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     path = SCREENSHOTS / f"{name}.png"
-    page.screenshot(path=str(path), full_page=True)
+    # One image pixel per CSS pixel: a phone's 2x or 3x density would make long pages several MB, and the
+    # repository keeps no file over 1 MiB.
+    page.screenshot(path=str(path), full_page=True, scale="css")
+    size = path.stat().st_size
+    assert size < 1024 * 1024, f"{path.name} is {size:,} bytes; the repository keeps no file over 1 MiB"
     return path
