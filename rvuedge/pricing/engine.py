@@ -1287,6 +1287,23 @@ def _combine_anesthesia(res: list[LineResult]) -> None:
 
 
 # ---------------------------------------------------------------------------------------------- finishing
+def _unreduced(r: LineResult, fsa: Decimal, w: Decimal, n: int) -> None:
+    """A line no rule reduced: payment = FSA x units (the FSA is already in cents), credit = work x units."""
+    r.payment_factor = ONE
+    if n == 1:
+        r.payment = fsa
+        r.wrvu_exact = w
+        cache = r.row._cache  # type: ignore[union-attr]
+        rounded = cache.get(-1)  # the row's rounded work RVU, kept beside its amounts
+        if rounded is None:
+            rounded = cache[-1] = round_wrvu(w)
+        r.wrvu = rounded
+    else:
+        r.payment = cents(fsa * n)
+        r.wrvu_exact = exact = w * n
+        r.wrvu = round_wrvu(exact)
+
+
 def _finish(r: LineResult, st: _State) -> None:
     kind = r._kind
     if kind == "anes":
@@ -1305,43 +1322,14 @@ def _finish(r: LineResult, st: _State) -> None:
         r.wrvu = round_wrvu(exact)
         return
     if r._p is None and r._late is None and r._ranks is None and r._null is None and r._formula is None:
-        # no rule touched the line: payment = FSA x units (FSA is in cents), credit = work x units
-        fsa = r.fee_schedule_amount
-        w = r.row.work_rvu  # type: ignore[union-attr]
-        n = r.units
-        r.payment_factor = ONE
-        if n == 1:
-            r.payment = fsa
-            r.wrvu_exact = w
-            cache = r.row._cache  # type: ignore[union-attr]
-            rounded = cache.get(-1)
-            if rounded is None:
-                rounded = cache[-1] = round_wrvu(w)
-            r.wrvu = rounded
-        else:
-            r.payment = cents(fsa * n)  # type: ignore[operator]
-            r.wrvu_exact = exact = w * n
-            r.wrvu = round_wrvu(exact)
+        _unreduced(r, r.fee_schedule_amount, r.row.work_rvu, r.units)  # type: ignore[union-attr,arg-type]
         return
     parts = r._parts
     if (r._late is None and r._ranks is None and r._null is None and r._formula is None and len(parts) == 1):
         n, b, f, w, g, br = parts[0]
         fsa = r.fee_schedule_amount
         if f is ONE and g is ONE and b is fsa and not br and n == r.units:
-            # nothing reduced the line: payment = FSA x units (already in cents), credit = work x units
-            r.payment_factor = ONE
-            if n == 1:
-                r.payment = fsa
-                r.wrvu_exact = w
-                cache = r.row._cache  # type: ignore[union-attr]
-                rounded = cache.get(-1)
-                if rounded is None:
-                    rounded = cache[-1] = round_wrvu(w)
-                r.wrvu = rounded
-            else:
-                r.payment = cents(fsa * n)
-                r.wrvu_exact = exact = w * n
-                r.wrvu = round_wrvu(exact)
+            _unreduced(r, fsa, w, n)  # type: ignore[arg-type]
             return
     policy = st.policy
     late = r._late
