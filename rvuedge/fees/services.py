@@ -79,6 +79,8 @@ def release_label(release: Release) -> str:
 
 _CACHE_LOCK = threading.Lock()
 _ROW_CACHE: dict[tuple[int, str], dict[str, list[RvuRow]]] = {}
+#: (code, modifier) -> row or None, per release: the engine asks for one exact row per line (hot path).
+_KEY_CACHE: dict[tuple[int, str], dict[tuple[str, str], RvuRow | None]] = {}
 _CODE_CACHE: dict[tuple[int, str], frozenset[str]] = {}
 _CAP_CACHE: dict[tuple[tuple[int, str], str], dict[tuple[str, str], Decimal]] = {}
 
@@ -110,6 +112,7 @@ class DbLookup:
         self.locality = locality
         self._key = (release.pk, release.fingerprint)
         self._rows = _ROW_CACHE.setdefault(self._key, {})
+        self._by_key = _KEY_CACHE.setdefault(self._key, {})
         self._others: dict[str, DbLookup] = {}
 
     def preload(self) -> DbLookup:
@@ -135,10 +138,18 @@ class DbLookup:
         return rows
 
     def get(self, code: str, mod: str = "") -> RvuRow | None:
+        key = (code, mod)
+        try:
+            return self._by_key[key]
+        except KeyError:
+            pass
+        found = None
         for row in self.rows_for(code):
             if row.mod == mod:
-                return row
-        return None
+                found = row
+                break
+        self._by_key[key] = found  # rows of a release never change (the cache is keyed by its fingerprint)
+        return found
 
     def codes(self) -> frozenset[str]:
         codes = _CODE_CACHE.get(self._key)
@@ -179,6 +190,7 @@ class DbLookup:
 def clear_caches() -> None:
     with _CACHE_LOCK:
         _ROW_CACHE.clear()
+        _KEY_CACHE.clear()
         _CODE_CACHE.clear()
         _CAP_CACHE.clear()
 
