@@ -14,7 +14,7 @@ from rvuedge.accounts.services import get_profile_for_user
 from rvuedge.pricing import EncounterLine, PricingError
 
 from .credit import Crediter, EntryError, entry_text, line_text, parse_entry_text, resolve_setting
-from .models import ROLES, TRASH_DAYS, Encounter, Favourite
+from .models import ROLES, TRASH_DAYS, EmployerReport, Encounter, Favourite
 from .models import EncounterLine as LineModel
 from .phi import PhiError, check_fields
 
@@ -214,3 +214,44 @@ def do_toggle_favourite(user, token: str) -> bool:
             return False
         Favourite.objects.get_or_create(user=user, code=text)
     return True
+
+
+# --------------------------------------------------------------------------- employer reports
+
+def do_upload_report(user, filename: str, data: bytes, label: str = "") -> tuple[EmployerReport, bool]:
+    """Keep an employer's RVU report (CSV or XLSX) for reconciling; (report, created).
+
+    Every row is checked first (:class:`~rvuedge.logbook.reconcile.ReportError` names file, line and column;
+    nothing is stored then). The same file uploaded twice is stored once.
+    """
+    import hashlib
+
+    from .importexport import ImportFileError, read_table
+    from .reconcile import ReportError, parse_report
+
+    digest = hashlib.sha256(data).hexdigest()
+    existing = EmployerReport.objects.filter(user=user, sha256=digest).first()
+    if existing is not None:
+        return existing, False
+    kind = "xlsx" if filename.lower().endswith((".xlsx", ".xlsm")) else "csv"
+    try:
+        headers, rows = read_table(kind, data)
+    except ImportFileError as exc:
+        raise ReportError(f"{filename}: {exc}") from None
+    table = parse_report(headers, rows, filename)
+    label = " ".join(label.split())[:120]
+    check_fields({"label": label}, {"label": "The label"})  # raises PhiError
+    try:
+        with transaction.atomic():
+            report = EmployerReport.objects.create(
+                user=user, label=label, filename=filename[:200], sha256=digest, columns=table.columns,
+                lines=[ln.to_list() for ln in table.lines], line_count=len(table.lines), skipped=table.skipped,
+                start=table.start, end=table.end, has_wrvu=table.has_wrvu)
+    except IntegrityError:  # the same file, uploaded meanwhile by another request
+        return EmployerReport.objects.get(user=user, sha256=digest), False
+    return report, True
+
+
+def do_delete_report(user, pk: int) -> bool:
+    deleted, _ = EmployerReport.objects.filter(user=user, pk=pk).delete()
+    return bool(deleted)

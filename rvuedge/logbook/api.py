@@ -273,3 +273,22 @@ def export(request, filters: Query[Filters], format: str = "json"):  # noqa: A00
     if format == "json":
         return importexport.backup(request.user, get_profile_for_user(request.user))
     raise HttpError(422, "format must be csv, lines, xlsx, json or portal")
+
+
+def _report_meta(report) -> dict[str, Any]:
+    return {"id": report.pk, "label": report.label, "filename": report.filename, "start": report.start.isoformat(),
+            "end": report.end.isoformat(), "rows": report.line_count, "skipped": report.skipped,
+            "columns": report.columns, "has_wrvu": report.has_wrvu, "uploaded_at": report.uploaded_at.isoformat()}
+
+
+@router.get("/reconciliations", summary="Your uploaded employer RVU reports (newest first)")
+def list_reports(request):
+    return {"items": [_report_meta(r) for r in request.user.employer_reports.all()[:500]]}
+
+
+@router.get("/reconciliations/{int:report_id}",
+            summary="The log against one employer report: every service matched, missing or different")
+def reconciliation(request, report_id: int):
+    report = queries.get_report_for_user(request.user, report_id)
+    return {"report": _report_meta(report), **queries.reconciliation(request.user, report).to_dict(),
+            "log_sources": queries.log_sources(request.user, report.start, report.end)}

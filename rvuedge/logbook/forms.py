@@ -69,3 +69,8 @@ class UploadForm(forms.Form):
 
 class RestoreForm(forms.Form):
     file = forms.FileField(label="Backup file (.json)")
+
+
+class ReportUploadForm(forms.Form):
+    file = forms.FileField(help_text="CSV or Excel (.xlsx) from your employer: one row per service, up to 50 MB")
+    label = forms.CharField(max_length=120, required=False, help_text="optional, e.g. 'Q1 2026 billing report'")

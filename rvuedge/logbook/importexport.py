@@ -35,6 +35,7 @@ from .credit import Crediter, EntryError, line_text, parse_entry_text
 from .models import ROLE_LABELS, ROLES, Encounter, Favourite
 from .models import EncounterLine as LineModel
 from .phi import PhiError, check_fields
+from .tables import norm_header, parse_date
 
 BACKUP_FORMAT = "rvuedge-log-backup"
 BACKUP_VERSION = 1
@@ -113,7 +114,7 @@ def explanation_text(lines: list[LineModel]) -> str:
 _FORMULA = ("=", "+", "-", "@", "\t", "\r")
 
 
-def _cell(value: Any) -> Any:
+def safe_cell(value: Any) -> Any:
     # Spreadsheet formula injection: free text that starts like a formula is prefixed with an apostrophe.
     if isinstance(value, str) and value.startswith(_FORMULA) and not re.match(r"^-?\d", value):
         return "'" + value
@@ -135,16 +136,16 @@ LINE_COLUMNS = ["uid", "date", "entry", "setting", "role", "site", "category", "
 
 
 def export_row(enc: Encounter, lines: list[LineModel]) -> list[Any]:
-    return [str(enc.uid), enc.date.isoformat(), enc.entry, enc.setting, enc.pos, _cell(enc.site), enc.role,
-            _cell(enc.attending), _cell(enc.category), _cell(enc.notes), str(enc.total_wrvu),
+    return [str(enc.uid), enc.date.isoformat(), enc.entry, enc.setting, enc.pos, safe_cell(enc.site), enc.role,
+            safe_cell(enc.attending), safe_cell(enc.category), safe_cell(enc.notes), str(enc.total_wrvu),
             str(enc.total_wrvu_exact), _s(enc.total_payment) or "", enc.release, enc.policy_name, enc.locality,
             credit_text(lines), explanation_text(lines), enc.created_at.isoformat(), enc.updated_at.isoformat()]
 
 
 def line_rows(enc: Encounter, lines: list[LineModel]) -> Iterator[list[Any]]:
     for ln in lines:
-        yield [str(enc.uid), enc.date.isoformat(), enc.entry, enc.setting, enc.role, _cell(enc.site),
-               _cell(enc.category), ln.position, ln.code, ln.modifiers, ln.units, ln.minutes or "", ln.description,
+        yield [str(enc.uid), enc.date.isoformat(), enc.entry, enc.setting, enc.role, safe_cell(enc.site),
+               safe_cell(enc.category), ln.position, ln.code, ln.modifiers, ln.units, ln.minutes or "", ln.description,
                str(ln.wrvu), str(ln.wrvu_exact), _s(ln.payment) or "",
                _steps_text(ln.explanation.get("wrvu_steps", [])), _steps_text(ln.explanation.get("payment_steps", [])),
                enc.release, enc.policy_name, enc.locality]
@@ -199,8 +200,8 @@ def portal_stream(qs) -> Iterator[str]:
         for ln in lns:
             yield writer.writerow([
                 enc.date.strftime("%m/%d/%Y"), str(enc.uid)[:8], PORTAL_ROLES.get(enc.role, enc.role),
-                _cell(enc.attending), _cell(enc.site), _cell(enc.category), ln.code, ln.modifiers, ln.units,
-                ln.description, enc.role_label, _cell(enc.notes)])
+                safe_cell(enc.attending), safe_cell(enc.site), safe_cell(enc.category), ln.code, ln.modifiers, ln.units,
+                ln.description, enc.role_label, safe_cell(enc.notes)])
 
 
 # --------------------------------------------------------------------------- bulk writes
@@ -480,13 +481,9 @@ TARGETS: list[tuple[str, str, tuple[str, ...]]] = [
 TARGET_LABELS = {k: label for k, label, _ in TARGETS}
 
 
-def _norm(header: str) -> str:
-    return re.sub(r"[\s_\-]+", " ", (header or "").strip().lower())
-
-
 def guess_mapping(headers: list[str]) -> dict[str, str]:
     """target -> header, by name."""
-    norm = {_norm(h): h for h in headers if h}
+    norm = {norm_header(h): h for h in headers if h}
     out: dict[str, str] = {}
     for target, _label, names in TARGETS:
         for name in names:
@@ -544,26 +541,6 @@ def read_table(kind: str, data: bytes) -> tuple[list[str], Iterator[list[str]]]:
     except csv.Error as exc:
         raise ImportFileError(f"Not a readable CSV file: {exc}") from None
     return [h.strip() for h in headers], reader
-
-
-_DATE_FORMATS = ("%Y-%m-%d", "%m/%d/%Y", "%m/%d/%y", "%Y/%m/%d", "%d.%m.%Y", "%Y%m%d")
-
-
-def parse_date(text: str) -> dt.date:
-    text = text.strip()
-    if len(text) == 10 and text[4] == "-":
-        try:
-            return dt.date.fromisoformat(text)
-        except ValueError:
-            pass
-    if "T" in text or " " in text:
-        text = text.replace("T", " ").split(" ")[0]
-    for fmt in _DATE_FORMATS:
-        try:
-            return dt.datetime.strptime(text, fmt).date()
-        except ValueError:
-            continue
-    raise ValueError(f"{text!r} is not a date (use YYYY-MM-DD or MM/DD/YYYY)")
 
 
 _ROLE_ALIASES = {**{k: k for k, _ in ROLES}, **{label.lower(): k for k, label in ROLES},

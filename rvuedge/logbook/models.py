@@ -219,3 +219,32 @@ class ImportBatch(models.Model):
 
     def __str__(self) -> str:
         return f"{self.filename} ({self.status})"
+
+
+class EmployerReport(models.Model):
+    """An employer's RVU report, kept to reconcile the log against it (rvuedge.logbook.reconcile).
+
+    Only what reconciling needs is kept: per row the file line, date of service, code, modifiers, units and the
+    credited wRVU. Every other column is dropped on upload, and a file with a patient-identifier column is
+    refused before anything is stored.
+    """
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="employer_reports")
+    label = models.CharField(max_length=120, blank=True, help_text="e.g. 'Q1 2026 from the billing office'")
+    filename = models.CharField(max_length=200)
+    sha256 = models.CharField(max_length=64)
+    columns = models.JSONField(default=dict, help_text="field -> the report's column header")
+    lines = JSONText(default=list, help_text="[line, date, code, [modifiers], units, wrvu or null] per row")
+    line_count = models.PositiveIntegerField(default=0)
+    skipped = models.PositiveIntegerField(default=0, help_text="blank or subtotal rows")
+    start = models.DateField()
+    end = models.DateField()
+    has_wrvu = models.BooleanField(default=False)
+    uploaded_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-uploaded_at", "-id"]
+        constraints = [models.UniqueConstraint(fields=["user", "sha256"], name="empreport_user_file_unique")]
+
+    def __str__(self) -> str:
+        return self.label or self.filename

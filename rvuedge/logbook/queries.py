@@ -24,7 +24,7 @@ from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Sum
 from django.http import Http404
 from django.utils import timezone
 
-from .models import ROLE_LABELS, CaseMinimum, Encounter, EncounterLine, Favourite, ImportBatch
+from .models import ROLE_LABELS, CaseMinimum, EmployerReport, Encounter, EncounterLine, Favourite, ImportBatch
 
 ZERO = Decimal("0")
 CENT = Decimal("0.01")
@@ -59,6 +59,33 @@ def get_import_for_user(user, pk: int) -> ImportBatch:
     if batch is None:
         raise Http404("No such import")
     return batch
+
+
+def get_report_for_user(user, pk: int) -> EmployerReport:
+    report = EmployerReport.objects.filter(user=user, pk=pk).first()
+    if report is None:
+        raise Http404("No such report")
+    return report
+
+
+def reconciliation(user, report: EmployerReport):
+    """The log against an employer report, over the report's dates (the HTML page and the API both call this)."""
+    from .reconcile import LogLine, ReportLine, reconcile
+
+    rows = (EncounterLine.objects.filter(user=user, date__gte=report.start, date__lte=report.end,
+                                         encounter__deleted_at__isnull=True)
+            .values_list("date", "code", "modifiers", "units", "wrvu", "encounter_id", "encounter__entry", "payment")
+            .order_by("date", "encounter_id", "position"))
+    log = [LogLine(d, code, tuple(m for m in mods.split("-") if m), units, wrvu, enc, entry, payment)
+           for d, code, mods, units, wrvu, enc, entry, payment in rows]
+    return reconcile(log, [ReportLine.from_list(v) for v in report.lines], has_wrvu=report.has_wrvu)
+
+
+def log_sources(user, start: dt.date, end: dt.date) -> list[dict[str, str]]:
+    """The CMS releases and localities the user's encounters in [start, end] were priced with."""
+    rows = (live_encounters(user).filter(date__gte=start, date__lte=end).values("release", "locality")
+            .distinct().order_by("release", "locality"))
+    return list(rows)
 
 
 def filter_encounters(user, *, start: dt.date | None = None, end: dt.date | None = None, code: str = "",

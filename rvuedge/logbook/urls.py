@@ -24,4 +24,8 @@ urlpatterns = [
     path("import/<int:pk>/errors.csv", views.import_errors, name="import_errors"),
     path("backup/restore/", views.restore_backup, name="restore_backup"),
     path("cases/", views.cases, name="cases"),
+    path("reconcile/", views.reconcile_start, name="reconcile"),
+    path("reconcile/<int:pk>/", views.reconcile_detail, name="reconcile_detail"),
+    path("reconcile/<int:pk>/differences.csv", views.reconcile_csv, name="reconcile_csv"),
+    path("reconcile/<int:pk>/delete/", views.reconcile_delete, name="reconcile_delete"),
 ]

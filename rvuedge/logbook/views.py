@@ -29,8 +29,18 @@ from rvuedge.fees.models import Release
 
 from . import actions, importexport, queries
 from .credit import Crediter, EntryError, check_entry, resolve_setting
-from .forms import EncounterForm, FilterForm, RangeForm, RestoreForm, UploadForm, role_choices
+from .forms import (
+    EncounterForm,
+    FilterForm,
+    RangeForm,
+    ReportUploadForm,
+    RestoreForm,
+    UploadForm,
+    role_choices,
+)
 from .models import ROLES, ImportBatch
+from .phi import PhiError
+from .reconcile import COLUMN_LABELS, PROBLEMS, STATUSES, ReportError
 
 MAX_UPLOAD = 50 * 1024 * 1024
 
@@ -477,3 +487,94 @@ def cases(request):
     profile = get_profile_for_user(request.user)
     return render(request, "logbook/cases.html", {"c": queries.case_counts(request.user, profile),
                                                   "profile": profile, "active": "cases"})
+
+
+# --------------------------------------------------------------------------- employer reports
+
+@login_required
+def reconcile_start(request):
+    form = ReportUploadForm(request.POST or None, request.FILES or None)
+    errors: list[str] = []
+    if request.method == "POST" and form.is_valid():
+        upload = form.cleaned_data["file"]
+        name = upload.name or "report.csv"
+        if upload.size > MAX_UPLOAD:
+            form.add_error("file", "The file is larger than 50 MB; split it.")
+        else:
+            try:
+                report, created = actions.do_upload_report(request.user, name, upload.read(),
+                                                           form.cleaned_data.get("label") or "")
+            except ReportError as exc:
+                form.add_error("file", str(exc))
+                errors = exc.errors[1:]
+            except PhiError as exc:
+                form.add_error("label", exc.message)
+            else:
+                if not created:
+                    messages.info(request, f"{name} was uploaded before; here is its reconciliation.")
+                return redirect("logbook:reconcile_detail", pk=report.pk)
+    reports = list(request.user.employer_reports.all()[:100])
+    return render(request, "logbook/reconcile.html", {"form": form, "errors": errors, "reports": reports,
+                                                      "active": "reconcile"})
+
+
+@login_required
+def reconcile_detail(request, pk: int):
+    report = queries.get_report_for_user(request.user, pk)
+    rec = queries.reconciliation(request.user, report)
+    show = request.GET.get("status", "problems")
+    if show == "problems":
+        items = [i for i in rec.items if i.status in PROBLEMS]
+    elif show in STATUSES:
+        items = [i for i in rec.items if i.status == show]
+    else:
+        show, items = "all", rec.items
+    counts = rec.counts
+    tabs = [("problems", "Differences", sum(counts[s] for s in PROBLEMS))]
+    tabs += [(s, STATUSES[s][0], counts[s]) for s in STATUSES if counts[s]]
+    tabs.append(("all", "All", len(rec.items)))
+    scale = max(rec.log_wrvu, rec.report_wrvu or 0) or 1
+    bars = {"log": int(rec.log_wrvu * 100 / scale),
+            "report": None if rec.report_wrvu is None else int(rec.report_wrvu * 100 / scale)}
+    columns = [(COLUMN_LABELS.get(f, f), h) for f, h in report.columns.items()]
+    return render(request, "logbook/reconcile_detail.html", {
+        "report": report, "rec": rec, "items": items, "show": show, "tabs": tabs, "bars": bars, "columns": columns,
+        "sources": queries.log_sources(request.user, report.start, report.end), "active": "reconcile",
+    })
+
+
+@login_required
+def reconcile_csv(request, pk: int):
+    import csv
+    import io
+
+    report = queries.get_report_for_user(request.user, pk)
+    rec = queries.reconciliation(request.user, report)
+    buf = io.StringIO()
+    out = csv.writer(buf)
+    out.writerow(["status", "date of service", "logged", "reported", "logged wRVU", "reported wRVU",
+                  "difference wRVU", "report lines", "log encounters", "note"])
+    for item in rec.items:
+        log, rep = item.log, item.report
+        out.writerow([importexport.safe_cell(v) for v in (
+            STATUSES[item.status][0], item.date.isoformat(),
+            "" if log is None else " ".join(log.entries),
+            "" if rep is None else "-".join((item.report_code or item.code, *rep.modifiers))
+            + (f" x{rep.units}" if rep.units != 1 else ""),
+            "" if log is None or log.wrvu is None else str(log.wrvu),
+            "" if rep is None or rep.wrvu is None else str(rep.wrvu),
+            "" if item.difference is None else str(item.difference),
+            "" if rep is None else " ".join(map(str, rep.refs)),
+            "" if log is None else " ".join(map(str, log.refs)), item.note)])
+    resp = HttpResponse(buf.getvalue(), content_type="text/csv; charset=utf-8")
+    resp["Content-Disposition"] = f'attachment; filename="reconciliation-{report.start}-{report.end}.csv"'
+    return resp
+
+
+@login_required
+@require_POST
+def reconcile_delete(request, pk: int):
+    report = queries.get_report_for_user(request.user, pk)
+    actions.do_delete_report(request.user, report.pk)
+    messages.success(request, f"Deleted {report}.")
+    return redirect("logbook:reconcile")

@@ -8,7 +8,7 @@ import json
 import pytest
 
 from rvuedge.accounts.services import do_create_token
-from rvuedge.logbook.actions import do_trash_encounters
+from rvuedge.logbook.actions import do_trash_encounters, do_upload_report
 from rvuedge.logbook.models import Encounter, ImportBatch
 from tests.logbook.fixtures import log
 
@@ -25,7 +25,8 @@ def alices(alice):
     batch = ImportBatch.objects.create(user=alice, filename="a.csv", kind="csv", data=b"Date,Codes\n2025-01-01,99213\n",
                                        headers=["Date", "Codes"], mapping={"date": "Date", "entry": "Codes"})
     token, _ = do_create_token(alice, "alice's phone")
-    return {"enc": live.pk, "gone": gone.pk, "batch": batch.pk, "token": token.pk}
+    report, _ = do_upload_report(alice, "alice-employer.csv", b"DOS,CPT,wRVU\n2025-02-10,27447,9.80\n", label=MARK)
+    return {"enc": live.pk, "gone": gone.pk, "batch": batch.pk, "token": token.pk, "report": report.pk}
 
 
 OBJECT_PAGES = [
@@ -38,6 +39,9 @@ OBJECT_PAGES = [
     ("post", "/log/import/{batch}/"),
     ("get", "/log/import/{batch}/errors.csv"),
     ("post", "/accounts/tokens/{token}/revoke/"),
+    ("get", "/log/reconcile/{report}/"),
+    ("get", "/log/reconcile/{report}/differences.csv"),
+    ("post", "/log/reconcile/{report}/delete/"),
 ]
 PAGES = OBJECT_PAGES + [
     ("get", "/log/"), ("post", "/log/"), ("get", "/log/check/?entry=99213"), ("post", "/log/favourites/"),
@@ -47,6 +51,7 @@ PAGES = OBJECT_PAGES + [
     ("get", "/log/export/?format=portal"), ("get", "/log/import/"), ("post", "/log/import/"),
     ("post", "/log/backup/restore/"), ("get", "/log/cases/"), ("get", "/accounts/profile/"),
     ("post", "/accounts/profile/"), ("post", "/accounts/tokens/"), ("get", "/accounts/password/"),
+    ("get", "/log/reconcile/"), ("post", "/log/reconcile/"),
 ]
 OBJECT_API = [
     ("get", "/api/log/encounters/{enc}"),
@@ -54,11 +59,13 @@ OBJECT_API = [
     ("patch", "/api/log/encounters/{enc}"),
     ("delete", "/api/log/encounters/{enc}"),
     ("post", "/api/log/encounters/{gone}/restore"),
+    ("get", "/api/log/reconciliations/{report}"),
 ]
 API = OBJECT_API + [
     ("get", "/api/log/encounters"), ("post", "/api/log/encounters"), ("post", "/api/log/check"),
     ("get", "/api/log/summary"), ("get", "/api/log/preview?start=2025-01-01&end=2025-12-31"),
     ("get", "/api/log/cases"), ("get", "/api/log/export?format=json"), ("get", "/api/log/export?format=csv"),
+    ("get", "/api/log/reconciliations"),
 ]
 
 
@@ -107,7 +114,8 @@ def _text(r) -> str:
                                  "/log/export/?format=json", "/log/export/?format=portal", "/log/export/?format=lines",
                                  "/log/preview/?run=1&start=2025-01-01&end=2025-12-31", "/accounts/profile/",
                                  "/api/log/encounters", "/api/log/encounters?deleted=true",
-                                 "/api/log/summary?period=year", "/api/log/export?format=json", "/api/log/cases"])
+                                 "/api/log/summary?period=year", "/api/log/export?format=json", "/api/log/cases",
+                                 "/log/reconcile/", "/api/log/reconciliations"])
 def test_lists_and_aggregates_show_only_your_own_data(bob_client, alices, url):
     r = bob_client.get(url)
     assert r.status_code == 200
@@ -128,3 +136,4 @@ def test_the_owner_does_see_it(alice_client, alices):
     # The control for the test above: the same pages do show alice her own data.
     assert MARK in _text(alice_client.get("/log/history/"))
     assert "27447-RT" in _text(alice_client.get("/log/export/?format=csv"))
+    assert MARK in _text(alice_client.get("/log/reconcile/"))

@@ -1,0 +1,54 @@
+"""Reconciling in the system Chromium against a real `rvuedge serve`: log a week, upload the employer's report,
+read the differences, download them (screenshots in docs/screenshots/)."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from tests.conftest import screenshot
+from tests.logbook.test_browser import _sign_up
+
+pytestmark = pytest.mark.browser
+
+REPORT = b"""Provider,DOS,CPT Code,Mod 1,Units,wRVU
+Dr A,03/02/2025,99214,25,1,1.92
+Dr A,03/02/2025,20610,RT,1,0.79
+Dr A,03/03/2025,99213,,1,1.30
+Dr A,03/04/2025,27447,,1,9.80
+Dr A,03/05/2025,99204,,1,2.60
+"""
+
+
+def _log(page, text: str) -> None:
+    page.fill("#id_entry", text)
+    page.wait_for_selector(".check-total")
+    page.keyboard.press("Enter")
+    page.wait_for_selector(".logged")
+
+
+@pytest.mark.parametrize("device", ["desktop", "phone"])
+def test_upload_a_report_and_see_what_was_missed(request, live_url, device):
+    page = request.getfixturevalue("page" if device == "desktop" else "phone_page")
+    _sign_up(page, live_url)
+    for text in ("99214-25 20610-RT @2025-03-02", "99214 @2025-03-03", "27447 @2025-03-04", "11042 @2025-03-04"):
+        _log(page, text)
+    page.click("nav.log-nav >> text=Reconcile")
+    page.wait_for_url(re.compile(r".*/log/reconcile/$"))
+    page.set_input_files("input[name=file]", files=[{"name": "march-2025.csv", "mimeType": "text/csv",
+                                                     "buffer": REPORT}])
+    page.fill("input[name=label]", "March 2025 billing report")
+    page.click("button:has-text('Upload and reconcile')")
+    page.wait_for_url(re.compile(r".*/log/reconcile/\d+/$"))
+    table = page.inner_text("table.recon")
+    for expected in ("Missing from the report", "11042", "Different code", "99213", "Different credit", "9.80",
+                     "Not in your log", "99204"):
+        assert expected in table
+    assert "Matched" not in table  # differences first; matched services are one tab away
+    screenshot(page, f"reconcile-{device}")
+    page.click("nav.tabs >> text=All")
+    page.wait_for_selector("table.recon >> text=Matched")
+    with page.expect_download() as dl:
+        page.click("text=Download differences (CSV)")
+    assert dl.value.suggested_filename == "reconciliation-2025-03-02-2025-03-05.csv"
