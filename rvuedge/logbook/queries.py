@@ -24,7 +24,16 @@ from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Sum
 from django.http import Http404
 from django.utils import timezone
 
-from .models import ROLE_LABELS, CaseMinimum, EmployerReport, Encounter, EncounterLine, Favourite, ImportBatch
+from .models import (
+    OBSERVED,
+    ROLE_LABELS,
+    CaseMinimum,
+    EmployerReport,
+    Encounter,
+    EncounterLine,
+    Favourite,
+    ImportBatch,
+)
 
 ZERO = Decimal("0")
 CENT = Decimal("0.01")
@@ -74,6 +83,7 @@ def reconciliation(user, report: EmployerReport):
 
     rows = (EncounterLine.objects.filter(user=user, date__gte=report.start, date__lte=report.end,
                                          encounter__deleted_at__isnull=True)
+            .exclude(encounter__role=OBSERVED)  # observed cases are never billed
             .values_list("date", "code", "modifiers", "units", "wrvu", "encounter_id", "encounter__entry", "payment")
             .order_by("date", "encounter_id", "position"))
     log = [LogLine(d, code, tuple(m for m in mods.split("-") if m), units, wrvu, enc, entry, payment)

@@ -450,9 +450,14 @@ def reconcile(log_lines: Iterable[LogLine], report_lines: Iterable[ReportLine], 
 
     # 2./3. left-overs on the same date: same code with other pricing modifiers, then the same code family
     def pair(same: Any, status: str) -> None:
+        by_date: dict[dt.date, list[tuple[dt.date, str, tuple[str, ...]]]] = {}
+        for rkey in sorted(rep):
+            by_date.setdefault(rkey[0], []).append(rkey)
         for lkey in sorted(log):
-            for rkey in sorted(rep):
-                if lkey[0] == rkey[0] and same(lkey, rkey):
+            candidates = by_date.get(lkey[0], [])
+            for rkey in candidates:
+                if same(lkey, rkey):
+                    candidates.remove(rkey)
                     a, b = log.pop(lkey), rep.pop(rkey)
                     diff = _diff(a, b)
                     if status == "modifier_differs":

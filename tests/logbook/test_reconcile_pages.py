@@ -173,3 +173,11 @@ def _upload(name: str, body: bytes):
     from django.core.files.uploadedfile import SimpleUploadedFile
 
     return SimpleUploadedFile(name, body, content_type="text/csv")
+
+
+def test_observed_cases_are_not_expected_in_the_report(alice):
+    log(alice, "99214", date="2025-03-02")
+    log(alice, "27447", date="2025-03-02", setting="facility", role="observed")
+    report, _ = do_upload_report(alice, "one.csv", b"DOS,CPT,wRVU\n2025-03-02,99214,1.92\n")
+    rec = reconciliation(alice, report)
+    assert [(i.status, i.code) for i in rec.items] == [("matched", "99214")]
