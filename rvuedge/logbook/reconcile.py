@@ -91,7 +91,8 @@ _PHI_EXACT = frozenset({
     "phone", "phone number", "email", "e mail", "address", "street address", "zip", "fin", "csn", "har",
     "encounter number", "visit number", "name", "first name", "last name", "insurance id",
 })
-_PHI_WORDS = re.compile(r"\b(?:patient|pt name|pt id|mrn|ssn|dob)\b")
+_PHI_WORDS = re.compile(r"\b(?:patient|pt(?: \w+)? (?:name|id)|mrn|ssn|dob|acct|account|medical record|fin|csn"
+                        r"|date of birth|birth ?date|member|subscriber|phone|e ?mail)\b")
 
 
 class ReportError(ValueError):
@@ -184,11 +185,12 @@ def detect_columns(headers: Sequence[str], filename: str = "report") -> tuple[di
             if name in norm and norm.index(name) not in found.values():
                 found[fieldname] = norm.index(name)
                 break
-    extra = [i for i, name in enumerate(norm) if _EXTRA_MOD_COLUMN.match(name) and i not in found.values()]
+    extra = [i for i, name in enumerate(norm) if i not in found.values()
+             and (_EXTRA_MOD_COLUMN.match(name) or name in COLUMN_NAMES["modifiers"])]
     missing = [f for f in ("date", "code") if f not in found]
     if missing:
-        wanted = {"date": "a date of service column (DOS, Service Date, Date)",
-                  "code": "a code column (CPT, HCPCS, Procedure Code, Code)"}
+        wanted = {"date": "date of service column (DOS, Service Date, Date)",
+                  "code": "code column (CPT, HCPCS, Procedure Code, Code)"}
         shown = ", ".join(repr(h) for h in headers if h.strip()) or "none"
         raise ReportError(f"{filename}: the first row must name the columns; found no "
                           + " and no ".join(wanted[f] for f in missing) + f" (columns: {shown})")
@@ -213,41 +215,36 @@ def parse_report(headers: Sequence[str], rows: Iterable[Sequence[str]], filename
     def cell(row: Sequence[str], i: int | None) -> str:
         return (row[i] if i is not None and i < len(row) else "").strip()
 
-    for n, row in enumerate(rows, start=2):
-        code_raw = cell(row, cols["code"])
-        date_raw = cell(row, cols["date"])
-        if not code_raw:  # blank, subtotal or footer row ("Total", "Page 2 of 5")
-            skipped += 1
-            continue
+    mod_columns = [(cols["modifiers"], names["modifiers"])] if "modifiers" in cols else []
+    mod_columns += [(i, headers[i].strip() or _letter(i)) for i in extra]
+
+    def read(n: int, row: Sequence[str], code_raw: str) -> ReportLine | str:
         where = f"{filename}, line {n}"
         code, mods = _code_and_mods(code_raw)
         if not _CODE_RE.match(code):
-            errors.append(f"{where}, column {names['code']}: {code_raw!r} is not a CPT/HCPCS code")
-            continue
+            return f"{where}, column {names['code']}: {code_raw!r} is not a CPT/HCPCS code"
+        date_raw = cell(row, cols["date"])
         try:
             date = parse_date(date_raw)
         except ValueError as exc:
-            errors.append(f"{where}, column {names['date']}: {exc}" if date_raw
-                          else f"{where}, column {names['date']}: no date of service")
-            continue
-        mod_cells = [cell(row, cols.get("modifiers"))] + [cell(row, i) for i in extra]
-        for text in mod_cells:
-            mods += tuple(m for m in _MOD_SPLIT.split(text.upper()) if m)
-        bad = [m for m in mods if len(m) != 2 or not m.isalnum()]
-        if bad:
-            errors.append(f"{where}, column {names.get('modifiers', names['code'])}: {bad[0]!r} is not a modifier")
-            continue
+            return f"{where}, column {names['date']}: {exc if date_raw else 'no date of service'}"
+        sources = [(names["code"], mods)]
+        for i, name in mod_columns:
+            sources.append((name, tuple(m for m in _MOD_SPLIT.split(cell(row, i).upper()) if m)))
+        for name, found in sources:
+            bad = [m for m in found if len(m) != 2 or not m.isalnum()]
+            if bad:
+                return f"{where}, column {name}: {bad[0]!r} is not a modifier"
         units = 1
         units_raw = cell(row, cols.get("units"))
         if units_raw:
             try:
                 value = Decimal(units_raw)
-                if value != value.to_integral_value() or value < 1:
+                if not value.is_finite() or value != value.to_integral_value() or not 1 <= value <= 9999:
                     raise InvalidOperation
-                units = int(value)
             except InvalidOperation:
-                errors.append(f"{where}, column {names['units']}: {units_raw!r} is not a whole number of units")
-                continue
+                return f"{where}, column {names['units']}: {units_raw!r} is not a whole number of units"
+            units = int(value)
         wrvu = None
         if "wrvu" in cols:
             wrvu_raw = cell(row, cols["wrvu"]).replace(",", "")
@@ -256,11 +253,22 @@ def parse_report(headers: Sequence[str], rows: Iterable[Sequence[str]], filename
                 if not wrvu.is_finite() or abs(wrvu) >= 10_000:
                     raise InvalidOperation
             except InvalidOperation:
-                errors.append(f"{where}, column {names['wrvu']}: {wrvu_raw!r} is not a wRVU number")
-                continue
-        lines.append(ReportLine(n, date, code, tuple(dict.fromkeys(mods)), units, wrvu))
-        if len(errors) >= max_errors:
-            break
+                return f"{where}, column {names['wrvu']}: {wrvu_raw!r} is not a wRVU number"
+        all_mods = tuple(dict.fromkeys(m for _name, found in sources for m in found))
+        return ReportLine(n, date, code, all_mods, units, wrvu)
+
+    for n, row in enumerate(rows, start=2):
+        code_raw = cell(row, cols["code"])
+        if not code_raw:  # blank, subtotal or footer row ("Total", "Page 2 of 5")
+            skipped += 1
+            continue
+        got = read(n, row, code_raw)
+        if isinstance(got, str):
+            errors.append(got)
+            if len(errors) >= max_errors:
+                break
+        else:
+            lines.append(got)
     if errors:
         more = f" (showing the first {max_errors})" if len(errors) >= max_errors else ""
         raise ReportError(f"{filename}: {len(errors)} row{'s' if len(errors) != 1 else ''} cannot be read{more}; "
@@ -347,7 +355,7 @@ class Reconciliation:
         for item in self.items:
             if item.status == "missing" and item.log is not None and item.log.wrvu is not None:
                 total += item.log.wrvu
-            elif item.difference is not None and item.difference < 0 and item.status != "not_in_log":
+            elif item.difference is not None and item.difference < 0 and item.status not in ("not_in_log", "matched"):
                 total -= item.difference
         return total
 
@@ -439,7 +447,7 @@ def reconcile(log_lines: Iterable[LogLine], report_lines: Iterable[ReportLine], 
         diff = _diff(a, b)
         if a.units != b.units:
             status = "units_differ"
-            note = f"you logged {a.units} unit{'s' if a.units != 1 else ''}, the report has {b.units}"
+            note = f"you logged {_text(code, key[2], a.units)} that day, the report has {b.units}"
             note += _credit_note(diff, a, b)
         elif diff is not None and abs(diff) >= tolerance:
             status = "credit_differs"
@@ -482,8 +490,14 @@ def reconcile(log_lines: Iterable[LogLine], report_lines: Iterable[ReportLine], 
     for (date, code, mods), b in sorted(rep.items()):
         items.append(Item("not_in_log", date, code, None, b, difference=b.wrvu,
                           note=f"{_text(code, mods, b.units)} is in the report (line "
-                               f"{', '.join(map(str, b.refs))}) and not in your log"))
+                               f"{', '.join(map(str, sorted(b.refs)))}) and not in your log"))
     order = {s: i for i, s in enumerate(STATUSES)}
+    for item in items:  # the same answer whatever order the lines came in
+        for side in (item.log, item.report):
+            if side is not None:
+                pairs = sorted(zip(side.refs, side.entries or [""] * len(side.refs), strict=True))
+                side.refs = [r for r, _e in pairs]
+                side.entries = [e for _r, e in pairs] if side.entries else []
     items.sort(key=lambda i: (order[i.status], i.date, i.code))
     log_wrvu = sum((i.log.wrvu for i in items if i.log is not None and i.log.wrvu is not None), ZERO)
     report_wrvu = sum((i.report.wrvu for i in items if i.report is not None and i.report.wrvu is not None),
