@@ -143,7 +143,7 @@ def test_an_excel_report_reads_like_a_csv(alice):
     (b"DOS,CPT,wRVU\n2025-13-02,99214,1.92\n", "bad.csv, line 2, column DOS: '2025-13-02' is not a date"),
     (b"DOS,CPT,Units\n2025-03-02,99214,1.5\n", "bad.csv, line 2, column Units: '1.5' is not a whole number"),
     (b"DOS,CPT,wRVU\n2025-03-02,99214,lots\n", "bad.csv, line 2, column wRVU: 'lots' is not a wRVU number"),
-    (b"Date,Provider\n2025-03-02,Dr A\n", "found no a code column"),
+    (b"Date,Provider\n2025-03-02,Dr A\n", "found no code column"),
     (b"DOS,CPT\n", "no rows with a code"),
     (b"", "The file is empty"),
 ])
