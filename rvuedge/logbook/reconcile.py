@@ -202,8 +202,11 @@ def _code_and_mods(raw: str) -> tuple[str, tuple[str, ...]]:
     return (parts[0] if parts else ""), tuple(parts[1:])
 
 
+MAX_ROWS = 200_000  # a busy clinician's year is a few thousand; more is not one clinician's report
+
+
 def parse_report(headers: Sequence[str], rows: Iterable[Sequence[str]], filename: str = "report",
-                 *, max_errors: int = 50) -> ReportTable:
+                 *, max_errors: int = 50, max_rows: int = MAX_ROWS) -> ReportTable:
     """Read an employer's report (header row + data rows as strings). All rows are checked before anything is
     returned; any bad row raises :class:`ReportError` listing up to ``max_errors`` of them."""
     cols, extra = detect_columns(headers, filename)
@@ -262,6 +265,9 @@ def parse_report(headers: Sequence[str], rows: Iterable[Sequence[str]], filename
         if not code_raw:  # blank, subtotal or footer row ("Total", "Page 2 of 5")
             skipped += 1
             continue
+        if len(lines) >= max_rows:
+            raise ReportError(f"{filename}: more than {max_rows:,} rows with a code; upload one clinician's report, "
+                              "or split the file by date")
         got = read(n, row, code_raw)
         if isinstance(got, str):
             errors.append(got)

@@ -718,3 +718,12 @@ def test_every_group_on_each_side_is_in_exactly_one_item(case):
             if i.status in {"matched", "credit_differs"}:
                 assert i.log.units == i.report.units
     assert rec.missing_wrvu >= ZERO
+
+
+def test_a_report_bigger_than_one_clinicians_is_refused():
+    rows = [["2026-03-02", "99213"]] * 4
+    with pytest.raises(ReportError) as exc:
+        parse_report(["DOS", "CPT"], rows, "huge.csv", max_rows=3)
+    assert str(exc.value) == ("huge.csv: more than 3 rows with a code; upload one clinician's report, or split the "
+                              "file by date")
+    assert len(parse_report(["DOS", "CPT"], rows, "ok.csv", max_rows=4).lines) == 4
