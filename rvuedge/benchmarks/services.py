@@ -264,6 +264,42 @@ def contract_status(user, contract: Contract, today: dt.date | None = None) -> d
     }
 
 
+def value_of_missed(user, missed: list[tuple[dt.date, Decimal]], today: dt.date | None = None) -> dict[str, Any] | None:
+    """What wRVUs missing from an employer's report are worth under the contract in force on the last of their
+    dates: the contract year's pay with the log's credit minus the pay without the missed wRVUs (tiers,
+    threshold, payout share and FTE applied by :func:`compute_pay`). For a year still running the year is first
+    projected at its pace so far, and the missed wRVUs are valued where that year is heading (once, not as a
+    pace). None without missed wRVUs or without a contract."""
+    missed = [(d, w) for d, w in missed if w > 0]
+    if not missed:
+        return None
+    last = max(d for d, _w in missed)
+    contract = contract_in_force(user, last)
+    if contract is None:
+        return None
+    today = today or timezone.localdate()
+    terms = contract.get_terms()
+    y_start, y_end = contract_year(terms, last)
+    bounds = segment_bounds(terms, y_start)
+    until = min(y_end, today, contract.end or y_end)
+    daily, notes = daily_credit(user, max(y_start, contract.start), until, terms)
+    actual = bucket(daily, bounds)
+    projected = until < y_end
+    if projected:  # the year is running: where it is heading at its pace so far
+        elapsed = Decimal((until - y_start).days + 1) / ((y_end - y_start).days + 1)
+        begun = len([1 for a, _b in bounds if a <= until])
+        actual = project_year(terms, actual[:begun], elapsed)
+    cut = list(actual)
+    in_year = [(d, w) for d, w in missed if y_start <= d <= y_end and d >= contract.start]
+    for d, w in in_year:
+        i = next(i for i, (a, b) in enumerate(bounds) if a <= d <= b)
+        cut[i] = max(ZERO, cut[i] - w)
+    amount = compute_pay(terms, actual).total - compute_pay(terms, cut).total
+    return {"contract": contract, "amount": amount, "wrvu": sum((w for _d, w in in_year), ZERO),
+            "outside": sum((w for d, w in missed if (d, w) not in in_year), ZERO), "projected": projected,
+            "year_start": y_start, "year_end": y_end, "notes": notes}
+
+
 # --------------------------------------------------------------------------- offer comparison
 
 

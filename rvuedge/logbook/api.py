@@ -290,5 +290,23 @@ def list_reports(request):
             summary="The log against one employer report: every service matched, missing or different")
 def reconciliation(request, report_id: int):
     report = queries.get_report_for_user(request.user, report_id)
-    return {"report": _report_meta(report), **queries.reconciliation(request.user, report).to_dict(),
-            "log_sources": queries.log_sources(request.user, report.start, report.end)}
+    rec = queries.reconciliation(request.user, report)
+    return {"report": _report_meta(report), **rec.to_dict(),
+            "log_sources": queries.log_sources(request.user, report.start, report.end),
+            "contract_value": _contract_value(request.user, rec)}
+
+
+def _contract_value(user, rec) -> dict[str, Any] | None:
+    """The page's "At your contract" card (from the benchmarks app, when it is installed)."""
+    from django.apps import apps
+
+    if not apps.is_installed("rvuedge.benchmarks"):
+        return None
+    from rvuedge.benchmarks.services import value_of_missed
+
+    v = value_of_missed(user, rec.missed_by_date())
+    if v is None:
+        return None
+    return {"contract": v["contract"].name, "contract_id": v["contract"].pk, "amount": str(v["amount"]),
+            "wrvu": str(v["wrvu"]), "outside_contract_year_wrvu": str(v["outside"]), "projected": v["projected"],
+            "year_start": v["year_start"].isoformat(), "year_end": v["year_end"].isoformat(), "notes": v["notes"]}

@@ -354,16 +354,20 @@ class Reconciliation:
             out[item.status] += 1
         return out
 
+    def missed_by_date(self) -> list[tuple[dt.date, Decimal]]:
+        """(date of service, wRVU) the report does not credit: missing services and every shortfall."""
+        out = []
+        for item in self.items:
+            if item.status == "missing" and item.log is not None and item.log.wrvu is not None:
+                out.append((item.date, item.log.wrvu))
+            elif item.difference is not None and item.difference < 0 and item.status not in ("not_in_log", "matched"):
+                out.append((item.date, -item.difference))
+        return out
+
     @property
     def missing_wrvu(self) -> Decimal:
         """wRVU in the log that the report does not credit: missing services plus every shortfall."""
-        total = ZERO
-        for item in self.items:
-            if item.status == "missing" and item.log is not None and item.log.wrvu is not None:
-                total += item.log.wrvu
-            elif item.difference is not None and item.difference < 0 and item.status not in ("not_in_log", "matched"):
-                total -= item.difference
-        return total
+        return sum((w for _d, w in self.missed_by_date()), ZERO)
 
     @property
     def missing_payment(self) -> Decimal:

@@ -287,11 +287,16 @@ def _date(value: str | None) -> dt.date | None:
         return None
 
 
-def _benchmarks_panel() -> str | None:
+def _optional_template(name: str) -> str | None:
+    """A template another app provides (the benchmarks panels), or None when that app is not installed."""
     try:
-        return select_template(["benchmarks/_dashboard_panel.html"]).template.name
+        return select_template([name]).template.name
     except TemplateDoesNotExist:
         return None
+
+
+def _benchmarks_panel() -> str | None:
+    return _optional_template("benchmarks/_dashboard_panel.html")
 
 
 @login_required
@@ -540,6 +545,7 @@ def reconcile_detail(request, pk: int):
     return render(request, "logbook/reconcile_detail.html", {
         "report": report, "rec": rec, "items": items, "show": show, "tabs": tabs, "bars": bars, "columns": columns,
         "sources": queries.log_sources(request.user, report.start, report.end), "active": "reconcile",
+        "pay_panel": _optional_template("benchmarks/_missed_pay.html"),
     })
 
 

@@ -34,6 +34,14 @@ def test_upload_a_report_and_see_what_was_missed(request, live_url, device):
     _sign_up(page, live_url)
     for text in ("99214-25 20610-RT @2025-03-02", "99214 @2025-03-03", "27447 @2025-03-04", "11042 @2025-03-04"):
         _log(page, text)
+    page.goto(live_url + "/benchmarks/contracts/new/")  # $55 a wRVU from the first one
+    page.fill("#id_name", "Memorial 2025")
+    page.fill("#id_start", "2025-01-01")
+    page.fill("#id_base_salary", "240000")
+    page.fill("#id_tier1_rate", "55")
+    page.click("text=Save contract")
+    page.wait_for_url("**/benchmarks/contracts/*/")
+    page.goto(live_url + "/log/")
     page.click("nav.log-nav >> text=Reconcile")
     page.wait_for_url(re.compile(r".*/log/reconcile/$"))
     page.set_input_files("input[name=file]", files=[{"name": "march-2025.csv", "mimeType": "text/csv",
@@ -46,6 +54,8 @@ def test_upload_a_report_and_see_what_was_missed(request, live_url, device):
                      "Not in your log", "99204"):
         assert expected in table
     assert "Matched" not in table  # differences first; matched services are one tab away
+    # 9.80 + 0.62 + 1.01 wRVU not credited, at $55 a wRVU (2025 is over: no projection)
+    assert "11.43" in page.inner_text(".stat-row") and "$628.65" in page.inner_text(".stat-row")
     screenshot(page, f"reconcile-{device}")
     page.click("nav.tabs >> text=All")
     page.wait_for_selector("table.recon >> text=Matched")

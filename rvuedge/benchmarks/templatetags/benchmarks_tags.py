@@ -27,6 +27,16 @@ def benchmarks_panel(context):
     }
 
 
+@register.inclusion_tag("benchmarks/_missed_pay_body.html", takes_context=True)
+def missed_pay(context, reconciliation):
+    """The contract value of what an employer's report did not credit (a stat card on the reconcile page)."""
+    request = context.get("request")
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated:
+        return {}
+    return {"v": services.value_of_missed(user, reconciliation.missed_by_date())}
+
+
 @register.filter
 def money(value):
     if value is None or value == "":
