@@ -166,6 +166,27 @@ def _letter(index: int) -> str:
     return out
 
 
+def _find_columns(norm: list[str]) -> tuple[dict[str, int], list[int]]:
+    found: dict[str, int] = {}
+    for fieldname, names in COLUMN_NAMES.items():
+        for name in names:
+            if name in norm and norm.index(name) not in found.values():
+                found[fieldname] = norm.index(name)
+                break
+    extra = [i for i, name in enumerate(norm) if i not in found.values()
+             and (_EXTRA_MOD_COLUMN.match(name) or name in COLUMN_NAMES["modifiers"])]
+    return found, extra
+
+
+def _is_header(row: Sequence[str]) -> bool:
+    found, _extra = _find_columns([norm_header(str(c)) for c in row])
+    return "date" in found and "code" in found
+
+
+#: Reports often open with a title, the period and the provider's name before the header row.
+HEADER_SEARCH_ROWS = 15
+
+
 def detect_columns(headers: Sequence[str], filename: str = "report") -> tuple[dict[str, int], list[int]]:
     """field -> column index (date, code, modifiers, units, wrvu) and the indexes of extra modifier columns.
 
@@ -179,14 +200,7 @@ def detect_columns(headers: Sequence[str], filename: str = "report") -> tuple[di
                 f"{filename}: column {_letter(i)} ({headers[i].strip()!r}) looks like a patient identifier. "
                 "RVU Edge never stores patient data: delete that column (and any other patient details) from "
                 "the file and upload it again. Date of service, code, modifiers, units and wRVU are all it needs.")
-    found: dict[str, int] = {}
-    for fieldname, names in COLUMN_NAMES.items():
-        for name in names:
-            if name in norm and norm.index(name) not in found.values():
-                found[fieldname] = norm.index(name)
-                break
-    extra = [i for i, name in enumerate(norm) if i not in found.values()
-             and (_EXTRA_MOD_COLUMN.match(name) or name in COLUMN_NAMES["modifiers"])]
+    found, extra = _find_columns(norm)
     missing = [f for f in ("date", "code") if f not in found]
     if missing:
         wanted = {"date": "date of service column (DOS, Service Date, Date)",
@@ -207,8 +221,19 @@ MAX_ROWS = 200_000  # a busy clinician's year is a few thousand; more is not one
 
 def parse_report(headers: Sequence[str], rows: Iterable[Sequence[str]], filename: str = "report",
                  *, max_errors: int = 50, max_rows: int = MAX_ROWS) -> ReportTable:
-    """Read an employer's report (header row + data rows as strings). All rows are checked before anything is
-    returned; any bad row raises :class:`ReportError` listing up to ``max_errors`` of them."""
+    """Read an employer's report (header row + data rows as strings; the header row may follow a title block of
+    up to 14 rows). All rows are checked before anything is returned; any bad row raises :class:`ReportError`
+    listing up to ``max_errors`` of them. Line numbers are the file's (the first row is line 1)."""
+    rows = iter(rows)
+    header_line = 1
+    if not _is_header(headers):  # a title block above the header row: find the header below it
+        for n in range(2, HEADER_SEARCH_ROWS + 1):
+            row = next(rows, None)
+            if row is None:
+                break
+            if _is_header(row):
+                headers, header_line = list(row), n
+                break
     cols, extra = detect_columns(headers, filename)
     names = {f: (headers[i].strip() or _letter(i)) for f, i in cols.items()}
     lines: list[ReportLine] = []
@@ -260,7 +285,7 @@ def parse_report(headers: Sequence[str], rows: Iterable[Sequence[str]], filename
         all_mods = tuple(dict.fromkeys(m for _name, found in sources for m in found))
         return ReportLine(n, date, code, all_mods, units, wrvu)
 
-    for n, row in enumerate(rows, start=2):
+    for n, row in enumerate(rows, start=header_line + 1):
         code_raw = cell(row, cols["code"])
         if not code_raw:  # blank, subtotal or footer row ("Total", "Page 2 of 5")
             skipped += 1

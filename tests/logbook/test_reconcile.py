@@ -727,3 +727,22 @@ def test_a_report_bigger_than_one_clinicians_is_refused():
     assert str(exc.value) == ("huge.csv: more than 3 rows with a code; upload one clinician's report, or split the "
                               "file by date")
     assert len(parse_report(["DOS", "CPT"], rows, "ok.csv", max_rows=4).lines) == 4
+
+
+def test_a_title_block_above_the_header_row_is_skipped_and_lines_keep_the_files_numbers():
+    title = ["Provider Productivity Report", "", ""]
+    rows = [["Period: 03/01/2026 - 03/31/2026", "", ""], ["", "", ""], ["DOS", "CPT", "wRVU"],
+            ["2026-03-02", "99214", "1.92"], ["2026-03-03", "ABCDE", "1.30"]]
+    with pytest.raises(ReportError) as exc:
+        parse_report(title, rows, "emp.csv")
+    assert str(exc.value).endswith("emp.csv, line 6, column CPT: 'ABCDE' is not a CPT/HCPCS code")
+    table = parse_report(title, rows[:4], "emp.csv")
+    assert [(ln.line, ln.code) for ln in table.lines] == [(5, "99214")]
+    assert table.columns == {"date": "DOS", "code": "CPT", "wrvu": "wRVU"}
+
+
+def test_a_header_row_is_only_looked_for_in_the_first_rows():
+    rows = [["", ""]] * 14 + [["DOS", "CPT"], ["2026-03-02", "99214"]]
+    with pytest.raises(ReportError, match="found no date of service column"):
+        parse_report(["Report", ""], rows, "emp.csv")
+    assert len(parse_report(["Report", ""], rows[1:], "emp.csv").lines) == 1
