@@ -62,3 +62,13 @@ def test_upload_a_report_and_see_what_was_missed(request, live_url, device):
     with page.expect_download() as dl:
         page.click("text=Download differences (CSV)")
     assert dl.value.suggested_filename == "reconciliation-2025-03-02-2025-03-05.csv"
+
+    # A file with a patient-identifier column is refused, with the reason; the list keeps the first report.
+    page.click("nav.log-nav >> text=Reconcile")
+    page.set_input_files("input[name=file]", files=[{"name": "with-mrn.csv", "mimeType": "text/csv",
+                                                     "buffer": b"DOS,MRN,CPT\n03/02/2025,00123456,99214\n"}])
+    page.click("button:has-text('Upload and reconcile')")
+    page.wait_for_selector(".form-error")
+    assert "column B ('MRN') looks like a patient identifier" in page.inner_text(".form-error")
+    assert "March 2025 billing report" in page.inner_text("table.data")
+    screenshot(page, f"reconcile-upload-{device}")
