@@ -763,6 +763,81 @@ def _latin(text: Any) -> str:
         "latin-1", "replace").decode("latin-1")
 
 
+def _pdf_table(pdf: Any, title: str, head: list[str], rows: list[list[Any]], widths: list[int],
+               align: str = "LRRR") -> None:
+    """A titled table; ``align`` per column (L/R), the last letter repeating."""
+    pdf.ln(3)
+    pdf.set_font("helvetica", "B", 11)
+    pdf.cell(0, 7, _latin(title), new_x="LMARGIN", new_y="NEXT")
+    pdf.set_font("helvetica", "B", 9)
+    for h, w in zip(head, widths, strict=True):
+        pdf.cell(w, 6, _latin(h), border="B")
+    pdf.ln()
+    pdf.set_font("helvetica", "", 9)
+    for row in rows:
+        for i, (v, w) in enumerate(zip(row, widths, strict=True)):
+            pdf.cell(w, 5.5, _latin(v)[:60], align=align[min(i, len(align) - 1)])
+        pdf.ln()
+    if not rows:
+        pdf.cell(0, 5.5, "(none)", new_x="LMARGIN", new_y="NEXT")
+
+
+def reconciliation_pdf(user, report, rec) -> bytes:
+    """The differences between the log and an employer's report, to send to the billing office."""
+    from fpdf import FPDF
+
+    from .reconcile import PROBLEMS
+
+    pdf = FPDF(format="Letter")
+    pdf.set_auto_page_break(True, margin=15)
+    pdf.add_page()
+    pdf.set_font("helvetica", "B", 16)
+    pdf.cell(0, 10, _latin("RVU Edge - RVU report reconciliation"), new_x="LMARGIN", new_y="NEXT")
+    pdf.set_font("helvetica", "", 10)
+    pdf.multi_cell(0, 5, _latin(
+        f"{user.get_username()} - report \"{report}\" ({report.filename}, {report.line_count} rows) - dates of "
+        f"service {rec.start.isoformat()} to {rec.end.isoformat()} - generated {timezone.localdate().isoformat()}"),
+        new_x="LMARGIN", new_y="NEXT")
+    pdf.ln(2)
+    pdf.set_font("helvetica", "B", 12)
+    credited = "no wRVU column" if rec.report_wrvu is None else f"{rec.report_wrvu}"
+    pdf.multi_cell(0, 6, _latin(
+        f"Logged wRVUs: {rec.log_wrvu}   Credited by the report: {credited}   Not credited: {rec.missing_wrvu}"),
+        new_x="LMARGIN", new_y="NEXT")
+    counts = rec.counts
+    pdf.set_font("helvetica", "", 10)
+    pdf.multi_cell(0, 5, _latin("; ".join(f"{item.title}: {counts[item.status]}" for item in
+                                          {i.status: i for i in rec.items}.values())), new_x="LMARGIN", new_y="NEXT")
+
+    def side(item, s, code) -> str:
+        if s is None:
+            return "-"
+        text = "-".join((code, *s.modifiers)) + (f" x{s.units}" if s.units != 1 else "")
+        return text + ("" if s.wrvu is None else f"  {s.wrvu}")
+
+    problems = [i for i in rec.items if i.status in PROBLEMS]
+    _pdf_table(pdf, "Differences (log wRVU as credited under the clinician's contract policy)",
+               ["Date", "Status", "Logged", "Report", "Difference"],
+               [[i.date.isoformat(), i.title, side(i, i.log, i.code), side(i, i.report, i.report_code or i.code),
+                 "" if i.difference is None else str(i.difference)] for i in problems],
+               [24, 42, 44, 44, 26], align="LLLLR")
+    pdf.ln(3)
+    pdf.set_font("helvetica", "", 9)
+    for i in problems:
+        if i.note:
+            line = f"{i.date.isoformat()} {i.code}: {i.note}"
+            if i.report is not None and "(line " not in i.note:
+                line += f" (report line {', '.join(map(str, i.report.refs))})"
+            pdf.multi_cell(0, 4.5, _latin(line), new_x="LMARGIN", new_y="NEXT")
+    pdf.ln(4)
+    pdf.set_font("helvetica", "I", 8)
+    pdf.multi_cell(0, 4, _latin(
+        "Services are compared per date of service, code and pricing modifiers; units and wRVUs are summed per "
+        "service. The logged wRVU credit is computed by RVU Edge from the CMS Physician Fee Schedule files. CPT "
+        "codes are copyright American Medical Association. This document contains no patient identifiers."))
+    return bytes(pdf.output())
+
+
 def pdf_report(user, profile, start: dt.date, end: dt.date) -> bytes:
     """A one-to-few page summary for a date range: totals, months, top codes, categories and the sources."""
     from fpdf import FPDF
@@ -789,20 +864,7 @@ def pdf_report(user, profile, start: dt.date, end: dt.date) -> bytes:
                           f"Medicare-payment equivalent: ${data['total_payment']}"), new_x="LMARGIN", new_y="NEXT")
 
     def table(title: str, head: list[str], rows: list[list[Any]], widths: list[int]) -> None:
-        pdf.ln(3)
-        pdf.set_font("helvetica", "B", 11)
-        pdf.cell(0, 7, _latin(title), new_x="LMARGIN", new_y="NEXT")
-        pdf.set_font("helvetica", "B", 9)
-        for h, w in zip(head, widths, strict=True):
-            pdf.cell(w, 6, _latin(h), border="B")
-        pdf.ln()
-        pdf.set_font("helvetica", "", 9)
-        for row in rows:
-            for i, (v, w) in enumerate(zip(row, widths, strict=True)):
-                pdf.cell(w, 5.5, _latin(v)[:60], align="R" if i else "L")
-            pdf.ln()
-        if not rows:
-            pdf.cell(0, 5.5, "(none)", new_x="LMARGIN", new_y="NEXT")
+        _pdf_table(pdf, title, head, rows, widths)
 
     table("By month", ["Month", "Encounters", "wRVUs", "Payment equivalent"],
           [[b["label"], b["encounters"], b["wrvu"], f"${b['payment']}"] for b in data["buckets"]], [50, 35, 35, 50])

@@ -27,5 +27,6 @@ urlpatterns = [
     path("reconcile/", views.reconcile_start, name="reconcile"),
     path("reconcile/<int:pk>/", views.reconcile_detail, name="reconcile_detail"),
     path("reconcile/<int:pk>/differences.csv", views.reconcile_csv, name="reconcile_csv"),
+    path("reconcile/<int:pk>/differences.pdf", views.reconcile_pdf, name="reconcile_pdf"),
     path("reconcile/<int:pk>/delete/", views.reconcile_delete, name="reconcile_delete"),
 ]

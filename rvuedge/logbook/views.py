@@ -578,6 +578,15 @@ def reconcile_csv(request, pk: int):
 
 
 @login_required
+def reconcile_pdf(request, pk: int):
+    report = queries.get_report_for_user(request.user, pk)
+    rec = queries.reconciliation(request.user, report)
+    resp = HttpResponse(importexport.reconciliation_pdf(request.user, report, rec), content_type="application/pdf")
+    resp["Content-Disposition"] = f'attachment; filename="reconciliation-{report.start}-{report.end}.pdf"'
+    return resp
+
+
+@login_required
 @require_POST
 def reconcile_delete(request, pk: int):
     report = queries.get_report_for_user(request.user, pk)

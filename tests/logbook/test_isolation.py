@@ -41,6 +41,7 @@ OBJECT_PAGES = [
     ("post", "/accounts/tokens/{token}/revoke/"),
     ("get", "/log/reconcile/{report}/"),
     ("get", "/log/reconcile/{report}/differences.csv"),
+    ("get", "/log/reconcile/{report}/differences.pdf"),
     ("post", "/log/reconcile/{report}/delete/"),
 ]
 PAGES = OBJECT_PAGES + [

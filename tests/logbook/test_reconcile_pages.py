@@ -103,6 +103,36 @@ def test_the_page_the_api_and_the_csv_say_the_same(alices_month, alice_client):
     assert gap["report lines"] == "5"
 
 
+def test_the_pdf_for_the_billing_office_lists_every_difference(alices_month, alice_client):
+    import zlib
+
+    report, _ = do_upload_report(alices_month, "march.csv", REPORT, label="March 2025 billing")
+    r = alice_client.get(f"/log/reconcile/{report.pk}/differences.pdf")
+    assert r.status_code == 200 and r.content.startswith(b"%PDF") and r["Content-Type"] == "application/pdf"
+    assert r["Content-Disposition"] == 'attachment; filename="reconciliation-2025-03-02-2025-03-05.pdf"'
+    # fpdf2 deflates page content: read the text operators back out of the streams.
+    text = b"".join(zlib.decompress(m) for m in _streams(r.content)).decode("latin-1")
+    rec = reconciliation(alices_month, report)
+    for expected in ("RVU report reconciliation", "March 2025 billing", f"Not credited: {rec.missing_wrvu}",
+                     "Missing from the report", "11042", "Different code", "99213", "Different credit", "-9.80",
+                     "Not in your log", "99204", "contains no patient"):
+        assert expected in text, expected
+    assert alice_client.get(f"/log/reconcile/{report.pk}/").content.decode().count("differences.pdf") == 1
+
+
+def _streams(pdf: bytes):
+    import re
+
+    for m in re.finditer(rb"stream\r?\n(.*?)\r?\nendstream", pdf, re.S):
+        try:
+            import zlib
+
+            zlib.decompress(m.group(1))
+        except zlib.error:
+            continue
+        yield m.group(1)
+
+
 def test_the_log_changes_the_reconciliation_not_the_report(alices_month):
     alice = alices_month
     report, _ = do_upload_report(alice, "march.csv", REPORT)
