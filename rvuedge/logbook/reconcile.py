@@ -211,9 +211,19 @@ def detect_columns(headers: Sequence[str], filename: str = "report") -> tuple[di
     return found, extra
 
 
+_NUMERIC_CODE = re.compile(r"^(\d{1,5})(?:\.0+)?$")
+
+
 def _code_and_mods(raw: str) -> tuple[str, tuple[str, ...]]:
     parts = [p for p in _MOD_SPLIT.split(raw.strip().upper()) if p]
-    return (parts[0] if parts else ""), tuple(parts[1:])
+    code = parts[0] if parts else ""
+    numeric = _NUMERIC_CODE.match(code)
+    if numeric:  # a spreadsheet kept the code as a number: 99214.0, or 100 for anaesthesia code 00100
+        digits = numeric.group(1)
+        # The only all-digit CPT codes with leading zeros are anaesthesia's 00100-01999; any other short
+        # number is a typo, refused below rather than padded into a code nobody billed.
+        code = digits.zfill(5) if len(digits) < 5 and 100 <= int(digits) <= 1999 else digits
+    return code, tuple(parts[1:])
 
 
 MAX_ROWS = 200_000  # a busy clinician's year is a few thousand; more is not one clinician's report

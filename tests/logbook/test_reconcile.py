@@ -746,3 +746,22 @@ def test_a_header_row_is_only_looked_for_in_the_first_rows():
     with pytest.raises(ReportError, match="found no date of service column"):
         parse_report(["Report", ""], rows, "emp.csv")
     assert len(parse_report(["Report", ""], rows[1:], "emp.csv").lines) == 1
+
+
+@pytest.mark.parametrize(("cell", "code"), [("99214.0", "99214"), ("100", "00100"), ("1402", "01402"),
+                                            ("99214", "99214"), ("0001F", "0001F")])
+def test_codes_a_spreadsheet_turned_into_numbers_are_read_back(cell, code):
+    table = parse_report(["DOS", "CPT"], [["2026-03-02", cell]], "emp.xlsx")
+    assert table.lines[0].code == code
+
+
+def test_a_number_that_cannot_be_a_code_is_still_refused():
+    assert errors_of(["DOS", "CPT"], [["2026-03-02", "123456"]]) == [
+        "emp.csv, line 2, column CPT: '123456' is not a CPT/HCPCS code"]
+
+
+def test_only_anaesthesia_codes_get_their_leading_zeros_back():
+    assert errors_of(["DOS", "CPT"], [["2026-03-02", "9921"]]) == [
+        "emp.csv, line 2, column CPT: '9921' is not a CPT/HCPCS code"]
+    assert errors_of(["DOS", "CPT"], [["2026-03-02", "99"]]) == [
+        "emp.csv, line 2, column CPT: '99' is not a CPT/HCPCS code"]
