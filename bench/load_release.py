@@ -129,6 +129,18 @@ def load_once(zip_path: Path, database_url: str | None) -> float:
     return float(out.stdout.strip().splitlines()[-1])
 
 
+def _each_in_fresh_pg(admin_url: str, prefix: str, n: int, run) -> list[float]:
+    """``run(url)`` n times, each in a fresh PostgreSQL database dropped afterwards."""
+    out = []
+    for i in range(n):
+        url = pg_fresh(admin_url, f"rvuedge_{prefix}_{os.getpid()}_{i}")
+        try:
+            out.append(run(url))
+        finally:
+            pg_drop(admin_url, url.rsplit("/", 1)[1])
+    return out
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--zip", type=Path, default=DEFAULT_ZIP)
@@ -145,22 +157,9 @@ def main() -> None:
     floor = statistics.median(floor_sqlite(args.zip) for _ in range(max(args.repeat, 3)))
     print(f"  floor, untyped rows into index-free SQLite tables: {floor:.3f} s   ({floor / base:.1f}x baseline)")
     try:
-        times = []
-        for i in range(args.repeat):
-            url = pg_fresh(args.pg, f"rvuedge_bench_{os.getpid()}_{i}")
-            try:
-                times.append(load_once(args.zip, url))
-            finally:
-                pg_drop(args.pg, url.rsplit("/", 1)[1])
-        pg = statistics.median(times)
+        pg = statistics.median(_each_in_fresh_pg(args.pg, "bench", args.repeat, lambda url: load_once(args.zip, url)))
         print(f"load into PostgreSQL:  {pg:.3f} s   ({pg / base:.1f}x baseline)")
-        floors = []
-        for i in range(max(args.repeat, 3)):
-            url = pg_fresh(args.pg, f"rvuedge_floor_{os.getpid()}_{i}")
-            try:
-                floors.append(floor_pg(args.zip, url))
-            finally:
-                pg_drop(args.pg, url.rsplit("/", 1)[1])
+        floors = _each_in_fresh_pg(args.pg, "floor", max(args.repeat, 3), lambda url: floor_pg(args.zip, url))
         floor = statistics.median(floors)
         print(f"  floor, untyped rows into index-free PostgreSQL tables: {floor:.3f} s   ({floor / base:.1f}x baseline)")
     except Exception as exc:  # noqa: BLE001 - the bench still reports SQLite

@@ -829,13 +829,17 @@ def reconciliation_pdf(user, report, rec) -> bytes:
             if i.report is not None and "(line " not in i.note:
                 line += f" (report line {', '.join(map(str, i.report.refs))})"
             pdf.multi_cell(0, 4.5, _latin(line), new_x="LMARGIN", new_y="NEXT")
-    pdf.ln(4)
-    pdf.set_font("helvetica", "I", 8)
-    pdf.multi_cell(0, 4, _latin(
+    _pdf_footer(pdf, (
         "Services are compared per date of service, code and pricing modifiers; units and wRVUs are summed per "
         "service. The logged wRVU credit is computed by RVU Edge from the CMS Physician Fee Schedule files. CPT "
         "codes are copyright American Medical Association. This document contains no patient identifiers."))
     return bytes(pdf.output())
+
+
+def _pdf_footer(pdf: Any, text: str) -> None:
+    pdf.ln(4)
+    pdf.set_font("helvetica", "I", 8)
+    pdf.multi_cell(0, 4, _latin(text))
 
 
 def pdf_report(user, profile, start: dt.date, end: dt.date) -> bytes:
@@ -876,9 +880,7 @@ def pdf_report(user, profile, start: dt.date, end: dt.date) -> bytes:
           [[c["label"], c["encounters"], c["wrvu"], f"{c['percent']}%"] for c in roles], [70, 35, 35, 30])
     table("Credited with", ["CMS release", "Credit policy", "Locality", "Encounters"],
           [[p["release"], p["policy_name"], p["locality"], p["n"]] for p in prov], [40, 60, 40, 30])
-    pdf.ln(4)
-    pdf.set_font("helvetica", "I", 8)
-    pdf.multi_cell(0, 4, _latin(
+    _pdf_footer(pdf, (
         "wRVU credit and payment equivalents are computed by RVU Edge from the CMS Physician Fee Schedule release "
         "named above, under the credit policy named above. CPT codes are copyright American Medical Association. "
         "This report contains no patient identifiers."))
