@@ -273,7 +273,7 @@ class _State:
     """Everything a pricing run needs besides the lines; cached across encounters with the same inputs."""
 
     __slots__ = ("lookup", "policy", "cf", "gw", "gpe", "gmp", "cid", "anes_cf", "setting", "locality", "opps",
-                 "ctx", "year", "dos", "qp")
+                 "ctx", "year", "dos", "qp", "plain")
 
     def __init__(self, enc: Encounter, lookup: RvuLookup, policy: Policy, ctx: _Ctx):
         self.lookup = lookup
@@ -296,6 +296,8 @@ class _State:
             self.setting = None
         self.locality = enc.locality or ctx.gpci.locality
         self.opps = getattr(lookup, "opps_cap", None)
+        #: code -> what resolving a plain line of it decided (see _resolve); rows of a lookup never change
+        self.plain: dict[str, tuple[Any, ...]] = {}
 
     def source(self) -> dict[str, Any]:
         return {
@@ -502,9 +504,14 @@ def _glob_days(row: RvuRow) -> int | None:
 
 # ---------------------------------------------------------------------------------------------- per line
 def _resolve(index: int, ln: Any, st: _State) -> LineResult:
-    r = LineResult(index, ln)
     code = ln.code
     mods = ln.modifiers
+    if not mods and ln.setting is None and ln.pos is None:
+        plan = st.plain.get(code)
+        if (plan is not None and ln.provider_type == "physician" and ln.days_furnished is None
+                and not ln.incident_to and (ln.units == 1 or plan[6])):
+            return _resolve_plain(index, ln, st, plan)
+    r = LineResult(index, ln)
     c = _classify(code, mods, r) if mods else _NO_MODS
     r._mods = c
     # setting
@@ -574,6 +581,11 @@ def _resolve(index: int, ln: Any, st: _State) -> LineResult:
             and (units == 1 or row.bilat not in ("1", "2", "3")) and ln.days_furnished is None
             and not ln.incident_to):
         r._session = ln.session or ""
+        if not mods and ln.setting is None and ln.pos is None:
+            st.plain[code] = (row, status, fac, fsa, tuple(r._flags or ()), na_note,
+                              row.bilat not in ("1", "2", "3"))
+        r._done = 1  # finished now; a cross-line rule that touches it leaves parts or ranks for _finish
+        _unreduced(r, fsa, row.work_rvu, units)
         return r  # fast path: nothing else can apply before the cross-line rules
     r._session = ln.session if ln.session is not None else (
         f"distinct:{index}" if c.distinct else "")  # 59/X{EPSU}: a session of its own
@@ -653,6 +665,27 @@ def _resolve(index: int, ln: Any, st: _State) -> LineResult:
         _late(r, ("NPP", ln.provider_type.upper(), policy.npp_payment_factor, policy.npp_wrvu_factor,
                   "{} billing under own NPI: {}% of the physician amount",
                   (ln.provider_type.upper(), fmt_exact(policy.npp_payment_factor * 100))))
+    return r
+
+
+def _resolve_plain(index: int, ln: Any, st: _State, plan: tuple[Any, ...]) -> LineResult:
+    """A line without modifiers, setting or special inputs whose code was resolved before in this context:
+    the same decisions as :func:`_resolve`'s fast path, taken from the plan it left."""
+    r = LineResult(index, ln)
+    row, r.status, r._fac, fsa, flags, na_note, _bilat_ok = plan
+    r._mods = _NO_MODS
+    r.setting = st.setting
+    r.row = row
+    if flags:
+        r._flags = list(flags)
+    r.fee_schedule_amount = fsa
+    r._kind = "price"
+    r._ctx = st.ctx
+    if na_note is not None:
+        r._na_note = na_note
+    r._session = ln.session or ""
+    r._done = 1
+    _unreduced(r, fsa, row.work_rvu, ln.units)
     return r
 
 
@@ -1195,6 +1228,8 @@ def _rank_unit(members: list[tuple[LineResult, list[Any]]]) -> tuple[Decimal, De
 def _rank_surgery(res: list[LineResult], st: _State, families: list[list[Any]],
                   pairs: list[tuple[LineResult, LineResult]]) -> None:
     """MULT PROC 2 ranking (with collapsed MULT 3 families and RT/LT pairs), per claim role (pfs-rules 3.2/7)."""
+    if not families and not pairs and _rank_simple(res, st):
+        return
     policy = st.policy
     in_unit: set[int] = set()
     groups: dict[str, list[tuple[Decimal, Decimal, tuple[Any, ...], list[tuple[LineResult, list[Any]]]]]] = {}
@@ -1266,6 +1301,90 @@ def _rank_surgery(res: list[LineResult], st: _State, families: list[list[Any]],
                 _wstep(r, "MULTIPLE_PROCEDURE", indicator, mpf if credit_mppr and top > 1 else None,
                        "credit for rank {}: {}", ", ".join(map(str, ranks)),
                        f"x{mpf} after the first" if credit_mppr else "full (policy)")
+
+
+def _rank_simple(res: list[LineResult], st: _State) -> bool:
+    """The common case of :func:`_rank_surgery`: every ranked line is one unit no earlier rule touched and no
+    two lines of a claim role share (amount, work RVU), so amount and work alone decide the order (the
+    tie-break is never consulted) and each line takes one factor. Returns False, having changed nothing,
+    when the general ranking is needed."""
+    groups: dict[str, list[tuple[Decimal, Decimal, LineResult]]] = {}
+    for r in res:
+        if r._kind != "price" or r._excluded:
+            continue
+        row = r.row
+        mp = row.mult_proc  # type: ignore[union-attr]
+        if mp != "2" and mp != "3":
+            continue
+        if r._p is not None or r.units != 1 or r._ranks is not None or r._null is not None:
+            return False
+        role = r._mods.role
+        name = "primary" if role is None else _ROLE_GROUP.get(role, "primary")
+        unit = (r.fee_schedule_amount, row.work_rvu, r)  # type: ignore[union-attr]
+        group = groups.get(name)
+        if group is None:
+            groups[name] = [unit]
+        else:
+            group.append(unit)
+    for units in groups.values():
+        if len(units) > 1 and len({(a, w) for a, w, _r in units}) < len(units):
+            return False
+    policy = st.policy
+    mpf = policy.multiple_procedure_wrvu_factor
+    credit_mppr = policy.multiple_procedure
+    later = mpf if credit_mppr else ONE
+    by_report = policy.by_report_unit_wrvu_factor
+    wfactor = mpf if credit_mppr else None
+    wtext = f"x{mpf} after the first" if credit_mppr else "full (policy)"
+    for name, units in groups.items():
+        if len(units) < 2:
+            continue
+        units.sort(reverse=True)  # (amount, work) pairs are unique: the line itself is never compared
+        n = len(units)
+        where = f" ({name} claim)" if name != "primary" else ""
+        for k, (amount, work, r) in enumerate(units, 1):
+            r._ranks = [k]
+            indicator = "MULT PROC " + r.row.mult_proc  # type: ignore[union-attr]
+            if k == 1:
+                r._p = [[1, amount, ONE, work, ONE, False]]
+                _push(r, ("MULTIPLE_PROCEDURE", indicator, ONE, amount, "{}, rank {} of {}{}",
+                          ("highest-ranked procedure: 100%", k, n, where)))
+                if r._late is None:  # finished here, as _finish would (ranking is the last rule to touch it)
+                    r.rank = 1
+                    if r._done != 1:
+                        _unreduced(r, amount, work, 1)
+                    r._done = 2
+                continue
+            if k <= 5:
+                factor, by_rep, g = HALF, False, later
+                _push(r, ("MULTIPLE_PROCEDURE", indicator, HALF, amount * HALF, "{}, rank {} of {}{}",
+                          ("-50%: later procedure", k, n, where)))
+            else:
+                factor, by_rep, g = ONE, True, by_report
+                r.flags.append("MULTIPLE_PROCEDURE_BY_REPORT")
+                _push(r, ("MULTIPLE_PROCEDURE", indicator, None, None, "{}, rank {} of {}{}",
+                          ("6th and later procedures: priced by report (contractor)", k, n, where)))
+            r._p = [[1, amount, factor, work, g, by_rep]]
+            credit = work if g is ONE else work * g
+            _wpush(r, ("MULTIPLE_PROCEDURE", indicator, wfactor, credit, "credit for rank {}: {}", (k, wtext)))
+            if r._late is None:  # finished here, as _finish would
+                r.rank = k
+                r.wrvu_exact = credit
+                r.wrvu = round_wrvu(credit)
+                if g is not ONE and g != ONE:
+                    r._wrvu_factor = g
+                if by_rep:
+                    r.payment = r.payment_factor = None
+                    _push(r, ("PAYMENT", None, None, None, "no formula payment: {}",
+                              ("6th and later procedures are priced by report",)))
+                else:
+                    x = amount * HALF
+                    r.payment = payment = cents(x)
+                    r.payment_factor = HALF
+                    if x != payment:
+                        _push(r, ("ROUND", None, None, payment, "payment rounded half-up to cents: {}", (payment,)))
+                r._done = 2
+    return True
 
 
 def _unit_key(u: tuple[Any, ...]) -> tuple[Any, ...]:
@@ -1480,7 +1599,9 @@ def _price(enc: Encounter, lookup: RvuLookup, policy: Policy, *, cache: bool = T
     has_primary = None
     if len(res) == 1:  # the common single-line case: totals are the line's values
         r = res[0]
-        _finish(r, st)
+        done = r._done  # see LineResult._done
+        if not done or (done == 1 and (r._p is not None or r._ranks is not None)):
+            _finish(r, st)
         if r._kind == "price" and r.row.glob_days == "ZZZ":  # type: ignore[union-attr]
             r.flags.append("ADDON_WITHOUT_PRIMARY")
         if separate is not None:
@@ -1488,7 +1609,9 @@ def _price(enc: Encounter, lookup: RvuLookup, policy: Policy, *, cache: bool = T
         note = "a line is contractor priced or priced by report" if r.payment is None else None
         return EncounterResult(res, r.payment, r.wrvu, r.wrvu_exact, note, [], st.source)
     for r in res:
-        _finish(r, st)
+        done = r._done  # see LineResult._done
+        if not done or (done == 1 and (r._p is not None or r._ranks is not None)):
+            _finish(r, st)
         if r._kind == "price" and r.row.glob_days == "ZZZ":  # type: ignore[union-attr]
             if has_primary is None:
                 has_primary = any(x._kind == "price" and x.row.glob_days != "ZZZ" for x in res)  # type: ignore[union-attr]

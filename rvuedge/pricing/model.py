@@ -384,7 +384,7 @@ class LineResult:
         "_wrvu_factor", "rank", "_explanation", "_wexplanation",
         # engine working state
         "_kind", "_p", "_mods", "_null", "_excluded", "_formula", "_late", "_ranks", "_pair", "_anes",
-        "_echo_setting", "_fac", "_session",
+        "_echo_setting", "_fac", "_session", "_done",
     )
 
     def __init__(self, index: int, line: EncounterLine):
@@ -415,6 +415,7 @@ class LineResult:
         self._ranks: list[int] | None = None
         self._pair: str | None = None
         self._echo_setting = False
+        self._done = 0  # 1: finished when resolved, valid while no rule touches it; 2: finished by the ranking
 
     @property
     def _parts(self) -> list[list[Any]]:
