@@ -95,6 +95,7 @@ NEUTRAL_MODIFIERS = frozenset(
         "ET", "SA", "SB", "SC", "AI", "GW", "GV", "CS", "PO", "PN",
     }
 )
+_MP_INDICATOR = {"2": "MULT PROC 2", "3": "MULT PROC 3"}
 _ROLE_GROUP = {None: "primary", "62": "co-surgeon", "80": "assistant", "81": "assistant", "82": "assistant",
                "AS": "assistant"}
 _ZERO_STATUS = {
@@ -296,8 +297,9 @@ class _State:
             self.setting = None
         self.locality = enc.locality or ctx.gpci.locality
         self.opps = getattr(lookup, "opps_cap", None)
-        #: code -> what resolving a plain line of it decided (see _resolve); rows of a lookup never change
-        self.plain: dict[str, tuple[Any, ...]] = {}
+        #: code (or (code, modifiers)) -> what resolving such a line decided (see _resolve); rows of a lookup
+        #: never change
+        self.plain: dict[Any, tuple[Any, ...]] = {}
 
     def source(self) -> dict[str, Any]:
         return {
@@ -506,11 +508,34 @@ def _glob_days(row: RvuRow) -> int | None:
 def _resolve(index: int, ln: Any, st: _State) -> LineResult:
     code = ln.code
     mods = ln.modifiers
-    if not mods and ln.setting is None and ln.pos is None:
-        plan = st.plain.get(code)
-        if (plan is not None and ln.provider_type == "physician" and ln.days_furnished is None
-                and not ln.incident_to and (ln.units == 1 or plan[6])):
-            return _resolve_plain(index, ln, st, plan)
+    if ln.setting is None and ln.pos is None:
+        # A line like one resolved before in this context (same code and modifiers, nothing line-specific):
+        # the decisions of the fast path or of a line nothing changed (below), taken from the plan they left.
+        plan = st.plain.get((code, mods) if mods else code)
+        if plan is not None and ln.provider_type == "physician" and ln.days_furnished is None and not ln.incident_to:
+            units = ln.units
+            if units == 1 or plan[6]:
+                r = LineResult(index, ln)
+                row, r.status, r._fac, fsa, flags, na_note, _units_ok, w, rounded, r._mods = plan
+                r.setting = st.setting
+                r.row = row
+                if flags:
+                    r._flags = list(flags)
+                r.fee_schedule_amount = fsa
+                r._kind = "price"
+                r._ctx = st.ctx
+                if na_note is not None:
+                    r._na_note = na_note
+                r._session = ln.session or ""
+                r._done = 1
+                if units == 1:
+                    r.payment_factor = ONE
+                    r.payment = fsa
+                    r.wrvu_exact = w
+                    r.wrvu = rounded
+                else:
+                    _unreduced(r, fsa, w, units)
+                return r
     r = LineResult(index, ln)
     c = _classify(code, mods, r) if mods else _NO_MODS
     r._mods = c
@@ -583,7 +608,7 @@ def _resolve(index: int, ln: Any, st: _State) -> LineResult:
         r._session = ln.session or ""
         if not mods and ln.setting is None and ln.pos is None:
             st.plain[code] = (row, status, fac, fsa, tuple(r._flags or ()), na_note,
-                              row.bilat not in ("1", "2", "3"))
+                              row.bilat not in ("1", "2", "3"), row.work_rvu, round_wrvu(row.work_rvu), _NO_MODS)
         r._done = 1  # finished now; a cross-line rule that touches it leaves parts or ranks for _finish
         _unreduced(r, fsa, row.work_rvu, units)
         return r  # fast path: nothing else can apply before the cross-line rules
@@ -665,27 +690,16 @@ def _resolve(index: int, ln: Any, st: _State) -> LineResult:
         _late(r, ("NPP", ln.provider_type.upper(), policy.npp_payment_factor, policy.npp_wrvu_factor,
                   "{} billing under own NPI: {}% of the physician amount",
                   (ln.provider_type.upper(), fmt_exact(policy.npp_payment_factor * 100))))
-    return r
-
-
-def _resolve_plain(index: int, ln: Any, st: _State, plan: tuple[Any, ...]) -> LineResult:
-    """A line without modifiers, setting or special inputs whose code was resolved before in this context:
-    the same decisions as :func:`_resolve`'s fast path, taken from the plan it left."""
-    r = LineResult(index, ln)
-    row, r.status, r._fac, fsa, flags, na_note, _bilat_ok = plan
-    r._mods = _NO_MODS
-    r.setting = st.setting
-    r.row = row
-    if flags:
-        r._flags = list(flags)
-    r.fee_schedule_amount = fsa
-    r._kind = "price"
-    r._ctx = st.ctx
-    if na_note is not None:
-        r._na_note = na_note
-    r._session = ln.session or ""
-    r._done = 1
-    _unreduced(r, fsa, row.work_rvu, ln.units)
+    if (r._p is None and r._late is None and r._null is None and r._pair is None and not r._excluded
+            and r._steps is None and r._extras is None):
+        # Nothing changed the line (its modifiers chose the row or changed nothing): finished now, and
+        # remembered for the next such line when nothing about it is line-specific.
+        if (units == 1 and not c.distinct and ln.setting is None and ln.pos is None
+                and ln.provider_type == "physician" and ln.days_furnished is None and not ln.incident_to):
+            st.plain[(code, mods)] = (row, status, fac, fsa, tuple(r._flags or ()), na_note, False, row.work_rvu,
+                                      round_wrvu(row.work_rvu), c)
+        r._done = 1
+        _unreduced(r, fsa, row.work_rvu, units)
     return r
 
 
@@ -1307,8 +1321,9 @@ def _rank_simple(res: list[LineResult], st: _State) -> bool:
     """The common case of :func:`_rank_surgery`: every ranked line is one unit no earlier rule touched and no
     two lines of a claim role share (amount, work RVU), so amount and work alone decide the order (the
     tie-break is never consulted) and each line takes one factor. Returns False, having changed nothing,
-    when the general ranking is needed."""
-    groups: dict[str, list[tuple[Decimal, Decimal, LineResult]]] = {}
+    when the general ranking is needed. A line with no later factor to apply is finished here, as
+    :func:`_finish` would finish it (ranking is the last rule that touches a line)."""
+    groups: dict[str, list[tuple[Decimal, Decimal, int, LineResult]]] = {}
     for r in res:
         if r._kind != "price" or r._excluded:
             continue
@@ -1320,15 +1335,20 @@ def _rank_simple(res: list[LineResult], st: _State) -> bool:
             return False
         role = r._mods.role
         name = "primary" if role is None else _ROLE_GROUP.get(role, "primary")
-        unit = (r.fee_schedule_amount, row.work_rvu, r)  # type: ignore[union-attr]
+        unit = (r.fee_schedule_amount, row.work_rvu, r.index, r)  # type: ignore[union-attr]
         group = groups.get(name)
         if group is None:
             groups[name] = [unit]
         else:
             group.append(unit)
     for units in groups.values():
-        if len(units) > 1 and len({(a, w) for a, w, _r in units}) < len(units):
-            return False
+        if len(units) > 1:
+            units.sort(reverse=True)  # the line index is unique: the line itself is never compared
+            prev = units[0]
+            for u in units[1:]:
+                if u[0] == prev[0] and u[1] == prev[1]:
+                    return False  # a tie: the general ranking orders it by the tie-break
+                prev = u
     policy = st.policy
     mpf = policy.multiple_procedure_wrvu_factor
     credit_mppr = policy.multiple_procedure
@@ -1337,19 +1357,22 @@ def _rank_simple(res: list[LineResult], st: _State) -> bool:
     wfactor = mpf if credit_mppr else None
     wtext = f"x{mpf} after the first" if credit_mppr else "full (policy)"
     for name, units in groups.items():
-        if len(units) < 2:
-            continue
-        units.sort(reverse=True)  # (amount, work) pairs are unique: the line itself is never compared
         n = len(units)
+        if n < 2:
+            continue
         where = f" ({name} claim)" if name != "primary" else ""
-        for k, (amount, work, r) in enumerate(units, 1):
+        k = 0
+        for amount, work, _i, r in units:
+            k += 1
             r._ranks = [k]
-            indicator = "MULT PROC " + r.row.mult_proc  # type: ignore[union-attr]
+            indicator = _MP_INDICATOR[r.row.mult_proc]  # type: ignore[union-attr]
+            pending = r._late is not None  # later factors (role, split, NPP): _finish applies them
             if k == 1:
-                r._p = [[1, amount, ONE, work, ONE, False]]
                 _push(r, ("MULTIPLE_PROCEDURE", indicator, ONE, amount, "{}, rank {} of {}{}",
                           ("highest-ranked procedure: 100%", k, n, where)))
-                if r._late is None:  # finished here, as _finish would (ranking is the last rule to touch it)
+                if pending:
+                    r._p = [[1, amount, ONE, work, ONE, False]]
+                else:
                     r.rank = 1
                     if r._done != 1:
                         _unreduced(r, amount, work, 1)
@@ -1364,26 +1387,27 @@ def _rank_simple(res: list[LineResult], st: _State) -> bool:
                 r.flags.append("MULTIPLE_PROCEDURE_BY_REPORT")
                 _push(r, ("MULTIPLE_PROCEDURE", indicator, None, None, "{}, rank {} of {}{}",
                           ("6th and later procedures: priced by report (contractor)", k, n, where)))
-            r._p = [[1, amount, factor, work, g, by_rep]]
             credit = work if g is ONE else work * g
             _wpush(r, ("MULTIPLE_PROCEDURE", indicator, wfactor, credit, "credit for rank {}: {}", (k, wtext)))
-            if r._late is None:  # finished here, as _finish would
-                r.rank = k
-                r.wrvu_exact = credit
-                r.wrvu = round_wrvu(credit)
-                if g is not ONE and g != ONE:
-                    r._wrvu_factor = g
-                if by_rep:
-                    r.payment = r.payment_factor = None
-                    _push(r, ("PAYMENT", None, None, None, "no formula payment: {}",
-                              ("6th and later procedures are priced by report",)))
-                else:
-                    x = amount * HALF
-                    r.payment = payment = cents(x)
-                    r.payment_factor = HALF
-                    if x != payment:
-                        _push(r, ("ROUND", None, None, payment, "payment rounded half-up to cents: {}", (payment,)))
-                r._done = 2
+            if pending:
+                r._p = [[1, amount, factor, work, g, by_rep]]
+                continue
+            r.rank = k
+            r.wrvu_exact = credit
+            r.wrvu = round_wrvu(credit)
+            if g is not ONE and g != ONE:
+                r._wrvu_factor = g
+            if by_rep:
+                r.payment = r.payment_factor = None
+                _push(r, ("PAYMENT", None, None, None, "no formula payment: {}",
+                          ("6th and later procedures are priced by report",)))
+            else:
+                x = amount * HALF
+                r.payment = payment = cents(x)
+                r.payment_factor = HALF
+                if x != payment:
+                    _push(r, ("ROUND", None, None, payment, "payment rounded half-up to cents: {}", (payment,)))
+            r._done = 2
     return True
 
 
