@@ -95,6 +95,7 @@ NEUTRAL_MODIFIERS = frozenset(
         "ET", "SA", "SB", "SC", "AI", "GW", "GV", "CS", "PO", "PN",
     }
 )
+_CROSS_LINE_MULT = frozenset("234567")
 _MP_INDICATOR = {"2": "MULT PROC 2", "3": "MULT PROC 3"}
 _ROLE_GROUP = {None: "primary", "62": "co-surgeon", "80": "assistant", "81": "assistant", "82": "assistant",
                "AS": "assistant"}
@@ -508,34 +509,6 @@ def _glob_days(row: RvuRow) -> int | None:
 def _resolve(index: int, ln: Any, st: _State) -> LineResult:
     code = ln.code
     mods = ln.modifiers
-    if ln.setting is None and ln.pos is None:
-        # A line like one resolved before in this context (same code and modifiers, nothing line-specific):
-        # the decisions of the fast path or of a line nothing changed (below), taken from the plan they left.
-        plan = st.plain.get((code, mods) if mods else code)
-        if plan is not None and ln.provider_type == "physician" and ln.days_furnished is None and not ln.incident_to:
-            units = ln.units
-            if units == 1 or plan[6]:
-                r = LineResult(index, ln)
-                row, r.status, r._fac, fsa, flags, na_note, _units_ok, w, rounded, r._mods = plan
-                r.setting = st.setting
-                r.row = row
-                if flags:
-                    r._flags = list(flags)
-                r.fee_schedule_amount = fsa
-                r._kind = "price"
-                r._ctx = st.ctx
-                if na_note is not None:
-                    r._na_note = na_note
-                r._session = ln.session or ""
-                r._done = 1
-                if units == 1:
-                    r.payment_factor = ONE
-                    r.payment = fsa
-                    r.wrvu_exact = w
-                    r.wrvu = rounded
-                else:
-                    _unreduced(r, fsa, w, units)
-                return r
     r = LineResult(index, ln)
     c = _classify(code, mods, r) if mods else _NO_MODS
     r._mods = c
@@ -607,8 +580,7 @@ def _resolve(index: int, ln: Any, st: _State) -> LineResult:
             and not ln.incident_to):
         r._session = ln.session or ""
         if not mods and ln.setting is None and ln.pos is None:
-            st.plain[code] = (row, status, fac, fsa, tuple(r._flags or ()), na_note,
-                              row.bilat not in ("1", "2", "3"), row.work_rvu, round_wrvu(row.work_rvu), _NO_MODS)
+            st.plain[code] = _plan(r, na_note, row.bilat not in ("1", "2", "3"))
         r._done = 1  # finished now; a cross-line rule that touches it leaves parts or ranks for _finish
         _unreduced(r, fsa, row.work_rvu, units)
         return r  # fast path: nothing else can apply before the cross-line rules
@@ -696,11 +668,21 @@ def _resolve(index: int, ln: Any, st: _State) -> LineResult:
         # remembered for the next such line when nothing about it is line-specific.
         if (units == 1 and not c.distinct and ln.setting is None and ln.pos is None
                 and ln.provider_type == "physician" and ln.days_furnished is None and not ln.incident_to):
-            st.plain[(code, mods)] = (row, status, fac, fsa, tuple(r._flags or ()), na_note, False, row.work_rvu,
-                                      round_wrvu(row.work_rvu), c)
+            st.plain[(code, mods)] = _plan(r, na_note, False)
         r._done = 1
         _unreduced(r, fsa, row.work_rvu, units)
     return r
+
+
+def _plan(r: LineResult, na_note: str | None, units_ok: bool) -> tuple[Any, ...]:
+    """What resolving this line decided, for the next line like it in the same context (see _price). The
+    last item says whether such a line can take part in a cross-line rule (ranking, imaging/therapy/
+    cardiovascular/ophthalmology families, status T, a component beside its global code)."""
+    row = r.row
+    assert row is not None
+    active = row.mult_proc in _CROSS_LINE_MULT or r.status == "T" or bool(r._mods.comp)
+    return (row, r.status, r._fac, r.fee_schedule_amount, tuple(r._flags or ()), na_note, units_ok, row.work_rvu,
+            round_wrvu(row.work_rvu), r._mods, active)
 
 
 def _gate(r: LineResult, c: _Mods, st: _State, row: RvuRow, status: str, index: int) -> bool:
@@ -895,6 +877,7 @@ def _cross_line(res: list[LineResult], st: _State, enc: Encounter) -> str | None
     t_status = pairs_wanted = dup = echo = False
     n3 = n_tc = n5 = n_rank = n_anes = 0
     codes: set[str] = set()
+    ranked: list[LineResult] = []  # MULT PROC 2 and 3 lines
     for r in res:
         code = r.code
         if code in codes:
@@ -916,9 +899,11 @@ def _cross_line(res: list[LineResult], st: _State, enc: Encounter) -> str | None
         mp = r.row.mult_proc  # type: ignore[union-attr]
         if mp == "2":
             n_rank += r.units
+            ranked.append(r)
         elif mp == "3":
             n_rank += r.units
             n3 += r.units
+            ranked.append(r)
         elif mp == "4" or mp == "6" or mp == "7":
             n_tc += r.units
         elif mp == "5":
@@ -935,7 +920,7 @@ def _cross_line(res: list[LineResult], st: _State, enc: Encounter) -> str | None
         _tc_families(res, st)
     if n5 > 1:
         _therapy(res, st)
-    if n_rank > 1:
+    if n_rank > 1 and (families or pairs or not _rank_simple(ranked, st)):
         _rank_surgery(res, st, families, pairs)
     if n_anes > 1:
         _combine_anesthesia(res)
@@ -1242,8 +1227,6 @@ def _rank_unit(members: list[tuple[LineResult, list[Any]]]) -> tuple[Decimal, De
 def _rank_surgery(res: list[LineResult], st: _State, families: list[list[Any]],
                   pairs: list[tuple[LineResult, LineResult]]) -> None:
     """MULT PROC 2 ranking (with collapsed MULT 3 families and RT/LT pairs), per claim role (pfs-rules 3.2/7)."""
-    if not families and not pairs and _rank_simple(res, st):
-        return
     policy = st.policy
     in_unit: set[int] = set()
     groups: dict[str, list[tuple[Decimal, Decimal, tuple[Any, ...], list[tuple[LineResult, list[Any]]]]]] = {}
@@ -1317,20 +1300,17 @@ def _rank_surgery(res: list[LineResult], st: _State, families: list[list[Any]],
                        f"x{mpf} after the first" if credit_mppr else "full (policy)")
 
 
-def _rank_simple(res: list[LineResult], st: _State) -> bool:
+def _rank_simple(ranked: list[LineResult], st: _State) -> bool:
     """The common case of :func:`_rank_surgery`: every ranked line is one unit no earlier rule touched and no
     two lines of a claim role share (amount, work RVU), so amount and work alone decide the order (the
     tie-break is never consulted) and each line takes one factor. Returns False, having changed nothing,
     when the general ranking is needed. A line with no later factor to apply is finished here, as
     :func:`_finish` would finish it (ranking is the last rule that touches a line)."""
     groups: dict[str, list[tuple[Decimal, Decimal, int, LineResult]]] = {}
-    for r in res:
-        if r._kind != "price" or r._excluded:
+    for r in ranked:
+        if r._excluded:  # denied by an earlier cross-line rule
             continue
         row = r.row
-        mp = row.mult_proc  # type: ignore[union-attr]
-        if mp != "2" and mp != "3":
-            continue
         if r._p is not None or r.units != 1 or r._ranks is not None or r._null is not None:
             return False
         role = r._mods.role
@@ -1612,9 +1592,48 @@ def price_encounter(
 
 def _price(enc: Encounter, lookup: RvuLookup, policy: Policy, *, cache: bool = True) -> EncounterResult:
     st = _state_for(enc, lookup, policy, cache=cache)
-    res = [_resolve(i, ln, st) for i, ln in enumerate(enc.lines)]
+    plain = st.plain
+    res = []
+    inert = True  # every line came from a plan and none can take part in a cross-line rule
+    for i, ln in enumerate(enc.lines):
+        plan = None
+        if ln.setting is None and ln.pos is None:
+            mods = ln.modifiers
+            plan = plain.get((ln.code, mods) if mods else ln.code)
+        if (plan is not None and ln.provider_type == "physician" and ln.days_furnished is None
+                and not ln.incident_to and (ln.units == 1 or plan[6])):
+            # A line like one resolved before in this context (same code and modifiers, nothing
+            # line-specific): the decisions _resolve took for it, from the plan it left; finished now.
+            r = LineResult(i, ln)
+            row, r.status, r._fac, fsa, flags, na_note, _units_ok, w, rounded, r._mods, active = plan
+            r.setting = st.setting
+            r.row = row
+            if flags:
+                r._flags = list(flags)
+            r.fee_schedule_amount = fsa
+            r._kind = "price"
+            r._ctx = st.ctx
+            if na_note is not None:
+                r._na_note = na_note
+            r._session = ln.session or ""
+            r._done = 1
+            if r.units == 1:
+                r.payment_factor = ONE
+                r.payment = fsa
+                r.wrvu_exact = w
+                r.wrvu = rounded
+            else:
+                _unreduced(r, fsa, w, r.units)
+            if active:
+                inert = False
+        else:
+            r = _resolve(i, ln, st)
+            inert = False
+        res.append(r)
     if len(res) > 1 or (res and res[0].units > 1):  # units of one line can be ranked too
-        separate = _cross_line(res, st, enc)
+        # lines that are all inert cannot be separate claims either (no component beside its global code,
+        # no split care, no anaesthesia, no per-line setting)
+        separate = None if inert and enc.separate_claims is None else _cross_line(res, st, enc)
     else:
         separate = "the lines are separate claims" if enc.separate_claims else None
     flags: list[str] = []
