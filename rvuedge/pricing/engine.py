@@ -25,7 +25,7 @@ import datetime as dt
 import itertools
 from collections.abc import Mapping
 from dataclasses import replace
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from .lookup import ChainLookup, RvuLookup
@@ -41,7 +41,7 @@ from .model import (
     RvuRow,
     setting_for_pos,
 )
-from .money import ONE, ZERO, cents, fmt_exact, mul_factor, round_wrvu, time_units
+from .money import CENT, ONE, ZERO, cents, fmt_exact, mul_factor, round_wrvu, time_units
 from .policy import CMS_MIRROR, Policy
 
 __all__ = ["CF_TABLE", "MODIFIER_KINDS", "NEUTRAL_MODIFIERS", "price_encounter"]
@@ -1301,21 +1301,29 @@ def _rank_surgery(res: list[LineResult], st: _State, families: list[list[Any]],
 
 
 def _rank_simple(ranked: list[LineResult], st: _State) -> bool:
-    """The common case of :func:`_rank_surgery`: every ranked line is one unit no earlier rule touched and no
-    two lines of a claim role share (amount, work RVU), so amount and work alone decide the order (the
-    tie-break is never consulted) and each line takes one factor. Returns False, having changed nothing,
-    when the general ranking is needed. A line with no later factor to apply is finished here, as
-    :func:`_finish` would finish it (ranking is the last rule that touches a line)."""
-    groups: dict[str, list[tuple[Decimal, Decimal, int, LineResult]]] = {}
+    """The common case of :func:`_rank_surgery`: every ranked line is one unit (untouched, or one part such
+    as a bilateral line's) and no two units of a claim role share (amount, work RVU), so amount and work
+    alone decide the order (the tie-break is never consulted) and each line takes one factor. Returns
+    False, having changed nothing, when the general ranking is needed. An untouched line with no later
+    factor to apply is finished here, as :func:`_finish` would finish it (ranking is the last rule that
+    touches a line); the others are left to :func:`_finish`."""
+    groups: dict[str, list[tuple[Any, ...]]] = {}
     for r in ranked:
         if r._excluded:  # denied by an earlier cross-line rule
             continue
-        row = r.row
-        if r._p is not None or r.units != 1 or r._ranks is not None or r._null is not None:
+        if r.units != 1 or r._ranks is not None or r._null is not None:
+            return False
+        parts = r._p
+        if parts is None:
+            unit: tuple[Any, ...] = (r.fee_schedule_amount, r.row.work_rvu, r.index, r, None)  # type: ignore[union-attr]
+        elif len(parts) == 1:
+            p = parts[0]
+            unit = (p[_B] if p[_F] is ONE else p[_B] * p[_F], p[_W] if p[_G] is ONE else p[_W] * p[_G], r.index, r,
+                    p)
+        else:
             return False
         role = r._mods.role
         name = "primary" if role is None else _ROLE_GROUP.get(role, "primary")
-        unit = (r.fee_schedule_amount, row.work_rvu, r.index, r)  # type: ignore[union-attr]
         group = groups.get(name)
         if group is None:
             groups[name] = [unit]
@@ -1342,14 +1350,22 @@ def _rank_simple(ranked: list[LineResult], st: _State) -> bool:
             continue
         where = f" ({name} claim)" if name != "primary" else ""
         k = 0
-        for amount, work, _i, r in units:
+        for amount, work, _i, r, part in units:
             k += 1
             r._ranks = [k]
             indicator = _MP_INDICATOR[r.row.mult_proc]  # type: ignore[union-attr]
+            if part is not None:
+                _rank_part(r, part, k, n, where, indicator, amount, credit_mppr, mpf, by_report, wfactor, wtext)
+                continue
+            steps = r._steps
             pending = r._late is not None  # later factors (role, split, NPP): _finish applies them
             if k == 1:
-                _push(r, ("MULTIPLE_PROCEDURE", indicator, ONE, amount, "{}, rank {} of {}{}",
-                          ("highest-ranked procedure: 100%", k, n, where)))
+                step: tuple[Any, ...] = ("MULTIPLE_PROCEDURE", indicator, ONE, amount, "{}, rank {} of {}{}",
+                                         ("highest-ranked procedure: 100%", k, n, where))
+                if steps is None:
+                    r._steps = [step]
+                else:
+                    steps.append(step)
                 if pending:
                     r._p = [[1, amount, ONE, work, ONE, False]]
                 else:
@@ -1360,35 +1376,68 @@ def _rank_simple(ranked: list[LineResult], st: _State) -> bool:
                 continue
             if k <= 5:
                 factor, by_rep, g = HALF, False, later
-                _push(r, ("MULTIPLE_PROCEDURE", indicator, HALF, amount * HALF, "{}, rank {} of {}{}",
-                          ("-50%: later procedure", k, n, where)))
+                x = amount * HALF
+                step = ("MULTIPLE_PROCEDURE", indicator, HALF, x, "{}, rank {} of {}{}",
+                        ("-50%: later procedure", k, n, where))
             else:
                 factor, by_rep, g = ONE, True, by_report
+                x = None
                 r.flags.append("MULTIPLE_PROCEDURE_BY_REPORT")
-                _push(r, ("MULTIPLE_PROCEDURE", indicator, None, None, "{}, rank {} of {}{}",
-                          ("6th and later procedures: priced by report (contractor)", k, n, where)))
+                step = ("MULTIPLE_PROCEDURE", indicator, None, None, "{}, rank {} of {}{}",
+                        ("6th and later procedures: priced by report (contractor)", k, n, where))
+            if steps is None:
+                r._steps = steps = [step]
+            else:
+                steps.append(step)
             credit = work if g is ONE else work * g
-            _wpush(r, ("MULTIPLE_PROCEDURE", indicator, wfactor, credit, "credit for rank {}: {}", (k, wtext)))
+            wstep = ("MULTIPLE_PROCEDURE", indicator, wfactor, credit, "credit for rank {}: {}", (k, wtext))
+            if r._wsteps is None:
+                r._wsteps = [wstep]
+            else:
+                r._wsteps.append(wstep)
             if pending:
                 r._p = [[1, amount, factor, work, g, by_rep]]
                 continue
             r.rank = k
             r.wrvu_exact = credit
-            r.wrvu = round_wrvu(credit)
+            r.wrvu = credit.quantize(CENT, ROUND_HALF_UP)  # round_wrvu
             if g is not ONE and g != ONE:
                 r._wrvu_factor = g
-            if by_rep:
+            if x is None:
                 r.payment = r.payment_factor = None
-                _push(r, ("PAYMENT", None, None, None, "no formula payment: {}",
-                          ("6th and later procedures are priced by report",)))
+                steps.append(("PAYMENT", None, None, None, "no formula payment: {}",
+                              ("6th and later procedures are priced by report",)))
             else:
-                x = amount * HALF
-                r.payment = payment = cents(x)
+                r.payment = payment = x.quantize(CENT, ROUND_HALF_UP)  # cents
                 r.payment_factor = HALF
                 if x != payment:
-                    _push(r, ("ROUND", None, None, payment, "payment rounded half-up to cents: {}", (payment,)))
+                    steps.append(("ROUND", None, None, payment, "payment rounded half-up to cents: {}", (payment,)))
             r._done = 2
     return True
+
+
+def _rank_part(r: LineResult, p: list[Any], k: int, n: int, where: str, indicator: str, amount: Decimal,
+               credit_mppr: bool, mpf: Decimal, by_report: Decimal, wfactor: Decimal | None, wtext: str) -> None:
+    """Rank k of n for a line whose one part an earlier rule changed (bilateral): the factor goes on the part
+    and :func:`_finish` finishes the line, as in the general ranking."""
+    if amount != r.fee_schedule_amount and "ranking_amount" not in r.extras:
+        r.extras["ranking_amount"] = cents(amount)
+    if k == 1:
+        _step(r, "MULTIPLE_PROCEDURE", indicator, ONE, "{}, rank {} of {}{}", "highest-ranked procedure: 100%", k, n,
+              where)
+        return
+    if k <= 5:
+        p[_F] = mul_factor(p[_F], HALF)
+        if credit_mppr:
+            p[_G] = mul_factor(p[_G], mpf)
+        _step(r, "MULTIPLE_PROCEDURE", indicator, HALF, "{}, rank {} of {}{}", "-50%: later procedure", k, n, where)
+    else:
+        p[_BR] = True
+        p[_G] = mul_factor(p[_G], by_report)
+        r.flags.append("MULTIPLE_PROCEDURE_BY_REPORT")
+        _step(r, "MULTIPLE_PROCEDURE", indicator, None, "{}, rank {} of {}{}",
+              "6th and later procedures: priced by report (contractor)", k, n, where)
+    _wstep(r, "MULTIPLE_PROCEDURE", indicator, wfactor, "credit for rank {}: {}", k, wtext)
 
 
 def _unit_key(u: tuple[Any, ...]) -> tuple[Any, ...]:
