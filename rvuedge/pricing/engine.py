@@ -96,6 +96,7 @@ NEUTRAL_MODIFIERS = frozenset(
     }
 )
 _CROSS_LINE_MULT = frozenset("234567")
+_NONE: list[Any] = []  # shared empty list for "no pairs / no families" (never appended to)
 _MP_INDICATOR = {"2": "MULT PROC 2", "3": "MULT PROC 3"}
 _ROLE_GROUP = {None: "primary", "62": "co-surgeon", "80": "assistant", "81": "assistant", "82": "assistant",
                "AS": "assistant"}
@@ -275,7 +276,7 @@ class _State:
     """Everything a pricing run needs besides the lines; cached across encounters with the same inputs."""
 
     __slots__ = ("lookup", "policy", "cf", "gw", "gpe", "gmp", "cid", "anes_cf", "setting", "locality", "opps",
-                 "ctx", "year", "dos", "qp", "plain")
+                 "ctx", "year", "dos", "qp", "plain", "source_fn")
 
     def __init__(self, enc: Encounter, lookup: RvuLookup, policy: Policy, ctx: _Ctx):
         self.lookup = lookup
@@ -301,6 +302,7 @@ class _State:
         #: code (or (code, modifiers)) -> what resolving such a line decided (see _resolve); rows of a lookup
         #: never change
         self.plain: dict[Any, tuple[Any, ...]] = {}
+        self.source_fn = self.source  # handed to every result, which calls it only when its source is read
 
     def source(self) -> dict[str, Any]:
         return {
@@ -327,14 +329,13 @@ _STATE_CACHE: dict[tuple[Any, ...], _State] = {}
 _LAST: dict[str | None, tuple[Any, _State]] = {}  # setting -> (inputs, state) of the last such encounter
 
 
-def _state_for(enc: Encounter, lookup: RvuLookup, policy: Policy, *, cache: bool = True) -> _State:
-    gpci = enc.gpci or NATIONAL_GPCI
+def _state_for(enc: Encounter, lookup: RvuLookup, policy: Policy, cache: bool) -> _State:
     if not cache:
         return _State(enc, lookup, policy, _ctx_for(enc))
     memo = enc._memo
     if memo is not None and memo[0] is lookup and memo[1] is policy:
         return memo[2]  # type: ignore[no-any-return]
-    st = _state_lookup(enc, gpci, lookup, policy)
+    st = _state_lookup(enc, enc.gpci or NATIONAL_GPCI, lookup, policy)
     object.__setattr__(enc, "_memo", (lookup, policy, st))
     return st
 
@@ -914,8 +915,8 @@ def _cross_line(res: list[LineResult], st: _State, enc: Encounter) -> str | None
             return reason
     if t_status:
         _status_t(res)
-    pairs = _pairs(res, st.policy) if pairs_wanted else []
-    families = _endoscopy(res, st) if n3 > 1 else []
+    pairs = _pairs(res, st.policy) if pairs_wanted else _NONE
+    families = _endoscopy(res, st) if n3 > 1 else _NONE
     if n_tc > 1:
         _tc_families(res, st)
     if n5 > 1:
@@ -1343,7 +1344,8 @@ def _rank_simple(ranked: list[LineResult], st: _State) -> bool:
     later = mpf if credit_mppr else ONE
     by_report = policy.by_report_unit_wrvu_factor
     wfactor = mpf if credit_mppr else None
-    wtext = f"x{mpf} after the first" if credit_mppr else "full (policy)"
+    # formatted when the explanation is read (extra arguments are ignored by str.format)
+    wfmt = "credit for rank {}: x{} after the first" if credit_mppr else "credit for rank {}: full (policy)"
     for name, units in groups.items():
         n = len(units)
         if n < 2:
@@ -1355,7 +1357,7 @@ def _rank_simple(ranked: list[LineResult], st: _State) -> bool:
             r._ranks = [k]
             indicator = _MP_INDICATOR[r.row.mult_proc]  # type: ignore[union-attr]
             if part is not None:
-                _rank_part(r, part, k, n, where, indicator, amount, credit_mppr, mpf, by_report, wfactor, wtext)
+                _rank_part(r, part, k, n, where, indicator, amount, credit_mppr, mpf, by_report, wfactor, wfmt)
                 continue
             steps = r._steps
             pending = r._late is not None  # later factors (role, split, NPP): _finish applies them
@@ -1390,7 +1392,7 @@ def _rank_simple(ranked: list[LineResult], st: _State) -> bool:
             else:
                 steps.append(step)
             credit = work if g is ONE else work * g
-            wstep = ("MULTIPLE_PROCEDURE", indicator, wfactor, credit, "credit for rank {}: {}", (k, wtext))
+            wstep = ("MULTIPLE_PROCEDURE", indicator, wfactor, credit, wfmt, (k, mpf))
             if r._wsteps is None:
                 r._wsteps = [wstep]
             else:
@@ -1417,7 +1419,7 @@ def _rank_simple(ranked: list[LineResult], st: _State) -> bool:
 
 
 def _rank_part(r: LineResult, p: list[Any], k: int, n: int, where: str, indicator: str, amount: Decimal,
-               credit_mppr: bool, mpf: Decimal, by_report: Decimal, wfactor: Decimal | None, wtext: str) -> None:
+               credit_mppr: bool, mpf: Decimal, by_report: Decimal, wfactor: Decimal | None, wfmt: str) -> None:
     """Rank k of n for a line whose one part an earlier rule changed (bilateral): the factor goes on the part
     and :func:`_finish` finishes the line, as in the general ranking."""
     if amount != r.fee_schedule_amount and "ranking_amount" not in r.extras:
@@ -1437,7 +1439,7 @@ def _rank_part(r: LineResult, p: list[Any], k: int, n: int, where: str, indicato
         r.flags.append("MULTIPLE_PROCEDURE_BY_REPORT")
         _step(r, "MULTIPLE_PROCEDURE", indicator, None, "{}, rank {} of {}{}",
               "6th and later procedures: priced by report (contractor)", k, n, where)
-    _wstep(r, "MULTIPLE_PROCEDURE", indicator, wfactor, "credit for rank {}: {}", k, wtext)
+    _wstep(r, "MULTIPLE_PROCEDURE", indicator, wfactor, wfmt, k, mpf)
 
 
 def _unit_key(u: tuple[Any, ...]) -> tuple[Any, ...]:
@@ -1640,7 +1642,7 @@ def price_encounter(
 
 
 def _price(enc: Encounter, lookup: RvuLookup, policy: Policy, *, cache: bool = True) -> EncounterResult:
-    st = _state_for(enc, lookup, policy, cache=cache)
+    st = _state_for(enc, lookup, policy, cache)
     plain = st.plain
     res = []
     inert = True  # every line came from a plan and none can take part in a cross-line rule
@@ -1697,9 +1699,9 @@ def _price(enc: Encounter, lookup: RvuLookup, policy: Policy, *, cache: bool = T
         if r._kind == "price" and r.row.glob_days == "ZZZ":  # type: ignore[union-attr]
             r.flags.append("ADDON_WITHOUT_PRIMARY")
         if separate is not None:
-            return EncounterResult(res, None, r.wrvu, r.wrvu_exact, separate, ["SEPARATE_CLAIMS"], st.source)
+            return EncounterResult(res, None, r.wrvu, r.wrvu_exact, separate, ["SEPARATE_CLAIMS"], st.source_fn)
         note = "a line is contractor priced or priced by report" if r.payment is None else None
-        return EncounterResult(res, r.payment, r.wrvu, r.wrvu_exact, note, [], st.source)
+        return EncounterResult(res, r.payment, r.wrvu, r.wrvu_exact, note, [], st.source_fn)
     for r in res:
         done = r._done  # see LineResult._done
         if not done or (done == 1 and (r._p is not None or r._ranks is not None)):
@@ -1719,7 +1721,8 @@ def _price(enc: Encounter, lookup: RvuLookup, policy: Policy, *, cache: bool = T
         flags.append("SEPARATE_CLAIMS")
     elif total_payment is None:
         note = "a line is contractor priced or priced by report"
-    return EncounterResult(res, total_payment, round_wrvu(total_wrvu), total_wrvu, note, flags, st.source)
+    return EncounterResult(res, total_payment, total_wrvu.quantize(CENT, ROUND_HALF_UP), total_wrvu, note, flags,
+                           st.source_fn)
 
 
 def _release_credit(result: EncounterResult, enc: Encounter, lookup: RvuLookup, policy: Policy,
