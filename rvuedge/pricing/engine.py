@@ -581,7 +581,7 @@ def _resolve(index: int, ln: Any, st: _State) -> LineResult:
             and not ln.incident_to):
         r._session = ln.session or ""
         if not mods and ln.setting is None and ln.pos is None:
-            st.plain[code] = _plan(r, na_note, row.bilat not in ("1", "2", "3"))
+            st.plain[code] = _plan(r, na_note, row.bilat not in ("1", "2", "3"), True)
         r._done = 1  # finished now; a cross-line rule that touches it leaves parts or ranks for _finish
         _unreduced(r, fsa, row.work_rvu, units)
         return r  # fast path: nothing else can apply before the cross-line rules
@@ -663,27 +663,34 @@ def _resolve(index: int, ln: Any, st: _State) -> LineResult:
         _late(r, ("NPP", ln.provider_type.upper(), policy.npp_payment_factor, policy.npp_wrvu_factor,
                   "{} billing under own NPI: {}% of the physician amount",
                   (ln.provider_type.upper(), fmt_exact(policy.npp_payment_factor * 100))))
-    if (r._p is None and r._late is None and r._null is None and r._pair is None and not r._excluded
-            and r._steps is None and r._extras is None):
-        # Nothing changed the line (its modifiers chose the row or changed nothing): finished now, and
-        # remembered for the next such line when nothing about it is line-specific.
-        if (units == 1 and not c.distinct and ln.setting is None and ln.pos is None
-                and ln.provider_type == "physician" and ln.days_furnished is None and not ln.incident_to):
-            st.plain[(code, mods)] = _plan(r, na_note, False)
+    untouched = (r._p is None and r._late is None and r._null is None and r._pair is None and not r._excluded
+                 and r._steps is None and r._extras is None)
+    if (units == 1 and not c.distinct and ln.setting is None and ln.pos is None
+            and ln.provider_type == "physician" and ln.days_furnished is None and not ln.incident_to):
+        # nothing about the line is line-specific: remembered for the next line like it (see _price)
+        st.plain[(code, mods) if mods else code] = _plan(r, na_note, False, untouched)
+    if untouched:  # nothing changed the line (its modifiers chose the row or changed nothing): finished now
         r._done = 1
         _unreduced(r, fsa, row.work_rvu, units)
     return r
 
 
-def _plan(r: LineResult, na_note: str | None, units_ok: bool) -> tuple[Any, ...]:
-    """What resolving this line decided, for the next line like it in the same context (see _price). The
-    last item says whether such a line can take part in a cross-line rule (ranking, imaging/therapy/
-    cardiovascular/ophthalmology families, status T, a component beside its global code)."""
+def _plan(r: LineResult, na_note: str | None, units_ok: bool, untouched: bool) -> tuple[Any, ...]:
+    """What resolving this line decided, for the next line like it in the same context (see _price): its row,
+    amounts and flags; ``active`` says whether such a line can take part in a cross-line rule (ranking,
+    imaging/therapy/cardiovascular/ophthalmology families, status T, a component beside its global code);
+    the last item is None for a line nothing changed (finished when resolved) or else the working state its
+    rules left (parts, explanation steps, later factors, extras, ...), copied for each new line."""
     row = r.row
     assert row is not None
     active = row.mult_proc in _CROSS_LINE_MULT or r.status == "T" or bool(r._mods.comp)
+    state = None
+    if not untouched:
+        state = (None if r._p is None else tuple(tuple(p) for p in r._p), tuple(r._steps or ()),
+                 tuple(r._wsteps or ()), None if r._late is None else tuple(r._late),
+                 None if r._extras is None else dict(r._extras), r._null, r._excluded, r._pair)
     return (row, r.status, r._fac, r.fee_schedule_amount, tuple(r._flags or ()), na_note, units_ok, row.work_rvu,
-            round_wrvu(row.work_rvu), r._mods, active)
+            round_wrvu(row.work_rvu), r._mods, active, state)
 
 
 def _gate(r: LineResult, c: _Mods, st: _State, row: RvuRow, status: str, index: int) -> bool:
@@ -1656,7 +1663,7 @@ def _price(enc: Encounter, lookup: RvuLookup, policy: Policy, *, cache: bool = T
             # A line like one resolved before in this context (same code and modifiers, nothing
             # line-specific): the decisions _resolve took for it, from the plan it left; finished now.
             r = LineResult(i, ln)
-            row, r.status, r._fac, fsa, flags, na_note, _units_ok, w, rounded, r._mods, active = plan
+            row, r.status, r._fac, fsa, flags, na_note, _units_ok, w, rounded, r._mods, active, state = plan
             r.setting = st.setting
             r.row = row
             if flags:
@@ -1667,13 +1674,26 @@ def _price(enc: Encounter, lookup: RvuLookup, policy: Policy, *, cache: bool = T
             if na_note is not None:
                 r._na_note = na_note
             r._session = ln.session or ""
-            r._done = 1
-            if r.units == 1:
+            if state is not None:  # rules changed the line: their working state, for _finish
+                parts, steps, wsteps, late, extras, r._null, r._excluded, r._pair = state
+                if parts is not None:
+                    r._p = [list(p) for p in parts]
+                if steps:
+                    r._steps = list(steps)
+                if wsteps:
+                    r._wsteps = list(wsteps)
+                if late is not None:
+                    r._late = list(late)
+                if extras is not None:
+                    r._extras = dict(extras)
+            elif r.units == 1:
+                r._done = 1
                 r.payment_factor = ONE
                 r.payment = fsa
                 r.wrvu_exact = w
                 r.wrvu = rounded
             else:
+                r._done = 1
                 _unreduced(r, fsa, w, r.units)
             if active:
                 inert = False
