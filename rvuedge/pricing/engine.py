@@ -677,20 +677,27 @@ def _resolve(index: int, ln: Any, st: _State) -> LineResult:
 
 def _plan(r: LineResult, na_note: str | None, units_ok: bool, untouched: bool) -> tuple[Any, ...]:
     """What resolving this line decided, for the next line like it in the same context (see _price): its row,
-    amounts and flags; ``active`` says whether such a line can take part in a cross-line rule (ranking,
-    imaging/therapy/cardiovascular/ophthalmology families, status T, a component beside its global code);
-    the last item is None for a line nothing changed (finished when resolved) or else the working state its
-    rules left (parts, explanation steps, later factors, extras, ...), copied for each new line."""
+    amounts and flags; ``cross`` the part such a line can take in cross-line rules: 0 none, 1 the
+    multiple-procedure ranking only (MULT PROC 2), 2 anything else (endoscopy, imaging/therapy/
+    cardiovascular/ophthalmology families, status T, an RT/LT pair, a component beside its global code,
+    split care); ``addon`` whether it is an add-on code; the last item is None for a line nothing changed
+    (finished when resolved) or else the working state its rules left (parts, explanation steps, later
+    factors, extras, ...), copied for each new line."""
     row = r.row
     assert row is not None
-    active = row.mult_proc in _CROSS_LINE_MULT or r.status == "T" or bool(r._mods.comp)
+    mp = row.mult_proc
+    c = r._mods
+    if r.status == "T" or c.comp or r._pair or c.split or (mp != "2" and mp in _CROSS_LINE_MULT):
+        cross = 2
+    else:
+        cross = 1 if mp == "2" else 0
     state = None
     if not untouched:
         state = (None if r._p is None else tuple(tuple(p) for p in r._p), tuple(r._steps or ()),
                  tuple(r._wsteps or ()), None if r._late is None else tuple(r._late),
                  None if r._extras is None else dict(r._extras), r._null, r._excluded, r._pair)
     return (row, r.status, r._fac, r.fee_schedule_amount, tuple(r._flags or ()), na_note, units_ok, row.work_rvu,
-            round_wrvu(row.work_rvu), r._mods, active, state)
+            round_wrvu(row.work_rvu), r._mods, cross, row.glob_days == "ZZZ", state)
 
 
 def _gate(r: LineResult, c: _Mods, st: _State, row: RvuRow, status: str, index: int) -> bool:
@@ -1652,7 +1659,10 @@ def _price(enc: Encounter, lookup: RvuLookup, policy: Policy, *, cache: bool = T
     st = _state_for(enc, lookup, policy, cache)
     plain = st.plain
     res = []
-    inert = True  # every line came from a plan and none can take part in a cross-line rule
+    scan = False  # some line needs _cross_line (resolved now, or more than the ranking can apply to it)
+    addons = False  # some line may be an add-on code (GLOB DAYS ZZZ)
+    ranked: list[LineResult] = []  # planned MULT PROC 2 lines
+    n_rank = 0
     for i, ln in enumerate(enc.lines):
         plan = None
         if ln.setting is None and ln.pos is None:
@@ -1663,7 +1673,7 @@ def _price(enc: Encounter, lookup: RvuLookup, policy: Policy, *, cache: bool = T
             # A line like one resolved before in this context (same code and modifiers, nothing
             # line-specific): the decisions _resolve took for it, from the plan it left; finished now.
             r = LineResult(i, ln)
-            row, r.status, r._fac, fsa, flags, na_note, _units_ok, w, rounded, r._mods, active, state = plan
+            row, r.status, r._fac, fsa, flags, na_note, _units_ok, w, rounded, r._mods, cross, addon, state = plan
             r.setting = st.setting
             r.row = row
             if flags:
@@ -1695,16 +1705,28 @@ def _price(enc: Encounter, lookup: RvuLookup, policy: Policy, *, cache: bool = T
             else:
                 r._done = 1
                 _unreduced(r, fsa, w, r.units)
-            if active:
-                inert = False
+            if cross == 1:
+                if not r._excluded:
+                    ranked.append(r)
+                    n_rank += r.units
+            elif cross:
+                scan = True
+            if addon:
+                addons = True
         else:
             r = _resolve(i, ln, st)
-            inert = False
+            scan = addons = True
         res.append(r)
     if len(res) > 1 or (res and res[0].units > 1):  # units of one line can be ranked too
-        # lines that are all inert cannot be separate claims either (no component beside its global code,
-        # no split care, no anaesthesia, no per-line setting)
-        separate = None if inert and enc.separate_claims is None else _cross_line(res, st, enc)
+        if scan or enc.separate_claims is not None:
+            separate = _cross_line(res, st, enc)
+        else:
+            # Planned lines with at most MULT PROC 2 between them: no other cross-line rule applies, and they
+            # cannot be separate claims (no component beside its global code, no split care, no anaesthesia,
+            # no per-line setting), so _cross_line would only rank them.
+            separate = None
+            if n_rank > 1 and not _rank_simple(ranked, st):
+                _rank_surgery(res, st, _NONE, _NONE)
     else:
         separate = "the lines are separate claims" if enc.separate_claims else None
     flags: list[str] = []
@@ -1716,7 +1738,7 @@ def _price(enc: Encounter, lookup: RvuLookup, policy: Policy, *, cache: bool = T
         done = r._done  # see LineResult._done
         if not done or (done == 1 and (r._p is not None or r._ranks is not None)):
             _finish(r, st)
-        if r._kind == "price" and r.row.glob_days == "ZZZ":  # type: ignore[union-attr]
+        if addons and r._kind == "price" and r.row.glob_days == "ZZZ":  # type: ignore[union-attr]
             r.flags.append("ADDON_WITHOUT_PRIMARY")
         if separate is not None:
             return EncounterResult(res, None, r.wrvu, r.wrvu_exact, separate, ["SEPARATE_CLAIMS"], st.source_fn)
@@ -1726,7 +1748,7 @@ def _price(enc: Encounter, lookup: RvuLookup, policy: Policy, *, cache: bool = T
         done = r._done  # see LineResult._done
         if not done or (done == 1 and (r._p is not None or r._ranks is not None)):
             _finish(r, st)
-        if r._kind == "price" and r.row.glob_days == "ZZZ":  # type: ignore[union-attr]
+        if addons and r._kind == "price" and r.row.glob_days == "ZZZ":  # type: ignore[union-attr]
             if has_primary is None:
                 has_primary = any(x._kind == "price" and x.row.glob_days != "ZZZ" for x in res)  # type: ignore[union-attr]
             if not has_primary:
