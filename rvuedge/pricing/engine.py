@@ -332,12 +332,7 @@ _LAST: dict[str | None, tuple[Any, _State]] = {}  # setting -> (inputs, state) o
 def _state_for(enc: Encounter, lookup: RvuLookup, policy: Policy, cache: bool) -> _State:
     if not cache:
         return _State(enc, lookup, policy, _ctx_for(enc))
-    memo = enc._memo
-    if memo is not None and memo[0] is lookup and memo[1] is policy:
-        return memo[2]  # type: ignore[no-any-return]
-    st = _state_lookup(enc, enc.gpci or NATIONAL_GPCI, lookup, policy)
-    object.__setattr__(enc, "_memo", (lookup, policy, st))
-    return st
+    return _state_lookup(enc, enc.gpci or NATIONAL_GPCI, lookup, policy)
 
 
 def _state_lookup(enc: Encounter, gpci: Any, lookup: RvuLookup, policy: Policy) -> _State:

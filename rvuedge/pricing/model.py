@@ -321,8 +321,6 @@ class Encounter:
     apply_work_gpci_floor: bool | None = None
     separate_claims: bool | None = None
     locality: str | None = None
-    # Engine memo (lookup, policy, pricing state) so that re-pricing this encounter skips context set-up.
-    _memo: Any = field(default=None, init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         if not isinstance(self.lines, tuple):
