@@ -17,6 +17,14 @@ Each line keeps a payment explanation and a wRVU explanation whose last amounts 
 
 Internally a line holds *parts*: ``[units, base amount, payment factor, work RVU, credit factor, by_report]``.
 Ranking splits a line into one part per unit; parts with equal values are merged again before rounding.
+
+Speed (bench/pricing.py): the context of an encounter (locality, CF, policy, setting, lookup) is cached, and
+within it each *kind* of line (code, modifiers; nothing line-specific such as a setting, units > 1 or a
+non-physician provider) is resolved in full once. What resolving it decided - row, amounts, flags, the
+working state its rules left, the part it can take in cross-line rules - is kept as a *plan*; later lines of
+that kind are built from the plan (``_price``). A line nothing changed is finished when it is resolved; the
+common multiple-procedure ranking (``_rank_simple``) finishes the lines it ranks. tests/pricing/test_plans.py
+checks that planned lines equal lines resolved afresh.
 """
 
 from __future__ import annotations
