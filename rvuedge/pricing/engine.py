@@ -584,7 +584,7 @@ def _resolve(index: int, ln: Any, st: _State) -> LineResult:
             and not ln.incident_to):
         r._session = ln.session or ""
         if not mods and ln.setting is None and ln.pos is None:
-            st.plain[code] = _plan(r, na_note, row.bilat not in ("1", "2", "3"), True)
+            _remember(st, code, _plan(r, na_note, row.bilat not in ("1", "2", "3"), True))
         r._done = 1  # finished now; a cross-line rule that touches it leaves parts or ranks for _finish
         _unreduced(r, fsa, row.work_rvu, units)
         return r  # fast path: nothing else can apply before the cross-line rules
@@ -671,11 +671,21 @@ def _resolve(index: int, ln: Any, st: _State) -> LineResult:
     if (units == 1 and not c.distinct and ln.setting is None and ln.pos is None
             and ln.provider_type == "physician" and ln.days_furnished is None and not ln.incident_to):
         # nothing about the line is line-specific: remembered for the next line like it (see _price)
-        st.plain[(code, mods) if mods else code] = _plan(r, na_note, False, untouched)
+        _remember(st, (code, mods) if mods else code, _plan(r, na_note, False, untouched))
     if untouched:  # nothing changed the line (its modifiers chose the row or changed nothing): finished now
         r._done = 1
         _unreduced(r, fsa, row.work_rvu, units)
     return r
+
+
+_MAX_PLANS = 100_000  # per context; line kinds are codes x modifier combinations, so a server stays bounded
+
+
+def _remember(st: _State, key: Any, plan: tuple[Any, ...]) -> None:
+    plain = st.plain
+    if len(plain) >= _MAX_PLANS:
+        plain.clear()  # plans are only a shortcut: lines are resolved afresh until they are planned again
+    plain[key] = plan
 
 
 def _plan(r: LineResult, na_note: str | None, units_ok: bool, untouched: bool) -> tuple[Any, ...]:

@@ -57,3 +57,14 @@ def test_a_repeated_line_in_one_encounter_uses_the_plan_only_where_it_may(units:
                         setting="facility", conversion_factor=engine.CF_TABLE[2026][0])
         engine.price_encounter(enc, LOOKUP)
         assert _dump(engine.price_encounter(enc, LOOKUP)) == _fresh(enc, LOOKUP)
+
+
+def test_plans_stay_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(engine, "_MAX_PLANS", 3)
+    rows = [r for r in ROWS if r.status == "A" and r.mod == ""][:6]
+    enc = Encounter(lines=tuple(EncounterLine(r.code) for r in rows), setting="facility",
+                    conversion_factor=engine.CF_TABLE[2026][0])
+    first = _dump(engine.price_encounter(enc, LOOKUP))
+    st = engine._state_for(enc, LOOKUP, engine.CMS_MIRROR, True)
+    assert len(st.plain) <= 3
+    assert _dump(engine.price_encounter(enc, LOOKUP)) == first == _fresh(enc, LOOKUP)
