@@ -678,6 +678,7 @@ def _resolve(index: int, ln: Any, st: _State) -> LineResult:
     return r
 
 
+_PLAN_UNITS_OK = 6  # index in a plan (see _plan): may a line of more than one unit be built from it
 _MAX_PLANS = 100_000  # per context; line kinds are codes x modifier combinations, so a server stays bounded
 
 
@@ -1682,7 +1683,7 @@ def _price(enc: Encounter, lookup: RvuLookup, policy: Policy, *, cache: bool = T
             mods = ln.modifiers
             plan = plain.get((ln.code, mods) if mods else ln.code)
         if (plan is not None and ln.provider_type == "physician" and ln.days_furnished is None
-                and not ln.incident_to and (ln.units == 1 or plan[6])):
+                and not ln.incident_to and (ln.units == 1 or plan[_PLAN_UNITS_OK])):
             # A line like one resolved before in this context (same code and modifiers, nothing
             # line-specific): the decisions _resolve took for it, from the plan it left; finished now.
             r = LineResult(i, ln)
