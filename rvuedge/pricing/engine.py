@@ -679,14 +679,22 @@ def _resolve(index: int, ln: Any, st: _State) -> LineResult:
 
 
 _PLAN_UNITS_OK = 6  # index in a plan (see _plan): may a line of more than one unit be built from it
-_MAX_PLANS = 100_000  # per context; line kinds are codes x modifier combinations, so a server stays bounded
+#: Plans kept across all cached contexts (a plan is well under 1 KB). Line kinds are codes x modifier
+#: combinations x contexts, so a long-running server stays bounded; past the budget every plan is dropped
+#: (they are only a shortcut: lines are resolved afresh until they are planned again).
+_MAX_PLANS = 200_000
+_plan_count = 0
 
 
 def _remember(st: _State, key: Any, plan: tuple[Any, ...]) -> None:
-    plain = st.plain
-    if len(plain) >= _MAX_PLANS:
-        plain.clear()  # plans are only a shortcut: lines are resolved afresh until they are planned again
-    plain[key] = plan
+    global _plan_count
+    _plan_count += 1
+    if _plan_count > _MAX_PLANS:
+        for cached in [*_STATE_CACHE.values(), *(entry[1] for entry in _LAST.values())]:
+            cached.plain.clear()
+        st.plain.clear()  # also when this context is not cached (cache=False)
+        _plan_count = 1
+    st.plain[key] = plan
 
 
 def _plan(r: LineResult, na_note: str | None, units_ok: bool, untouched: bool) -> tuple[Any, ...]:

@@ -4,6 +4,7 @@ must give exactly what resolving it afresh gives."""
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from typing import Any
 
 import pytest
@@ -61,10 +62,13 @@ def test_a_repeated_line_in_one_encounter_uses_the_plan_only_where_it_may(units:
 
 def test_plans_stay_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(engine, "_MAX_PLANS", 3)
+    monkeypatch.setattr(engine, "_plan_count", 0)
     rows = [r for r in ROWS if r.status == "A" and r.mod == ""][:6]
     enc = Encounter(lines=tuple(EncounterLine(r.code) for r in rows), setting="facility",
                     conversion_factor=engine.CF_TABLE[2026][0])
     first = _dump(engine.price_encounter(enc, LOOKUP))
-    st = engine._state_for(enc, LOOKUP, engine.CMS_MIRROR, True)
-    assert len(st.plain) <= 3
+    other = replace(enc, setting="non_facility")
+    engine.price_encounter(other, LOOKUP)
+    total = sum(len(st.plain) for st in engine._STATE_CACHE.values())
+    assert total <= 3
     assert _dump(engine.price_encounter(enc, LOOKUP)) == first == _fresh(enc, LOOKUP)
