@@ -782,18 +782,24 @@ def _pdf_table(pdf: Any, title: str, head: list[str], rows: list[list[Any]], wid
         pdf.cell(0, 5.5, "(none)", new_x="LMARGIN", new_y="NEXT")
 
 
-def reconciliation_pdf(user, report, rec) -> bytes:
-    """The differences between the log and an employer's report, to send to the billing office."""
+def _pdf_start(title: str) -> Any:
+    """A Letter page with the report's title set; the body font (helvetica 10) selected."""
     from fpdf import FPDF
-
-    from .reconcile import PROBLEMS
 
     pdf = FPDF(format="Letter")
     pdf.set_auto_page_break(True, margin=15)
     pdf.add_page()
     pdf.set_font("helvetica", "B", 16)
-    pdf.cell(0, 10, _latin("RVU Edge - RVU report reconciliation"), new_x="LMARGIN", new_y="NEXT")
+    pdf.cell(0, 10, _latin(f"RVU Edge - {title}"), new_x="LMARGIN", new_y="NEXT")
     pdf.set_font("helvetica", "", 10)
+    return pdf
+
+
+def reconciliation_pdf(user, report, rec) -> bytes:
+    """The differences between the log and an employer's report, to send to the billing office."""
+    from .reconcile import PROBLEMS
+
+    pdf = _pdf_start("RVU report reconciliation")
     pdf.multi_cell(0, 5, _latin(
         f"{user.get_username()} - report \"{report}\" ({report.filename}, {report.line_count} rows) - dates of "
         f"service {rec.start.isoformat()} to {rec.end.isoformat()} - generated {timezone.localdate().isoformat()}"),
@@ -844,8 +850,6 @@ def _pdf_footer(pdf: Any, text: str) -> None:
 
 def pdf_report(user, profile, start: dt.date, end: dt.date) -> bytes:
     """A one-to-few page summary for a date range: totals, months, top codes, categories and the sources."""
-    from fpdf import FPDF
-
     from . import queries
 
     data = queries.series(user, "month", start, end)
@@ -854,12 +858,7 @@ def pdf_report(user, profile, start: dt.date, end: dt.date) -> bytes:
     roles = queries.mix(user, start, end, "role")
     prov = queries.provenance(user, start, end)
 
-    pdf = FPDF(format="Letter")
-    pdf.set_auto_page_break(True, margin=15)
-    pdf.add_page()
-    pdf.set_font("helvetica", "B", 16)
-    pdf.cell(0, 10, _latin("RVU Edge - wRVU summary"), new_x="LMARGIN", new_y="NEXT")
-    pdf.set_font("helvetica", "", 10)
+    pdf = _pdf_start("wRVU summary")
     pdf.cell(0, 6, _latin(f"{user.get_username()} - {start.isoformat()} to {end.isoformat()} - generated "
                           f"{timezone.localdate().isoformat()}"), new_x="LMARGIN", new_y="NEXT")
     pdf.ln(2)
