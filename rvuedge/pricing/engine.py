@@ -33,7 +33,7 @@ import datetime as dt
 import itertools
 from collections.abc import Mapping
 from dataclasses import replace
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 from typing import Any
 
 from .lookup import ChainLookup, RvuLookup
@@ -49,7 +49,7 @@ from .model import (
     RvuRow,
     setting_for_pos,
 )
-from .money import CENT, ONE, ZERO, cents, fmt_exact, mul_factor, round_wrvu, time_units
+from .money import ONE, ZERO, cents, fmt_exact, mul_factor, round_wrvu, time_units
 from .policy import CMS_MIRROR, Policy
 
 __all__ = ["CF_TABLE", "MODIFIER_KINDS", "NEUTRAL_MODIFIERS", "price_encounter"]
@@ -583,7 +583,7 @@ def _resolve(index: int, ln: Any, st: _State) -> LineResult:
             and (units == 1 or row.bilat not in ("1", "2", "3")) and ln.days_furnished is None
             and not ln.incident_to):
         r._session = ln.session or ""
-        if not mods and ln.setting is None and ln.pos is None:
+        if not mods and _plannable(ln):
             _remember(st, code, _plan(r, na_note, row.bilat not in ("1", "2", "3"), True))
         r._done = 1  # finished now; a cross-line rule that touches it leaves parts or ranks for _finish
         _unreduced(r, fsa, row.work_rvu, units)
@@ -668,8 +668,7 @@ def _resolve(index: int, ln: Any, st: _State) -> LineResult:
                   (ln.provider_type.upper(), fmt_exact(policy.npp_payment_factor * 100))))
     untouched = (r._p is None and r._late is None and r._null is None and r._pair is None and not r._excluded
                  and r._steps is None and r._extras is None)
-    if (units == 1 and not c.distinct and ln.setting is None and ln.pos is None
-            and ln.provider_type == "physician" and ln.days_furnished is None and not ln.incident_to):
+    if units == 1 and not c.distinct and _plannable(ln):
         # nothing about the line is line-specific: remembered for the next line like it (see _price)
         _remember(st, (code, mods) if mods else code, _plan(r, na_note, False, untouched))
     if untouched:  # nothing changed the line (its modifiers chose the row or changed nothing): finished now
@@ -684,6 +683,13 @@ _PLAN_UNITS_OK = 6  # index in a plan (see _plan): may a line of more than one u
 #: (they are only a shortcut: lines are resolved afresh until they are planned again).
 _MAX_PLANS = 200_000
 _plan_count = 0
+
+
+def _plannable(ln: Any) -> bool:
+    """Nothing about the line is line-specific (its own setting or place of service, a non-physician provider,
+    days furnished, incident-to), so a plan can stand for it. _price checks the same inline (hot path)."""
+    return (ln.setting is None and ln.pos is None and ln.provider_type == "physician" and ln.days_furnished is None
+            and not ln.incident_to)
 
 
 def _remember(st: _State, key: Any, plan: tuple[Any, ...]) -> None:
@@ -1395,15 +1401,10 @@ def _rank_simple(ranked: list[LineResult], st: _State) -> bool:
             if part is not None:
                 _rank_part(r, part, k, n, where, indicator, amount, credit_mppr, mpf, by_report, wfactor, wfmt)
                 continue
-            steps = r._steps
             pending = r._late is not None  # later factors (role, split, NPP): _finish applies them
             if k == 1:
-                step: tuple[Any, ...] = ("MULTIPLE_PROCEDURE", indicator, ONE, amount, "{}, rank {} of {}{}",
-                                         ("highest-ranked procedure: 100%", k, n, where))
-                if steps is None:
-                    r._steps = [step]
-                else:
-                    steps.append(step)
+                _push(r, ("MULTIPLE_PROCEDURE", indicator, ONE, amount, "{}, rank {} of {}{}",
+                          ("highest-ranked procedure: 100%", k, n, where)))
                 if pending:
                     r._p = [[1, amount, ONE, work, ONE, False]]
                 else:
@@ -1415,41 +1416,33 @@ def _rank_simple(ranked: list[LineResult], st: _State) -> bool:
             if k <= 5:
                 factor, by_rep, g = HALF, False, later
                 x = amount * HALF
-                step = ("MULTIPLE_PROCEDURE", indicator, HALF, x, "{}, rank {} of {}{}",
-                        ("-50%: later procedure", k, n, where))
+                _push(r, ("MULTIPLE_PROCEDURE", indicator, HALF, x, "{}, rank {} of {}{}",
+                          ("-50%: later procedure", k, n, where)))
             else:
                 factor, by_rep, g = ONE, True, by_report
                 x = None
                 r.flags.append("MULTIPLE_PROCEDURE_BY_REPORT")
-                step = ("MULTIPLE_PROCEDURE", indicator, None, None, "{}, rank {} of {}{}",
-                        ("6th and later procedures: priced by report (contractor)", k, n, where))
-            if steps is None:
-                r._steps = steps = [step]
-            else:
-                steps.append(step)
+                _push(r, ("MULTIPLE_PROCEDURE", indicator, None, None, "{}, rank {} of {}{}",
+                          ("6th and later procedures: priced by report (contractor)", k, n, where)))
             credit = work if g is ONE else work * g
-            wstep = ("MULTIPLE_PROCEDURE", indicator, wfactor, credit, wfmt, (k, mpf))
-            if r._wsteps is None:
-                r._wsteps = [wstep]
-            else:
-                r._wsteps.append(wstep)
+            _wpush(r, ("MULTIPLE_PROCEDURE", indicator, wfactor, credit, wfmt, (k, mpf)))
             if pending:
                 r._p = [[1, amount, factor, work, g, by_rep]]
                 continue
             r.rank = k
             r.wrvu_exact = credit
-            r.wrvu = credit.quantize(CENT, ROUND_HALF_UP)  # round_wrvu
+            r.wrvu = round_wrvu(credit)
             if g is not ONE and g != ONE:
                 r._wrvu_factor = g
             if x is None:
                 r.payment = r.payment_factor = None
-                steps.append(("PAYMENT", None, None, None, "no formula payment: {}",
-                              ("6th and later procedures are priced by report",)))
+                _push(r, ("PAYMENT", None, None, None, "no formula payment: {}",
+                          ("6th and later procedures are priced by report",)))
             else:
-                r.payment = payment = x.quantize(CENT, ROUND_HALF_UP)  # cents
+                r.payment = payment = cents(x)
                 r.payment_factor = HALF
                 if x != payment:
-                    steps.append(("ROUND", None, None, payment, "payment rounded half-up to cents: {}", (payment,)))
+                    _push(r, ("ROUND", None, None, payment, "payment rounded half-up to cents: {}", (payment,)))
             r._done = 2
     return True
 
@@ -1692,8 +1685,9 @@ def _price(enc: Encounter, lookup: RvuLookup, policy: Policy, *, cache: bool = T
             plan = plain.get((ln.code, mods) if mods else ln.code)
         if (plan is not None and ln.provider_type == "physician" and ln.days_furnished is None
                 and not ln.incident_to and (ln.units == 1 or plan[_PLAN_UNITS_OK])):
-            # A line like one resolved before in this context (same code and modifiers, nothing
-            # line-specific): the decisions _resolve took for it, from the plan it left; finished now.
+            # A line like one resolved before in this context (same code and modifiers, nothing line-specific:
+            # _plannable): the decisions _resolve took for it, from the plan it left; finished now unless its
+            # rules left working state for _finish.
             r = LineResult(i, ln)
             row, r.status, r._fac, fsa, flags, na_note, _units_ok, w, rounded, r._mods, cross, addon, state = plan
             r.setting = st.setting
@@ -1785,8 +1779,7 @@ def _price(enc: Encounter, lookup: RvuLookup, policy: Policy, *, cache: bool = T
         flags.append("SEPARATE_CLAIMS")
     elif total_payment is None:
         note = "a line is contractor priced or priced by report"
-    return EncounterResult(res, total_payment, total_wrvu.quantize(CENT, ROUND_HALF_UP), total_wrvu, note, flags,
-                           st.source_fn)
+    return EncounterResult(res, total_payment, round_wrvu(total_wrvu), total_wrvu, note, flags, st.source_fn)
 
 
 def _release_credit(result: EncounterResult, enc: Encounter, lookup: RvuLookup, policy: Policy,
