@@ -20,6 +20,8 @@ from .lookup import ChainLookup, DictLookup, RvuLookup, near_codes
 from .model import (
     FACILITY,
     FACILITY_POS,
+    MAX_MINUTES,
+    MAX_UNITS,
     NATIONAL_GPCI,
     NON_FACILITY,
     Encounter,
@@ -50,6 +52,8 @@ __all__ = [
     "CMS_MIRROR",
     "FACILITY",
     "FACILITY_POS",
+    "MAX_MINUTES",
+    "MAX_UNITS",
     "MODIFIER_KINDS",
     "NATIONAL_GPCI",
     "NEUTRAL_MODIFIERS",

@@ -15,7 +15,7 @@ import datetime as dt
 import re
 from dataclasses import dataclass
 
-from .model import EncounterLine
+from .model import MAX_MINUTES, MAX_UNITS, EncounterLine
 
 __all__ = ["LineSyntaxError", "ParsedEntry", "parse_entry", "parse_line"]
 
@@ -23,8 +23,6 @@ _CODE_RE = re.compile(r"^(?:\d{5}|\d{4}[FT]|[A-Z]\d{4})$")
 _MOD_RE = re.compile(r"^[A-Z0-9]{2}$")
 _SPLIT_RE = re.compile(r"[\s,;]+")
 MAX_MODIFIERS = 4
-MAX_UNITS = 999
-MAX_MINUTES = 2000
 
 
 class LineSyntaxError(ValueError):

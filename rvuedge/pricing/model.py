@@ -19,6 +19,8 @@ from .policy import Policy
 __all__ = [
     "FACILITY",
     "FACILITY_POS",
+    "MAX_MINUTES",
+    "MAX_UNITS",
     "NATIONAL_GPCI",
     "NON_FACILITY",
     "NPP_PROVIDER_TYPES",
@@ -52,6 +54,11 @@ FACILITY_POS = frozenset(
 )
 #: Provider types paid at the NPP rate when billing under their own NPI (pfs-rules 4).
 NPP_PROVIDER_TYPES = frozenset({"np", "pa", "cns"})
+# The most units or minutes one claim line can carry: the CMS-1500 / 837P units field holds three digits
+# (anaesthesia time is entered in minutes, up to 2,000). Named once here; every entry path (rapid entry,
+# API, import, restore, `rvuedge price`, scenarios) builds an EncounterLine and so meets these bounds.
+MAX_UNITS = 999
+MAX_MINUTES = 2000
 PROVIDER_TYPES = frozenset({"physician", "np", "pa", "cns", "cnm", "crna", "aa", "pt", "ot", "slp", "other"})
 
 
@@ -257,12 +264,13 @@ class EncounterLine:
         mods = tuple(str(m).strip().upper() for m in self.modifiers)
         if mods != self.modifiers:
             object.__setattr__(self, "modifiers", mods)
-        if isinstance(self.units, bool) or not isinstance(self.units, int) or self.units < 1:
-            raise PricingError(f"{code}: units must be a whole number >= 1, got {self.units!r}", code=code)
+        if isinstance(self.units, bool) or not isinstance(self.units, int) or not 1 <= self.units <= MAX_UNITS:
+            raise PricingError(f"{code}: units must be a whole number from 1 to {MAX_UNITS}, got {self.units!r}",
+                               code=code)
         if self.minutes is not None and (
-            isinstance(self.minutes, bool) or not isinstance(self.minutes, int) or self.minutes < 0
+            isinstance(self.minutes, bool) or not isinstance(self.minutes, int) or not 0 <= self.minutes <= MAX_MINUTES
         ):
-            raise PricingError(f"{code}: minutes must be a whole number >= 0", code=code)
+            raise PricingError(f"{code}: minutes must be a whole number from 0 to {MAX_MINUTES}", code=code)
         ptype = str(self.provider_type).strip().lower()
         if ptype not in PROVIDER_TYPES:
             raise PricingError(
