@@ -99,7 +99,7 @@ from rvuedge.fees.importer import load_release
 load_release(sys.argv[1])
 from django.contrib.auth.models import User
 from rvuedge.accounts.services import get_profile_for_user
-from rvuedge.logbook import importexport
+from rvuedge.logbook import imports
 sys.path.insert(0, os.getcwd())
 from bench.logbook import make_import_csv
 
@@ -112,10 +112,10 @@ profile.save()
 data, bad = make_import_csv(rows, end=timezone.localdate())
 mapping = {"date": "Date of service", "entry": "Codes", "role": "Role", "site": "Site", "category": "Category", "notes": "Notes"}
 t = time.perf_counter()
-report = importexport.validate_import(user, profile, "csv", data, mapping)
+report = imports.validate_import(user, profile, "csv", data, mapping)
 t_validate = time.perf_counter() - t
 t = time.perf_counter()
-report = importexport.commit_import(user, profile, "csv", data, mapping)
+report = imports.commit_import(user, profile, "csv", data, mapping)
 t_commit = time.perf_counter() - t
 reported = {e["row"] for e in report.errors}
 out["import"] = {"rows": report.rows, "created": report.created, "bad_rows": report.error_count,

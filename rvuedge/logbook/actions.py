@@ -226,7 +226,7 @@ def do_upload_report(user, filename: str, data: bytes, label: str = "") -> tuple
     """
     import hashlib
 
-    from .importexport import ImportFileError, read_table
+    from .imports import ImportFileError, read_table
     from .reconcile import ReportError, parse_report
 
     digest = hashlib.sha256(data).hexdigest()

@@ -21,7 +21,7 @@ from rvuedge.accounts.auth import api_auth
 from rvuedge.accounts.services import get_profile_for_user
 from rvuedge.pricing import EncounterLine, PricingError
 
-from . import actions, importexport, queries
+from . import actions, backup, exports, queries
 from .credit import Crediter, EntryError, check_entry, resolve_setting
 
 router = Router(tags=["logbook"], auth=api_auth)
@@ -147,7 +147,7 @@ def _error(exc: EntryError) -> Status:
 
 
 def _out(enc) -> dict[str, Any]:
-    return importexport.encounter_to_dict(enc, with_id=True)
+    return exports.encounter_to_dict(enc, with_id=True)
 
 
 @router.get("/encounters", response=EncounterList, summary="List encounters (newest first)")
@@ -224,11 +224,11 @@ def check(request, payload: CheckIn):
         result = check_entry(Crediter(profile), payload.entry, payload.date or timezone.localdate(), setting)
     except EntryError as exc:
         raise HttpError(422, exc.message) from None
-    return json.loads(json.dumps(result, default=importexport._s))
+    return json.loads(json.dumps(result, default=exports._s))
 
 
 def _jsonable(data: Any) -> Any:
-    return json.loads(json.dumps(data, default=importexport._s))
+    return json.loads(json.dumps(data, default=exports._s))
 
 
 @router.get("/summary", summary="wRVUs by day, week, month, quarter or year; goals, pace, top codes, mix")
@@ -260,18 +260,18 @@ def cases(request):
 def export(request, filters: Query[Filters], format: str = "json"):  # noqa: A002 - the public parameter name
     qs = queries.filter_encounters(request.user, **filters.dict())
     if format in ("csv", "lines", "portal"):
-        stream = (importexport.portal_stream(qs) if format == "portal"
-                  else importexport.csv_stream(qs, lines=format == "lines"))
+        stream = (exports.portal_stream(qs) if format == "portal"
+                  else exports.csv_stream(qs, lines=format == "lines"))
         resp = StreamingHttpResponse(stream, content_type="text/csv; charset=utf-8")
         resp["Content-Disposition"] = f'attachment; filename="rvuedge-{format}.csv"'
         return resp
     if format == "xlsx":
-        resp = HttpResponse(importexport.export_xlsx(qs),
+        resp = HttpResponse(exports.export_xlsx(qs),
                             content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
         resp["Content-Disposition"] = 'attachment; filename="rvuedge-encounters.xlsx"'
         return resp
     if format == "json":
-        return importexport.backup(request.user, get_profile_for_user(request.user))
+        return backup.backup(request.user, get_profile_for_user(request.user))
     raise HttpError(422, "format must be csv, lines, xlsx, json or portal")
 
 

@@ -503,7 +503,7 @@ def what_if(user, profile, start: dt.date, end: dt.date, *, release: str | None 
     from rvuedge.pricing import PricingError
 
     from .credit import Crediter
-    from .importexport import iter_with_lines
+    from .exports import iter_with_lines
 
     crediter = Crediter(profile, release=release, policy=policy, memo=True)
     qs = live_encounters(user).filter(date__gte=start, date__lte=end)

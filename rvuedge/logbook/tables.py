@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from typing import Any
 
 __all__ = ["norm_header", "parse_date"]
 
@@ -30,3 +31,20 @@ def parse_date(text: str) -> dt.date:
         except ValueError:
             continue
     raise ValueError(f"{text!r} is not a date (use YYYY-MM-DD or MM/DD/YYYY)")
+
+
+_FORMULA = ("=", "+", "-", "@", "\t", "\r")
+
+
+def safe_cell(value: Any) -> Any:
+    # Spreadsheet formula injection: free text that starts like a formula is prefixed with an apostrophe.
+    if isinstance(value, str) and value.startswith(_FORMULA) and not re.match(r"^-?\d", value):
+        return "'" + value
+    return value
+
+
+def _uncell(value: str) -> str:
+    if value.startswith("'") and value[1:2] in _FORMULA:
+        return value[1:]
+    return value
+

@@ -27,7 +27,7 @@ from django.views.decorators.http import require_GET, require_POST
 from rvuedge.accounts.services import get_profile_for_user
 from rvuedge.fees.models import Release
 
-from . import actions, importexport, queries
+from . import actions, backup, exports, imports, queries, tables
 from .credit import Crediter, EntryError, check_entry, resolve_setting
 from .forms import (
     EncounterForm,
@@ -361,20 +361,20 @@ def export(request):
     profile = get_profile_for_user(request.user)
     stamp = timezone.localdate().isoformat()
     if fmt in ("csv", "lines", "portal"):
-        stream = {"csv": lambda qs: importexport.csv_stream(qs),
-                  "lines": lambda qs: importexport.csv_stream(qs, lines=True),
-                  "portal": importexport.portal_stream}[fmt](_export_qs(request))
+        stream = {"csv": lambda qs: exports.csv_stream(qs),
+                  "lines": lambda qs: exports.csv_stream(qs, lines=True),
+                  "portal": exports.portal_stream}[fmt](_export_qs(request))
         resp = StreamingHttpResponse(stream, content_type="text/csv; charset=utf-8")
         name = {"csv": "encounters", "lines": "encounter-lines", "portal": "case-log"}[fmt]
         resp["Content-Disposition"] = f'attachment; filename="rvuedge-{name}-{stamp}.csv"'
         return resp
     if fmt == "xlsx":
-        resp = HttpResponse(importexport.export_xlsx(_export_qs(request)),
+        resp = HttpResponse(exports.export_xlsx(_export_qs(request)),
                             content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
         resp["Content-Disposition"] = f'attachment; filename="rvuedge-encounters-{stamp}.xlsx"'
         return resp
     if fmt == "json":
-        data = importexport.backup(request.user, profile)
+        data = backup.backup(request.user, profile)
         resp = HttpResponse(json.dumps(data, indent=1), content_type="application/json")
         resp["Content-Disposition"] = f'attachment; filename="rvuedge-backup-{stamp}.json"'
         return resp
@@ -386,7 +386,7 @@ def export(request):
             start, end = rform.cleaned_data.get("start"), rform.cleaned_data.get("end")
         start = start or dt.date(today.year, 1, 1)
         end = end or today
-        resp = HttpResponse(importexport.pdf_report(request.user, profile, start, end), content_type="application/pdf")
+        resp = HttpResponse(exports.pdf_report(request.user, profile, start, end), content_type="application/pdf")
         resp["Content-Disposition"] = f'attachment; filename="rvuedge-summary-{start}-{end}.pdf"'
         return resp
     return HttpResponseBadRequest("format must be csv, lines, xlsx, json, pdf or portal")
@@ -404,12 +404,12 @@ def import_start(request):
         else:
             data = upload.read()
             try:
-                headers, _rows = importexport.read_table(kind, data)
-            except importexport.ImportFileError as exc:
+                headers, _rows = imports.read_table(kind, data)
+            except imports.ImportFileError as exc:
                 form.add_error("file", str(exc))
             else:
                 batch = ImportBatch.objects.create(user=request.user, filename=name[:200], kind=kind, data=data,
-                                                   headers=headers, mapping=importexport.guess_mapping(headers))
+                                                   headers=headers, mapping=imports.guess_mapping(headers))
                 return redirect("logbook:import_detail", pk=batch.pk)
     ImportBatch.objects.filter(user=request.user, created_at__lt=timezone.now() - dt.timedelta(days=1)).delete()
     return render(request, "logbook/importexport.html", {
@@ -426,13 +426,13 @@ def import_detail(request, pk: int):
         return render(request, "logbook/import_preview.html", {"batch": batch, "report": batch.report,
                                                                 "active": "data"})
     if request.method == "POST":
-        mapping = {t: request.POST.get(f"map_{t}", "") for t, _l, _n in importexport.TARGETS}
+        mapping = {t: request.POST.get(f"map_{t}", "") for t, _l, _n in imports.TARGETS}
         mapping = {t: c for t, c in mapping.items() if c and c in batch.headers}
         batch.mapping = mapping
         try:
             if request.POST.get("action") == "confirm":
                 try:
-                    report = importexport.commit_import(request.user, profile, batch.kind, bytes(batch.data), mapping)
+                    report = imports.commit_import(request.user, profile, batch.kind, bytes(batch.data), mapping)
                 except IntegrityError:
                     # Another request logged one of these rows meanwhile; nothing was written.
                     raise EntryError("file", "Some of these rows were logged meanwhile and nothing was imported; "
@@ -443,15 +443,15 @@ def import_detail(request, pk: int):
                 bad = f"; {report.error_count} rows with errors skipped" if report.error_count else ""
                 messages.success(request, f"Imported {report.created} encounters{dup}{bad}.")
                 return redirect("logbook:import_detail", pk=batch.pk)
-            report = importexport.validate_import(request.user, profile, batch.kind, bytes(batch.data), mapping)
+            report = imports.validate_import(request.user, profile, batch.kind, bytes(batch.data), mapping)
             batch.status, batch.report = "previewed", report.to_dict()
-        except (importexport.ImportFileError, EntryError) as exc:
+        except (imports.ImportFileError, EntryError) as exc:
             batch.report = {"fatal": str(exc)}
         batch.save()
     report = batch.report
     errors_shown = (report.get("errors") or [])[:200]
     return render(request, "logbook/import_preview.html", {
-        "batch": batch, "report": report, "errors_shown": errors_shown, "targets": importexport.TARGETS,
+        "batch": batch, "report": report, "errors_shown": errors_shown, "targets": imports.TARGETS,
         "active": "data",
     })
 
@@ -459,7 +459,7 @@ def import_detail(request, pk: int):
 @login_required
 def import_errors(request, pk: int):
     batch = queries.get_import_for_user(request.user, pk)
-    resp = HttpResponse(importexport.errors_csv(batch.report or {}), content_type="text/csv; charset=utf-8")
+    resp = HttpResponse(imports.errors_csv(batch.report or {}), content_type="text/csv; charset=utf-8")
     resp["Content-Disposition"] = f'attachment; filename="import-{batch.pk}-errors.csv"'
     return resp
 
@@ -474,10 +474,10 @@ def restore_backup(request):
         return redirect("logbook:import")
     try:
         data = json.loads(form.cleaned_data["file"].read().decode("utf-8-sig"))
-        result = importexport.restore(request.user, profile, data)
+        result = backup.restore(request.user, profile, data)
     except (UnicodeDecodeError, json.JSONDecodeError):
         messages.error(request, "That file is not JSON; choose an RVU Edge backup (.json).")
-    except importexport.RestoreError as exc:
+    except backup.RestoreError as exc:
         messages.error(request, f"Nothing was restored. {exc}")
     else:
         skipped = f"; {result['skipped']} already present" if result["skipped"] else ""
@@ -562,7 +562,7 @@ def reconcile_csv(request, pk: int):
                   "difference wRVU", "report lines", "log encounters", "note"])
     for item in rec.items:
         log, rep = item.log, item.report
-        out.writerow([importexport.safe_cell(v) for v in (
+        out.writerow([tables.safe_cell(v) for v in (
             STATUSES[item.status][0], item.date.isoformat(),
             "" if log is None else " ".join(log.entries),
             "" if rep is None else "-".join((item.report_code or item.code, *rep.modifiers))
@@ -581,7 +581,7 @@ def reconcile_csv(request, pk: int):
 def reconcile_pdf(request, pk: int):
     report = queries.get_report_for_user(request.user, pk)
     rec = queries.reconciliation(request.user, report)
-    resp = HttpResponse(importexport.reconciliation_pdf(request.user, report, rec), content_type="application/pdf")
+    resp = HttpResponse(exports.reconciliation_pdf(request.user, report, rec), content_type="application/pdf")
     resp["Content-Disposition"] = f'attachment; filename="reconciliation-{report.start}-{report.end}.pdf"'
     return resp
 

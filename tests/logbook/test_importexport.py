@@ -11,7 +11,7 @@ from decimal import Decimal
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
-from rvuedge.logbook import importexport
+from rvuedge.logbook import backup, exports, imports
 from rvuedge.logbook.actions import do_toggle_favourite, do_trash_encounters
 from rvuedge.logbook.models import Encounter, ImportBatch
 from tests.logbook.fixtures import log, make_user
@@ -94,14 +94,14 @@ def test_backup_restore_into_a_new_account_then_backup_again_is_equal(alice_clie
 
 
 def test_restore_is_all_or_nothing(alice, logged):
-    data = importexport.backup(alice, alice.profile)
+    data = backup.backup(alice, alice.profile)
     data["encounters"][1]["notes"] = "call 555-123-4567"
     other = make_user("other")
-    with pytest.raises(importexport.RestoreError, match=r"encounters\[1\]\.notes.*phone"):
-        importexport.restore(other, other.profile, data)
+    with pytest.raises(backup.RestoreError, match=r"encounters\[1\]\.notes.*phone"):
+        backup.restore(other, other.profile, data)
     assert not Encounter.objects.filter(user=other).exists()
-    with pytest.raises(importexport.RestoreError, match="not an RVU Edge log backup"):
-        importexport.restore(other, other.profile, {"encounters": []})
+    with pytest.raises(backup.RestoreError, match="not an RVU Edge log backup"):
+        backup.restore(other, other.profile, {"encounters": []})
 
 
 IMPORT_CSV = (
@@ -157,19 +157,19 @@ def test_import_maps_previews_reports_and_writes_only_when_confirmed(alice_clien
 def test_one_code_per_row_mapping(alice):
     data = b"dos,cpt,mod,qty\n2025-06-01,11045,,3\n2025-06-01,20610,RT,\n"
     mapping = {"date": "dos", "code": "cpt", "modifiers": "mod", "units": "qty"}
-    report = importexport.commit_import(alice, alice.profile, "csv", data, mapping)
+    report = imports.commit_import(alice, alice.profile, "csv", data, mapping)
     assert report.created == 2 and report.error_count == 0
     assert sorted(Encounter.objects.values_list("entry", flat=True)) == ["11045x3", "20610-RT"]
 
 
 def test_export_then_import_recognises_the_same_encounters(alice_client, alice, logged):
     text = b"".join(alice_client.get("/log/export/?format=csv").streaming_content)
-    mapping = importexport.guess_mapping(list(csv.reader(io.StringIO(text.decode("utf-8-sig"))))[0])
+    mapping = imports.guess_mapping(list(csv.reader(io.StringIO(text.decode("utf-8-sig"))))[0])
     assert mapping["uid"] == "uid" and mapping["entry"] == "entry"
-    report = importexport.validate_import(alice, alice.profile, "csv", text, mapping)
+    report = imports.validate_import(alice, alice.profile, "csv", text, mapping)
     assert report.duplicates == 2 and report.valid == 0
     other = make_user("carol")
-    report = importexport.commit_import(other, other.profile, "csv", text, mapping)
+    report = imports.commit_import(other, other.profile, "csv", text, mapping)
     assert report.created == 2
     notes = Encounter.objects.filter(user=other).order_by("date").values_list("notes", flat=True)
     assert list(notes)[0] == "=formula-looking note"  # the apostrophe added on export is taken off again
@@ -186,8 +186,8 @@ def test_xlsx_import(alice):
     ws.append([dt.datetime(2025, 7, 1), "99213 20610-LT", "Clinic"])
     buf = io.BytesIO()
     wb.save(buf)
-    mapping = importexport.guess_mapping(["Date", "Codes", "Category"])
-    report = importexport.commit_import(alice, alice.profile, "xlsx", buf.getvalue(), mapping)
+    mapping = imports.guess_mapping(["Date", "Codes", "Category"])
+    report = imports.commit_import(alice, alice.profile, "xlsx", buf.getvalue(), mapping)
     assert report.created == 1
     enc = Encounter.objects.get(user=alice)
     assert str(enc.date) == "2025-07-01" and enc.category == "Clinic"
@@ -212,7 +212,7 @@ def _big_import(user, rows: int) -> None:
     data, bad = make_import_csv(rows, bad_every=1000)
     mapping = {"date": "Date of service", "entry": "Codes", "role": "Role", "site": "Site", "category": "Category",
                "notes": "Notes"}
-    report = importexport.commit_import(user, user.profile, "csv", data, mapping)
+    report = imports.commit_import(user, user.profile, "csv", data, mapping)
     assert report.rows == rows and report.created == rows - len(bad) and report.error_count == len(bad)
     assert {e["row"] for e in report.errors} == set(bad)
     for e in report.errors:
@@ -223,9 +223,9 @@ def _big_import(user, rows: int) -> None:
 def test_a_10000_row_import_reports_every_bad_row(alice):
     _big_import(alice, 10_000)
     # Exported and imported again, every row is recognised by its encounter id (the big-file duplicate path).
-    text = "".join(importexport.csv_stream(Encounter.objects.filter(user=alice))).encode()
-    mapping = importexport.guess_mapping(next(csv.reader(io.StringIO(text.decode("utf-8-sig")))))
-    report = importexport.validate_import(alice, alice.profile, "csv", text, mapping)
+    text = "".join(exports.csv_stream(Encounter.objects.filter(user=alice))).encode()
+    mapping = imports.guess_mapping(next(csv.reader(io.StringIO(text.decode("utf-8-sig")))))
+    report = imports.validate_import(alice, alice.profile, "csv", text, mapping)
     assert (report.valid, report.duplicates) == (0, 9_990)
 
 
