@@ -17,6 +17,7 @@ from .credit import Crediter, EntryError, entry_text, line_text, parse_entry_tex
 from .models import ROLES, TRASH_DAYS, EmployerReport, Encounter, Favourite
 from .models import EncounterLine as LineModel
 from .phi import PhiError, check_fields
+from .text import TextError, clean_text
 
 ROLE_KEYS = {k for k, _ in ROLES}
 TEXT_LIMITS = {"site": 80, "attending": 80, "category": 80, "notes": 1000}
@@ -41,6 +42,14 @@ class EncounterInput:
     extra: dict[str, Any] = field(default_factory=dict)
 
 
+def _clean(name: str, value: str | None) -> str:
+    """A free-text field cleaned for storage (:func:`clean_text`); NUL bytes and invalid Unicode refused."""
+    try:
+        return clean_text(value, multiline=name == "notes")
+    except TextError as exc:
+        raise EntryError(name, f"{TEXT_LABELS[name]} {exc.reason}") from None
+
+
 def _today() -> dt.date:
     return timezone.localdate()
 
@@ -53,7 +62,7 @@ def prepare(user, data: EncounterInput, crediter: Crediter, *, today: dt.date | 
     """
     texts = {}
     for name, limit in TEXT_LIMITS.items():
-        value = (getattr(data, name) or "").strip()
+        value = _clean(name, getattr(data, name))
         if len(value) > limit:
             raise EntryError(name, f"{TEXT_LABELS[name]} is limited to {limit} characters")
         texts[name] = value
@@ -186,7 +195,7 @@ BULK_FIELDS = {"category": "Case category", "site": "Site label", "attending": "
 def do_bulk_set(user, ids: list[int], name: str, value: str) -> int:
     if name not in BULK_FIELDS:
         raise EntryError("action", f"Cannot set {name!r} in bulk")
-    value = (value or "").strip()
+    value = _clean(name, value) if name in TEXT_LABELS else (value or "").strip()
     if name == "role":
         if value not in ROLE_KEYS:
             raise EntryError("role", f"Unknown role {value!r}")
