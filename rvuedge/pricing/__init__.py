@@ -45,7 +45,7 @@ from .policy import (
     get_profile,
     load_policy,
 )
-from .scenario import build_encounter, build_lookup, run_scenario
+from .scenario import ScenarioError, build_encounter, build_lookup, check_scenario, run_scenario
 
 __all__ = [
     "CF_TABLE",
@@ -76,9 +76,11 @@ __all__ = [
     "RvuLookup",
     "RvuRelease",
     "RvuRow",
+    "ScenarioError",
     "Step",
     "build_encounter",
     "build_lookup",
+    "check_scenario",
     "get_profile",
     "load_policy",
     "near_codes",

@@ -140,6 +140,8 @@ _ROW_STRS = {
     "description",
     "release",
 }
+#: Every key an RVU row mapping (a scenario fixture row, the importer's field names) may carry.
+RVU_ROW_KEYS = frozenset(_ROW_ALIASES) | _ROW_DECIMALS | _ROW_OPT_DECIMALS | _ROW_BOOLS | _ROW_STRS
 
 
 def _flag(value: Any) -> bool:
