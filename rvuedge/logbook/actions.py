@@ -13,7 +13,15 @@ from django.utils import timezone
 from rvuedge.accounts.services import get_profile_for_user
 from rvuedge.pricing import EncounterLine, PricingError
 
-from .credit import Crediter, EntryError, entry_text, line_text, parse_entry_text, resolve_setting
+from .credit import (
+    Crediter,
+    EntryError,
+    entry_text,
+    known_modifiers,
+    line_text,
+    parse_entry_text,
+    resolve_setting,
+)
 from .models import ROLES, TRASH_DAYS, EmployerReport, Encounter, Favourite
 from .models import EncounterLine as LineModel
 from .phi import PhiError, check_fields
@@ -221,6 +229,11 @@ def do_toggle_favourite(user, token: str) -> bool:
         deleted, _ = Favourite.objects.filter(user=user, code=text).delete()
         if deleted:
             return False
+        check = known_modifiers()
+        for m in lines[0].modifiers:
+            problem = check.problem(m)
+            if problem:
+                raise EntryError("code", f"{text}: {problem}")
         Favourite.objects.get_or_create(user=user, code=text)
     return True
 

@@ -426,15 +426,24 @@ def dashboard(user, profile, *, period: str = "month", start: dt.date | None = N
 
 def quick_codes(user, limit: int = 12) -> dict[str, list[str]]:
     """Favourite codes, then recently logged ones, for the one-tap bar above the entry box."""
-    favourites = list(Favourite.objects.filter(user=user).values_list("code", flat=True))
-    from .credit import line_text
+    from .credit import known_modifiers, line_text
 
+    check = known_modifiers()
+
+    def known(mods: list[str]) -> bool:  # a line stored before unknown modifiers were refused is never offered
+        return all(check.problem(m) is None for m in mods)
+
+    favourites = [c for c in Favourite.objects.filter(user=user).values_list("code", flat=True)
+                  if known(c.split("-")[1:])]
     recent: list[str] = []
     seen = set(favourites)
     rows = (EncounterLine.objects.filter(user=user).order_by("-date", "-id")
             .values_list("code", "modifiers", "units", "minutes")[:150])
     for code, mods, _units, _minutes in rows:
-        token = line_text(code, [m for m in mods.split("-") if m])
+        mod_list = [m for m in mods.split("-") if m]
+        if not known(mod_list):
+            continue
+        token = line_text(code, mod_list)
         if token not in seen:
             seen.add(token)
             recent.append(token)
