@@ -252,7 +252,12 @@ def payment_source(p: dict[str, Any]) -> str:
             text += f" (from {pay['gpci_release']})"
     text += (". Allowed amount for one unit, before the patient's share; priced by the RVU Edge engine from the "
              "CMS files.")
-    return f'<p class="source">{e(text)}</p>'
+    out = f'<p class="source">{e(text)}</p>'
+    if pay["gpci"] and pay["gpci_release"] and pay["gpci_release"] != pay["release"]:
+        out += (f'<p class="callout" role="note"><strong>{e(pay["release"])} has no GPCI file of its own:</strong> '
+                f'the locality adjustment uses the GPCIs of {e(pay["gpci_release"])}, the newest loaded release '
+                "that has one. Load the release's full zip when CMS publishes it to use its own indices.</p>")
+    return out
 
 
 def payment_section(p: dict[str, Any], locality_options: str, oob: bool = False) -> SafeString:
