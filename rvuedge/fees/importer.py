@@ -7,13 +7,13 @@ fully parsed and cross-checked release is written, in one transaction.
 from __future__ import annotations
 
 import hashlib
-import io
 import re
 import time
 import urllib.error
 import urllib.request
 import zipfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from operator import attrgetter
@@ -21,10 +21,11 @@ from pathlib import Path
 from typing import Any
 
 from django.conf import settings
-from django.db import transaction
+from django.db import IntegrityError, OperationalError, connection, transaction
 from django.utils import timezone
 
 from . import catalog
+from .archives import MAX_TOTAL_BYTES, ArchiveError, SourceFile, read_file, read_stream, read_zip
 from .bulk import insert_rows
 from .models import (
     AnesthesiaCF,
@@ -52,17 +53,6 @@ Report = Callable[[str], None]
 
 class LoadError(Exception):
     """A release could not be loaded; nothing was written."""
-
-
-@dataclass
-class SourceFile:
-    name: str
-    data: bytes
-    sha256: str = ""
-
-    def __post_init__(self) -> None:
-        if not self.sha256:
-            self.sha256 = hashlib.sha256(self.data).hexdigest()
 
 
 @dataclass
@@ -98,18 +88,32 @@ def kind_of(name: str) -> str | None:
     return None
 
 
-def _read_zip(path_or_bytes: Path | bytes, label: str) -> list[SourceFile]:
+def _read_zip(source: Path | bytes, label: str) -> list[SourceFile]:
+    """The CMS files in a zip, read within the limits of :mod:`rvuedge.fees.archives`."""
     try:
-        handle = io.BytesIO(path_or_bytes) if isinstance(path_or_bytes, bytes) else path_or_bytes
-        with zipfile.ZipFile(handle) as zf:
-            out = []
-            for info in zf.infolist():
-                if info.is_dir() or kind_of(info.filename) is None:
-                    continue
-                out.append(SourceFile(info.filename.rsplit("/", 1)[-1], zf.read(info)))
-            return out
+        return read_zip(source, label, lambda name: kind_of(name) is not None)
+    except ArchiveError as exc:
+        raise LoadError(str(exc)) from exc
     except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, OSError) as exc:
         raise LoadError(f"{label}: not a readable zip archive ({exc})") from exc
+
+
+def _read_files(paths: list[Path]) -> list[SourceFile]:
+    """Files from disk, each and all together within the limits of :mod:`rvuedge.fees.archives`."""
+    budget = [MAX_TOTAL_BYTES]
+    try:
+        return [read_file(p, budget) for p in paths]
+    except ArchiveError as exc:
+        raise LoadError(str(exc)) from exc
+    except OSError as exc:
+        raise LoadError(f"cannot read {exc.filename or ''}: {exc.strerror or exc}") from exc
+
+
+def _is_zip(path: Path) -> bool:
+    if path.suffix.lower() == ".zip":
+        return True
+    with path.open("rb") as fh:
+        return fh.read(4) == b"PK\x03\x04"
 
 
 def _download(url: str, report: Report) -> bytes:
@@ -118,15 +122,13 @@ def _download(url: str, report: Report) -> bytes:
     try:
         with urllib.request.urlopen(url, timeout=15) as response:  # noqa: S310 (https URLs only)
             total = int(response.headers.get("Content-Length") or 0) or None
-            buf = io.BytesIO()
             with Progress(
                 "[progress.description]{task.description}", BarColumn(), DownloadColumn(), TransferSpeedColumn()
             ) as progress:
                 task = progress.add_task(f"Downloading {url.rsplit('/', 1)[-1]}", total=total)
-                while chunk := response.read(256 * 1024):
-                    buf.write(chunk)
-                    progress.update(task, advance=len(chunk))
-            return buf.getvalue()
+                return read_stream(response, url, total, lambda n: progress.update(task, advance=n))
+    except ArchiveError as exc:
+        raise LoadError(str(exc)) from exc
     except (urllib.error.URLError, TimeoutError, OSError) as exc:
         raise LoadError(
             f"Cannot download {url}: {getattr(exc, 'reason', exc)}. This machine looks offline. "
@@ -146,16 +148,12 @@ def resolve_source(source: str, report: Report = _quiet) -> tuple[list[SourceFil
         return _read_zip(data, source), catalog.name_from_filename(source.rsplit("/", 1)[-1])
     path = Path(source).expanduser()
     if path.is_dir():
-        files = []
-        for child in sorted(path.iterdir()):
-            if child.is_file() and kind_of(child.name):
-                files.append(SourceFile(child.name, child.read_bytes()))
+        files = _read_files([c for c in sorted(path.iterdir()) if c.is_file() and kind_of(c.name)])
         return files, catalog.name_from_filename(path.name)
     if path.is_file():
-        data = path.read_bytes()
-        if data[:4] == b"PK\x03\x04" or path.suffix.lower() == ".zip":
-            return _read_zip(data, str(path)), catalog.name_from_filename(path.name)
-        return [SourceFile(path.name, data)], catalog.name_from_filename(path.name)
+        if _is_zip(path):
+            return _read_zip(path, str(path)), catalog.name_from_filename(path.name)
+        return _read_files([path]), catalog.name_from_filename(path.name)
     if catalog.is_release_name(source):
         name = catalog.normalise_name(source)
         mirror = Path(settings.RVUEDGE_CMS_DATA) / name.lower() if settings.RVUEDGE_CMS_DATA else None
@@ -163,7 +161,7 @@ def resolve_source(source: str, report: Report = _quiet) -> tuple[list[SourceFil
             report(f"Using the local copy of {name} in {mirror}")
             zips = sorted(mirror.glob("*.zip"))
             if zips:
-                return _read_zip(zips[0].read_bytes(), str(zips[0])), name
+                return _read_zip(zips[0], str(zips[0])), name
             return resolve_source(str(mirror), report)[0], name
         entry = catalog.lookup(name)
         if entry is None:
@@ -329,10 +327,11 @@ def load_release(
             )
 
     report(f"Writing {name} ({counts['fee_rows']:,} fee rows, {counts['opps_cap']:,} OPPS cap rows)")
-    with transaction.atomic():
+    with _sole_writer(Release, name, existing, "fingerprint"):
         if existing is not None:
             existing.delete()
-        release = Release.objects.create(
+        release = _create_once(
+            Release,
             name=name,
             year=year,
             title=fee.title,
@@ -385,6 +384,66 @@ def load_release(
         release.save(update_fields=["load_seconds"])
     verb = "Replaced" if existing is not None else "Loaded"
     return LoadResult(release, True, f"{verb} {name}.", counts)
+
+
+def lock_key(table: str, name: str) -> int:
+    """The PostgreSQL advisory-lock key that a load of ``name`` into ``table`` holds while it writes."""
+    return int.from_bytes(hashlib.sha256(f"rvuedge:{table}:{name}".encode()).digest()[:8], "big", signed=True)
+
+
+def _busy(exc: Exception) -> bool:
+    text = str(exc).lower()
+    return "database is locked" in text or "database table is locked" in text or "busy" in text
+
+
+def _state(obj: Any, version: str) -> tuple[int, str] | None:
+    return None if obj is None else (obj.pk, getattr(obj, version))
+
+
+@contextmanager
+def _sole_writer(model: Any, name: str, seen: Any, version: str) -> Iterator[None]:
+    """One transaction in which this process alone writes ``name``; a concurrent load is refused cleanly.
+
+    PostgreSQL: a transaction-scoped advisory lock on the name, tried without waiting. SQLite: the
+    transaction starts with BEGIN IMMEDIATE (settings), so it waits for any other writer (busy_timeout)
+    and then holds the database's write lock. Either way the release is read again under the lock: if
+    another process loaded or replaced it since this one looked (``seen``), this load writes nothing.
+    """
+    busy = (f"{name} is being loaded by another process right now; nothing was written by this load. "
+            "Run the command again when that load has finished.")
+    try:
+        with transaction.atomic():
+            if connection.vendor == "postgresql":
+                with connection.cursor() as cur:
+                    cur.execute("SELECT pg_try_advisory_xact_lock(%s)", [lock_key(model._meta.db_table, name)])
+                    if not cur.fetchone()[0]:
+                        raise LoadError(busy)
+            current = model.objects.filter(name=name).first()
+            if _state(current, version) != _state(seen, version):
+                raise LoadError(
+                    f"{name} was loaded by another process while this one was reading its files; nothing was "
+                    "written by this load (`rvuedge data list` shows what is loaded)."
+                )
+            yield
+    except OperationalError as exc:
+        if connection.vendor == "sqlite" and _busy(exc):
+            raise LoadError(
+                f"{name} is being loaded by another process, or another process kept the database locked "
+                "for the whole wait; nothing was written by this load. Run the command again when the other "
+                "one has finished."
+            ) from None
+        raise
+
+
+def _create_once(model: Any, **fields: Any) -> Any:
+    """Create the release row; a name taken by a concurrent writer that held no lock is a LoadError."""
+    try:
+        with transaction.atomic():
+            return model.objects.create(**fields)
+    except IntegrityError:
+        raise LoadError(
+            f"{fields['name']} was loaded by another process at the same time; nothing was written by this load."
+        ) from None
 
 
 def _merge_localities(rows: list[Any]) -> list[Any]:
@@ -469,10 +528,9 @@ def load_hcpcs(source: str, *, replace: bool = False, report: Report = _quiet) -
     if source.startswith("https://"):
         files = _read_zip(_download(source, report), source)
     elif path.is_dir():
-        files = [SourceFile(p.name, p.read_bytes()) for p in sorted(path.iterdir()) if kind_of(p.name) == "hcpcs"]
+        files = _read_files([p for p in sorted(path.iterdir()) if p.is_file() and kind_of(p.name) == "hcpcs"])
     elif path.is_file():
-        data = path.read_bytes()
-        files = _read_zip(data, source) if data[:4] == b"PK\x03\x04" else [SourceFile(path.name, data)]
+        files = _read_zip(path, source) if _is_zip(path) else _read_files([path])
     else:
         raise LoadError(f"{source}: no such file or folder, and not an https URL")
     picked = [f for f in files if kind_of(f.name) == "hcpcs"] or (files if len(files) == 1 else [])
@@ -495,10 +553,11 @@ def load_hcpcs(source: str, *, replace: bool = False, report: Report = _quiet) -
                               existing.counts)
         if not replace:
             raise LoadError(f"{name} is already loaded from a different file; pass --replace to replace it")
-    with transaction.atomic():
+    with _sole_writer(HcpcsRelease, name, existing, "sha256"):
         if existing is not None:
             existing.delete()
-        rel = HcpcsRelease.objects.create(
+        rel = _create_once(
+            HcpcsRelease,
             name=name, file_name=f.name, sha256=f.sha256, source=source[:500], counts=counts,
             warnings=parsed.warnings[:200], loaded_at=timezone.now(),
         )
