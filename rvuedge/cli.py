@@ -1,6 +1,7 @@
 """The `rvuedge` command: Django's management commands under one friendly name.
 
-    rvuedge serve [--data PATH] [--hcpcs PATH] [--host H] [--port P]
+    rvuedge serve [--data PATH] [--hcpcs PATH] [--host H] [--port P] [--workers N] [--threads N]
+                  [--timeout S] [--dev] [--no-serve]
     rvuedge data load SOURCE [--release NAME] [--replace]
     rvuedge data load-hcpcs SOURCE
     rvuedge data list [--json]
@@ -30,6 +31,14 @@ def main(argv: list[str] | None = None) -> None:
         print(__doc__.strip())
         print("\nAll commands: rvuedge help")
         return
+    from django.conf import settings
+    from django.core.exceptions import ImproperlyConfigured
+
+    try:
+        settings.INSTALLED_APPS  # noqa: B018 - reads the settings module: a configuration error stops here
+    except ImproperlyConfigured as exc:
+        sys.stderr.write(f"rvuedge: configuration error: {exc}\n")
+        raise SystemExit(1) from None
     try:
         execute_from_command_line(["rvuedge", *args])
     except Exception as exc:

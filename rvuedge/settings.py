@@ -37,13 +37,17 @@ ALLOWED_HOSTS = envlist("ALLOWED_HOSTS", "localhost,127.0.0.1,[::1],testserver")
 CSRF_TRUSTED_ORIGINS = envlist("CSRF_TRUSTED_ORIGINS")
 
 if PRODUCTION:
+    _problems = []
     if SECRET_KEY == DEV_SECRET_KEY or len(SECRET_KEY) < 50:
-        raise ImproperlyConfigured(
-            "RVUEDGE_PRODUCTION=1 needs a SECRET_KEY of at least 50 random characters "
-            "(the development key is refused)."
-        )
+        _problems.append("RVUEDGE_PRODUCTION=1 needs a SECRET_KEY of at least 50 random characters "
+                         "(the development key is refused).")
     if DEBUG:
-        raise ImproperlyConfigured("RVUEDGE_PRODUCTION=1 refuses DEBUG=1.")
+        _problems.append("RVUEDGE_PRODUCTION=1 refuses DEBUG=1.")
+    if not envlist("ALLOWED_HOSTS"):
+        _problems.append("RVUEDGE_PRODUCTION=1 needs ALLOWED_HOSTS: the host names this site answers to, "
+                         "comma-separated (e.g. ALLOWED_HOSTS=rvu.example.org).")
+    if _problems:
+        raise ImproperlyConfigured(" ".join(_problems))
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -53,6 +57,8 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "django.contrib.humanize",
+    # django-ninja's own static files: /api/docs serves Swagger UI from here, not from a CDN.
+    "ninja",
     "rvuedge.fees",
     "rvuedge.codes",
     "rvuedge.accounts",
@@ -63,6 +69,8 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # After WhiteNoise, so static files keep their long-lived public caching.
+    "rvuedge.middleware.SecurityHeadersMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -166,6 +174,33 @@ if PRODUCTION:
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
     SECURE_HSTS_PRELOAD = True
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+
+# Content-Security-Policy on every response (rvuedge.middleware): scripts only from our own static files
+# (no inline script, no eval); inline style attributes are allowed (bar widths, Chart.js, Swagger UI).
+CONTENT_SECURITY_POLICY = "; ".join([
+    "default-src 'self'",
+    "script-src 'self'",
+    "style-src 'self' 'unsafe-inline'",
+    "img-src 'self' data:",
+    "font-src 'self'",
+    "connect-src 'self'",
+    "object-src 'none'",
+    "base-uri 'self'",
+    "form-action 'self'",
+    "frame-ancestors 'none'",
+])
+# Path prefixes whose responses are never cached (Cache-Control: private, no-store), signed in or not; any
+# response to a signed-in request (session or API token) is treated the same way.
+RVUEDGE_PRIVATE_PATHS = ("/log/", "/accounts/", "/benchmarks/contracts/", "/api/log/", "/admin/")
+
+# Behind a reverse proxy: how many proxies in front of the app append to X-Forwarded-For. 0 (default) uses
+# REMOTE_ADDR as the client address; 1 takes the right-most X-Forwarded-For entry (the address the one
+# proxy saw), N the N-th from the right. Only the rate limits read it.
+_proxies = os.getenv("RVUEDGE_TRUSTED_PROXIES", "").strip() or "0"
+if not _proxies.isdigit():
+    raise ImproperlyConfigured(f"RVUEDGE_TRUSTED_PROXIES must be a whole number of proxies (0, 1, 2 …), "
+                               f"not {_proxies!r}.")
+RVUEDGE_TRUSTED_PROXIES = int(_proxies)
 
 LOGIN_URL = "/accounts/login/"
 LOGIN_REDIRECT_URL = "/"

@@ -2,7 +2,11 @@ from __future__ import annotations
 
 from django.contrib import admin
 
+from .forms import ThrottledAdminAuthenticationForm
 from .models import ApiToken, Profile
+
+# The admin log-in is rate-limited like the site's (rvuedge.accounts.throttle).
+admin.site.login_form = ThrottledAdminAuthenticationForm
 
 
 @admin.register(Profile)

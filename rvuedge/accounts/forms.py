@@ -3,8 +3,9 @@ from __future__ import annotations
 import json
 
 from django import forms
+from django.contrib.admin.forms import AdminAuthenticationForm
 from django.contrib.auth import get_user_model
-from django.contrib.auth.forms import AuthenticationForm, UserCreationForm
+from django.contrib.auth.forms import AuthenticationForm, PasswordResetForm, UserCreationForm
 from django.core.exceptions import ValidationError
 
 from rvuedge.pricing import PolicyError, load_policy
@@ -56,25 +57,54 @@ class SignupForm(UserCreationForm):
         return user
 
 
-class ThrottledAuthenticationForm(AuthenticationForm):
-    """AuthenticationForm that pauses a username + address after too many failures."""
+class ThrottledLoginMixin:
+    """Pauses log-in for a username + client address, and for a client address, after too many failures."""
 
     def clean(self):
         username = self.cleaned_data.get("username") or ""
         ip = throttle.client_ip(self.request)
-        locked, left = throttle.is_locked(username, ip)
-        if locked:
-            raise ValidationError(throttle.locked_message(left), code="throttled")
+        refusal = throttle.login_refusal(username, ip)
+        if refusal:
+            raise ValidationError(refusal, code="throttled")
         try:
             cleaned = super().clean()
         except ValidationError:
             throttle.record_failure(username, ip)
-            locked, left = throttle.is_locked(username, ip)
-            if locked:
-                raise ValidationError(throttle.locked_message(left), code="throttled") from None
+            refusal = throttle.login_refusal(username, ip)
+            if refusal:
+                raise ValidationError(refusal, code="throttled") from None
             raise
         throttle.reset(username, ip)
         return cleaned
+
+
+class ThrottledAuthenticationForm(ThrottledLoginMixin, AuthenticationForm):
+    """The site's log-in form."""
+
+
+class ThrottledAdminAuthenticationForm(ThrottledLoginMixin, AdminAuthenticationForm):
+    """The admin's log-in form (staff only), under the same limits."""
+
+
+class ThrottledPasswordResetForm(PasswordResetForm):
+    """Password reset: a ceiling per client address (the form says so), and per e-mail address (silently:
+    the page reads the same, so it tells nobody whether the address has an account)."""
+
+    def __init__(self, *args, request=None, **kwargs):
+        self.request = request
+        super().__init__(*args, **kwargs)
+
+    def clean(self):
+        cleaned = super().clean()
+        blocked, left = throttle.reset_request_blocked(throttle.client_ip(self.request))
+        if blocked:
+            raise ValidationError(throttle.reset_blocked_message(left), code="throttled")
+        return cleaned
+
+    def save(self, *args, **kwargs):
+        if throttle.record_reset_request(throttle.client_ip(self.request), self.cleaned_data["email"]):
+            return super().save(*args, **kwargs)
+        return None
 
 
 class ProfileForm(forms.ModelForm):

@@ -13,7 +13,7 @@ from django.views.decorators.http import require_POST
 from rvuedge.fees.models import Release
 from rvuedge.fees.services import localities, newest_release
 
-from .forms import ProfileForm, SignupForm, ThrottledAuthenticationForm, TokenForm
+from .forms import ProfileForm, SignupForm, ThrottledAuthenticationForm, ThrottledPasswordResetForm, TokenForm
 from .models import ApiToken
 from .services import do_create_token, do_revoke_token, get_profile_for_user
 
@@ -55,6 +55,16 @@ class PasswordResetView(auth_views.PasswordResetView):
     email_template_name = "accounts/password_reset_email.txt"
     subject_template_name = "accounts/password_reset_subject.txt"
     success_url = reverse_lazy("accounts:password_reset_done")
+    form_class = ThrottledPasswordResetForm
+
+    def get_form_kwargs(self):
+        return {**super().get_form_kwargs(), "request": self.request}
+
+    def form_invalid(self, form):
+        response = super().form_invalid(form)
+        if form.has_error("__all__", code="throttled"):
+            response.status_code = 429
+        return response
 
 
 class PasswordResetDoneView(auth_views.PasswordResetDoneView):

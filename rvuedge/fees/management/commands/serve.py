@@ -1,4 +1,8 @@
-"""`rvuedge serve`: migrate, make sure a release is loaded, then serve with gunicorn."""
+"""`rvuedge serve`: migrate, make sure a release is loaded, then serve with gunicorn.
+
+gunicorn runs the gthread worker class: each worker's main loop keeps reporting to the arbiter while a
+thread streams a long export, so ``--timeout`` does not cut a stream short (the sync worker would kill a
+request after it). DEBUG is off unless ``--dev`` or ``DEBUG=1``."""
 
 from __future__ import annotations
 
@@ -21,10 +25,24 @@ class Command(BaseCommand):
         parser.add_argument("--hcpcs", help="HCPCS Level II file (zip or TXT) to load when none is loaded yet")
         parser.add_argument("--host", default="127.0.0.1")
         parser.add_argument("--port", type=int, default=8000)
-        parser.add_argument("--workers", type=int, default=2)
+        parser.add_argument("--workers", type=int, default=2, help="gunicorn worker processes (default 2)")
+        parser.add_argument("--threads", type=int, default=4,
+                            help="Threads per worker (gthread worker class; default 4)")
+        parser.add_argument("--timeout", type=int, default=120,
+                            help="Seconds before gunicorn restarts a worker that stopped answering, and that a "
+                                 "restart waits for running requests such as long exports (default 120)")
+        parser.add_argument("--dev", action="store_true",
+                            help="Development: DEBUG on (Django's error pages). Off unless --dev or DEBUG=1.")
         parser.add_argument("--no-serve", action="store_true", help="Prepare only (migrate and load), then exit")
 
     def handle(self, *args, **opts):
+        from django.conf import settings
+
+        if opts["dev"] and settings.PRODUCTION:
+            raise CommandError("--dev turns DEBUG on, which RVUEDGE_PRODUCTION=1 refuses.")
+        for name in ("workers", "threads", "timeout"):
+            if opts[name] < 1:
+                raise CommandError(f"--{name} must be at least 1 (got {opts[name]}).")
         call_command("migrate", interactive=False, verbosity=0)
         self.stdout.write("Database migrated.")
         if not Release.objects.exists():
@@ -47,13 +65,30 @@ class Command(BaseCommand):
 
         if not CodeContent.objects.exists():
             call_command("content", "load", stdout=self.stdout)
-        if os.environ.get("RVUEDGE_PRODUCTION"):
-            call_command("collectstatic", interactive=False, verbosity=0)
+        if settings.PRODUCTION:
+            # Hashed, compressed copies under STATIC_ROOT and their manifest: production pages need them.
+            try:
+                call_command("collectstatic", interactive=False, verbosity=0)
+            except Exception as exc:  # noqa: BLE001 - any failure here means pages cannot render
+                raise CommandError(f"Collecting the static files into {settings.STATIC_ROOT} failed: {exc}") from exc
+            self.stdout.write(f"Static files collected into {settings.STATIC_ROOT}.")
         if opts["no_serve"]:
             return
+        # DEBUG is off for the server unless asked for: --dev, or DEBUG=1 in the environment.
+        if opts["dev"]:
+            os.environ["DEBUG"] = "1"
+        elif not os.environ.get("DEBUG"):
+            os.environ["DEBUG"] = "0"
+        debug = os.environ["DEBUG"].strip().lower() in {"1", "true", "yes", "on"}
         bind = f"{opts['host']}:{opts['port']}"
-        self.stdout.write(f"Serving RVU Edge on http://{bind}/ (Ctrl-C to stop)")
+        self.stdout.write(f"Serving RVU Edge on http://{bind}/ (Ctrl-C to stop); DEBUG {'on' if debug else 'off'}, "
+                          f"{opts['workers']} workers x {opts['threads']} threads, timeout {opts['timeout']} s.")
         self.stdout.flush()
         argv = [sys.executable, "-m", "gunicorn", "rvuedge.wsgi:application", "--bind", bind,
-                "--workers", str(opts["workers"]), "--access-logfile", "-"]
+                "--workers", str(opts["workers"]), "--worker-class", "gthread", "--threads", str(opts["threads"]),
+                "--timeout", str(opts["timeout"]), "--graceful-timeout", str(opts["timeout"]),
+                "--access-logfile", "-",
+                # gunicorn's control socket defaults to one path per user ($HOME/.gunicorn/gunicorn.ctl), which two
+                # servers on one host would fight over; RVU Edge does not use it.
+                "--no-control-socket"]
         os.execv(sys.executable, argv)
