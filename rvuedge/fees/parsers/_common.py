@@ -72,15 +72,22 @@ class CsvRows:
     """A csv.reader over decoded text that turns csv.Error into ParseError.
 
     Iterating yields the raw cell lists; ``line`` is the 1-based number of the last physical
-    line of the row just returned (what error messages report). Hot loops iterate ``reader``
-    directly and catch csv.Error themselves.
+    line of the row just returned (what error messages report). A record that runs past the end
+    of its line (a quote opened and not closed on it; no CMS file has such a record) is a
+    ParseError at the line where the quote opened. Hot loops iterate ``reader`` directly and do the
+    same checks themselves (:func:`spans_lines`, :func:`unterminated_quote`, :func:`csv_error`).
     """
 
-    __slots__ = ("name", "reader")
+    __slots__ = ("columns", "last", "name", "reader", "text")
 
     def __init__(self, text: str, name: str):
         self.name = name
-        self.reader = csv.reader(io.StringIO(text, newline=""))
+        self.text = text
+        self.last = 0  # the line of the last row returned
+        self.columns: list[str] | None = None  # header names, once known (for error messages)
+        # strict: a quote still open at the end of the file, or text after a closing quote, is an error
+        # (the lenient reader would swallow the rest of the file into one field, or glue the text on)
+        self.reader = csv.reader(io.StringIO(text, newline=""), strict=True)
 
     @property
     def line(self) -> int:
@@ -89,9 +96,94 @@ class CsvRows:
     def __iter__(self) -> Iterator[list[str]]:
         reader = self.reader
         try:
-            yield from reader
+            for row in reader:
+                line = reader.line_num
+                if line - self.last > 1 and spans_lines(row):
+                    raise unterminated_quote(self.name, self.text, self.last + 1, line, row, self.columns)
+                self.last = line
+                yield row
         except csv.Error as exc:
-            raise ParseError(self.name, reader.line_num + 1, None, f"malformed CSV: {exc}") from None
+            raise csv_error(self.name, self.text, self.last + 1, reader.line_num, exc, self.columns) from None
+
+
+def spans_lines(row: list[str]) -> bool:
+    """True if a cell holds a line break: its record ran past the end of a line."""
+    return any("\n" in cell or "\r" in cell for cell in row)
+
+
+def _physical_line(text: str, lineno: int) -> tuple[str, int]:
+    """(the 1-based line ``lineno`` as the csv module counts lines, the number of lines)."""
+    found = ""
+    count = 0
+    for count, line in enumerate(io.StringIO(text, newline=""), 1):
+        if count == lineno:
+            found = line
+    return found.rstrip("\r\n"), count
+
+
+def open_quote_field(line: str) -> int | None:
+    """0-based index of the field whose opening quote is not closed on ``line`` (csv rules), or None."""
+    n = len(line)
+    field = 0
+    i = 0
+    while i <= n:
+        if i < n and line[i] == '"':
+            j = i + 1
+            while True:
+                k = line.find('"', j)
+                if k < 0:
+                    return field
+                if k + 1 < n and line[k + 1] == '"':  # an escaped quote inside the quoted field
+                    j = k + 2
+                    continue
+                break
+            i = k + 1
+        comma = line.find(",", i)
+        if comma < 0:
+            return None
+        i = comma + 1
+        field += 1
+    return None
+
+
+def unterminated_quote(name: str, text: str, start: int, end: int | str, cells: list[str] | None = None,
+                       columns: list[str] | None = None) -> ParseError:
+    """The error for a record that starts on line ``start`` and runs on past it (to line ``end``, or as
+    ``end`` says)."""
+    line, total = _physical_line(text, start)
+    field = open_quote_field(line)
+    if field is None and cells:
+        field = next((i for i, c in enumerate(cells) if "\n" in c or "\r" in c), None)
+    if field is None:
+        column = None
+    elif columns is not None and field < len(columns) and columns[field]:
+        column = columns[field]
+    else:
+        column = f"field {field + 1}"
+    if isinstance(end, str):
+        runs = end
+    else:
+        runs = "to the end of the file" if end >= total else f"on to line {end}"
+    return ParseError(
+        name, start, column,
+        f"unterminated quote: the quoted field that opens on this line is not closed on it (it runs {runs}); "
+        "a CMS record never spans lines",
+    )  # fmt: skip
+
+
+def csv_error(name: str, text: str, start: int, stop: int, exc: csv.Error,
+              columns: list[str] | None = None) -> ParseError:
+    """A csv.Error in the record that starts on line ``start`` and was given up on line ``stop``."""
+    line, _total = _physical_line(text, start)
+    if open_quote_field(line) is not None:
+        if "field limit" in str(exc):
+            runs = f"on past the {csv.field_size_limit():,}-character field limit"
+        elif "unexpected end of data" in str(exc):
+            runs = "to the end of the file"
+        else:  # it met another quote that does not close a field
+            runs = f"on to line {stop}"
+        return unterminated_quote(name, text, start, runs, None, columns)
+    return ParseError(name, start, None, f"malformed CSV: {exc}")
 
 
 def is_blank(row: list[str]) -> bool:

@@ -72,12 +72,15 @@ def parse_anes(data: bytes, name: str) -> AnesFile:
         if key not in cols:
             raise ParseError(name, header_line, label, "missing required column")
     labels = {k: " ".join(header[i].split()) for k, i in cols.items()}
+    src.columns = [" ".join(h.split()) for h in header]
     width = max(cols.values()) + 1
 
     national_cf: Decimal | None = None
     m = _NATIONAL_CF_RE.search(header[cols["cf"]])
     if m:
         national_cf = to_decimal(m.group(1))
+        if national_cf is not None and national_cf <= 0:
+            raise ParseError(name, header_line, labels["cf"], f"national conversion factor {m.group(1)} is not above zero")
 
     result = AnesFile(file=name, national_cf=national_cf)
     for row in src:
@@ -106,6 +109,8 @@ def parse_anes(data: bytes, name: str) -> AnesFile:
         cf = to_decimal(row[cols["cf"]])
         if cf is None:
             raise ParseError(name, line, labels["cf"], f"not a number: {row[cols['cf']]!r}")
+        if cf <= 0:  # CMS never publishes one
+            raise ParseError(name, line, labels["cf"], f"conversion factor {row[cols['cf']].strip()} is not above zero")
         result.rows.append(AnesRow(mac=mac, locality=loc, name=loc_name, conv_factor=cf, line=line))
     if not result.rows:
         raise ParseError(name, header_line + 1, labels["mac"], "no data rows after the header")

@@ -89,6 +89,7 @@ def parse_gpci(data: bytes, name: str) -> list[GpciRow]:
     if "work" not in cols:  # only a "without floor" column: that is the work GPCI in force
         cols["work"] = cols["work_no_floor"]
     labels = {k: " ".join(header[i].split()) for k, i in cols.items()}
+    src.columns = [" ".join(h.split()) for h in header]
     width = max(cols.values()) + 1
     has_no_floor = "work_no_floor" in cols
 
@@ -128,6 +129,8 @@ def parse_gpci(data: bytes, name: str) -> list[GpciRow]:
             value = to_decimal(cell(key))
             if value is None:
                 raise fail(key, f"not a number: {cell(key)!r}")
+            if value <= 0:  # CMS never publishes one: a GPCI scales a payment
+                raise fail(key, f"GPCI {cell(key).strip()} is not above zero")
             nums[key] = value
         out.append(
             GpciRow(

@@ -74,6 +74,7 @@ def parse_locco(data: bytes, name: str) -> list[LocalityRow]:
         if key not in cols:
             raise ParseError(name, header_line, label, "missing required column")
     labels = {k: " ".join(header[i].split()) for k, i in cols.items()}
+    src.columns = [" ".join(h.split()) for h in header]
     width = max(cols.values()) + 1
 
     out: list[LocalityRow] = []

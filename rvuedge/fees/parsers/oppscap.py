@@ -16,6 +16,7 @@ from ._common import (
     CTRL_Z,
     STATUS_CODES,
     CsvRows,
+    csv_error,
     decode_text,
     first_duplicate,
     frozen_factory,
@@ -24,7 +25,9 @@ from ._common import (
     is_modifier,
     norm_header,
     pad_digits,
+    spans_lines,
     to_decimal,
+    unterminated_quote,
 )
 from .rows import OppsCapRow, ParseError
 
@@ -98,9 +101,14 @@ def parse_oppscap(data: bytes, name: str) -> list[OppsCapRow]:
     def fail(line: int, col: int, message: str) -> ParseError:
         return ParseError(name, line, col_name[col], message)
 
+    prev = reader.line_num  # the line of the previous record (csv: one record per line)
     with gc_paused():
         try:
             for row in reader:
+                line = reader.line_num
+                if line - prev > 1 and spans_lines(row):
+                    raise unterminated_quote(name, text, prev + 1, line, row, col_name)
+                prev = line
                 if len(row) != ncols or not row[i_code] > CTRL_Z:
                     if is_blank(row):
                         continue  # blank or the Ctrl-Z trailer row
@@ -108,12 +116,12 @@ def parse_oppscap(data: bytes, name: str) -> list[OppsCapRow]:
                         row = row[:ncols]
                     elif len(row) < ncols:
                         raise fail(
-                            reader.line_num, len(row), f"truncated row: {len(row)} cells, expected {ncols}"
+                            line, len(row), f"truncated row: {len(row)} cells, expected {ncols}"
                         )
                     elif len(row) > ncols:
                         raise ParseError(
                             name,
-                            reader.line_num,
+                            line,
                             f"column {ncols + 1}",
                             f"row has {len(row)} cells, expected {ncols}",
                         )
@@ -121,7 +129,7 @@ def parse_oppscap(data: bytes, name: str) -> list[OppsCapRow]:
                 if code not in codes_ok:
                     if code_ok(code) is None:
                         raise fail(
-                            reader.line_num,
+                            line,
                             i_code,
                             f"invalid HCPCS code {code!r} (expected 5 upper-case letters/digits)",
                         )
@@ -129,24 +137,24 @@ def parse_oppscap(data: bytes, name: str) -> list[OppsCapRow]:
                 mod = row[i_mod]
                 if mod not in mods_ok and not is_modifier(mod):
                     if code.upper() == "HCPCS":
-                        raise fail(reader.line_num, i_code, "duplicate header row (HCPCS) inside the data")
-                    raise fail(reader.line_num, i_mod, f"invalid modifier {mod!r}")
+                        raise fail(line, i_code, "duplicate header row (HCPCS) inside the data")
+                    raise fail(line, i_mod, f"invalid modifier {mod!r}")
                 status = row[i_stat]
                 if status not in status_ok:
-                    raise fail(reader.line_num, i_stat, f"invalid status code {status!r}")
+                    raise fail(line, i_stat, f"invalid status code {status!r}")
                 raw_mac = row[i_mac]
                 mac = macs.get(raw_mac)
                 if mac is None:
                     mac = pad_digits(raw_mac, 5)
                     if mac is None:
-                        raise fail(reader.line_num, i_mac, f"invalid carrier/MAC number {raw_mac!r}")
+                        raise fail(line, i_mac, f"invalid carrier/MAC number {raw_mac!r}")
                     macs[raw_mac] = mac
                 raw_loc = row[i_loc]
                 loc = locs.get(raw_loc)
                 if loc is None:
                     loc = pad_digits(raw_loc, 2)
                     if loc is None:
-                        raise fail(reader.line_num, i_loc, f"invalid locality number {raw_loc!r}")
+                        raise fail(line, i_loc, f"invalid locality number {raw_loc!r}")
                     locs[raw_loc] = loc
                 # Prices are nearly all distinct (memoising would not pay): parse each one.
                 fac_s = row[i_fac]
@@ -158,11 +166,14 @@ def parse_oppscap(data: bytes, name: str) -> list[OppsCapRow]:
                         raise InvalidOperation
                 except (InvalidOperation, ValueError):
                     bad = i_fac if to_decimal(fac_s) is None else i_nf
-                    raise fail(reader.line_num, bad, f"not a number: {row[bad]!r}") from None
-                rec = make(code, mod, status, mac, loc, fac, nf, reader.line_num)
+                    raise fail(line, bad, f"not a number: {row[bad]!r}") from None
+                if fac < 0 or nf < 0:  # CMS never publishes a negative amount
+                    bad = i_fac if fac < 0 else i_nf
+                    raise fail(line, bad, f"negative amount {row[bad].strip()}: CMS never publishes one")
+                rec = make(code, mod, status, mac, loc, fac, nf, line)
                 append(rec)
         except csv.Error as exc:
-            raise ParseError(name, reader.line_num + 1, None, f"malformed CSV: {exc}") from None
+            raise csv_error(name, text, prev + 1, reader.line_num, exc, col_name) from None
     if not out:
         raise ParseError(name, header_line + 1, "HCPCS", "no data rows after the header")
     dup = first_duplicate(list(map(_KEY, out)))

@@ -21,6 +21,7 @@ from ._common import (
     CTRL_Z,
     STATUS_CODES,
     CsvRows,
+    csv_error,
     decode_text,
     first_duplicate,
     frozen_factory,
@@ -30,7 +31,9 @@ from ._common import (
     learn_numbers,
     norm_header,
     number_memo,
+    spans_lines,
     to_decimal,
+    unterminated_quote,
 )
 from .rows import FeeRow, ParseError, PprrvuFile
 
@@ -198,18 +201,19 @@ def parse_pprrvu(data: bytes, name: str) -> PprrvuFile:
 
     # 4. Data rows.
     with gc_paused():
-        rows = _data_rows(src.reader, name, index, col_name, ncols, layout == "32")
+        rows = _data_rows(src.reader, name, index, col_name, ncols, layout == "32", text)
     _check_unique(name, rows)
     return PprrvuFile(name, title, released, layout, _file_cf(rows), rows)
 
 
 def _data_rows(
-    reader: _RowReader, name: str, index: dict[str, int], col_name: list[str], ncols: int, has_pric: bool
+    reader: _RowReader, name: str, index: dict[str, int], col_name: list[str], ncols: int, has_pric: bool,
+    text: str | None,
 ) -> list[FeeRow]:
     """Validate and convert the data rows. Hot loop: keep it flat (parse time is a tested budget).
 
-    ``reader`` is a csv.reader (or the fixed-width line splitter): iterating it yields cell lists
-    and its ``line_num`` is the current 1-based line number.
+    ``reader`` is a csv.reader over ``text`` (or the fixed-width line splitter, with ``text`` None):
+    iterating it yields cell lists and its ``line_num`` is the current 1-based line number.
     """
     (i_code, i_mod, i_desc, i_stat, i_nu, i_work, i_nfpe, i_nfna, i_fpe, i_fna, i_mp, i_nft, i_ft, i_pctc,
      i_glob, i_pre, i_intra, i_post, i_mult, i_bil, i_asst, i_co, i_team, i_pric, i_endo, i_cf, i_sup,
@@ -224,10 +228,15 @@ def _data_rows(
     mods_ok = _COMMON_MODIFIERS
     out: list[FeeRow] = []
     append = out.append
+    prev = reader.line_num  # the line of the previous record (csv: one record per line)
     try:
         for row in reader:
+            line = reader.line_num
+            if line - prev > 1 and text is not None and spans_lines(row):
+                raise unterminated_quote(name, text, prev + 1, line, row, col_name)
+            prev = line
             if len(row) != ncols or not row[i_code] > CTRL_Z:  # wrong width, blank, or the Ctrl-Z trailer
-                row = _odd_row(name, reader.line_num, row, ncols, col_name)
+                row = _odd_row(name, line, row, ncols, col_name)
                 if row is None:
                     continue
             code = row[i_code]
@@ -244,7 +253,7 @@ def _data_rows(
                 or (mod not in mods_ok and not is_modifier(mod))
                 or code_ok(code) is None
             ):
-                _check_row(name, reader.line_num, row, index, col_name)
+                _check_row(name, line, row, index, col_name)
             while True:
                 try:
                     fee = make(
@@ -254,17 +263,63 @@ def _data_rows(
                         dec[row[i_pre]], dec[row[i_intra]], dec[row[i_post]],
                         row[i_mult], row[i_bil], row[i_asst], row[i_co], row[i_team],
                         row[i_pric] if has_pric else "", row[i_endo], dec[row[i_cf]], row[i_sup], row[i_calc],
-                        row[i_dxf], dec[row[i_onf]], dec[row[i_of]], dec[row[i_omp]], reader.line_num,
+                        row[i_dxf], dec[row[i_onf]], dec[row[i_of]], dec[row[i_omp]], line,
                     )  # fmt: skip
                 except KeyError:  # a number not seen before: parse and memoise this row's numbers, retry
                     if not learn_numbers(dec, row, dec_cols):
-                        _check_row(name, reader.line_num, row, index, col_name)
+                        _check_row(name, line, row, index, col_name)
                     continue
                 break
             append(fee)
     except csv.Error as exc:
-        raise ParseError(name, reader.line_num + 1, None, f"malformed CSV: {exc}") from None
+        raise csv_error(name, text or "", prev + 1, reader.line_num, exc, col_name) from None
+    _check_values(name, out, dec, index, col_name)
     return out
+
+
+# Values CMS never publishes (none occurs in RVU22A..RVU26C): a negative RVU, share or OPPS amount, a
+# pre/intra/post-operative share above 1, a conversion factor of zero or less.
+_RVU_FIELDS = ("work_rvu", "nonfac_pe_rvu", "fac_pe_rvu", "mp_rvu", "nonfac_total", "fac_total",
+               "opps_nonfac_pe", "opps_fac_pe", "opps_mp")  # fmt: skip
+_SHARE_FIELDS = ("pre_op", "intra_op", "post_op")
+_IN_COLUMN_ORDER = [f for f, _c, _a in PPRRVU_COLUMNS if f in _DECIMAL_FIELDS]
+
+
+def _value_error(field: str, value: Decimal) -> str | None:
+    if field == "conv_factor":
+        return None if value > 0 else f"conversion factor {value} is not above zero"
+    if field in _SHARE_FIELDS:
+        if value < 0:
+            return f"negative share {value}: pre-, intra- and post-operative shares are fractions from 0 to 1"
+        if value > 1:
+            return f"share {value} is above 1: pre-, intra- and post-operative shares are fractions from 0 to 1"
+        return None
+    if field in _RVU_FIELDS and value < 0:
+        return f"negative value {value}: CMS never publishes a negative RVU"
+    return None
+
+
+def _check_values(
+    name: str, rows: list[FeeRow], memo: dict[str, Decimal], index: dict[str, int], col_name: list[str]
+) -> None:
+    """Refuse the first value CMS never publishes, naming its line and column.
+
+    Cheap when there is none: every number cell was parsed through ``memo``, so one min() over it
+    finds any negative; the conversion factor and the shares are checked by column.
+    """
+    if not rows:
+        return
+    if (
+        min(memo.values()) >= 0
+        and min(map(attrgetter("conv_factor"), rows)) > 0
+        and all(max(map(attrgetter(f), rows)) <= 1 for f in _SHARE_FIELDS)
+    ):
+        return
+    for row in rows:
+        for field in _IN_COLUMN_ORDER:
+            message = _value_error(field, getattr(row, field))
+            if message:
+                raise ParseError(name, row.line, col_name[index[field]], message)
 
 
 def _odd_row(name: str, line: int, row: list[str], ncols: int, col_name: list[str]) -> list[str] | None:
@@ -434,7 +489,7 @@ def parse_pprrvu_txt(data: bytes, name: str) -> PprrvuFile:
     col_name = [c for _f, c, _a in PPRRVU_COLUMNS]
     reader = _FixedWidthRows(text, name)
     with gc_paused():
-        rows = _data_rows(reader, name, index, col_name, len(PPRRVU_COLUMNS), True)
+        rows = _data_rows(reader, name, index, col_name, len(PPRRVU_COLUMNS), True, None)
     _check_unique(name, rows)
     layout = "32" if any(r.pric_ind for r in rows) else "31"
     return PprrvuFile(name, "", None, layout, _file_cf(rows), rows)
