@@ -258,20 +258,22 @@ def cases(request):
 
 @router.get("/export", summary="Export: csv (one row per encounter), lines, xlsx, json (full backup) or portal")
 def export(request, filters: Query[Filters], format: str = "json"):  # noqa: A002 - the public parameter name
+    from django.http import FileResponse
+
     qs = queries.filter_encounters(request.user, **filters.dict())
     if format in ("csv", "lines", "portal"):
-        stream = (exports.portal_stream(qs) if format == "portal"
-                  else exports.csv_stream(qs, lines=format == "lines"))
-        resp = StreamingHttpResponse(stream, content_type="text/csv; charset=utf-8")
+        # Streamed a page of encounters at a time (bounded memory, any size of log), as the export page does.
+        resp = StreamingHttpResponse(exports.guarded(exports.csv_stream(qs, kind=format), format),
+                                     content_type="text/csv; charset=utf-8")
         resp["Content-Disposition"] = f'attachment; filename="rvuedge-{format}.csv"'
         return resp
     if format == "xlsx":
-        resp = HttpResponse(exports.export_xlsx(qs),
-                            content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
-        resp["Content-Disposition"] = 'attachment; filename="rvuedge-encounters.xlsx"'
-        return resp
+        return FileResponse(exports.export_xlsx_file(qs), as_attachment=True, filename="rvuedge-encounters.xlsx",
+                            content_type=exports.XLSX_TYPE)
     if format == "json":
-        return backup.backup(request.user, get_profile_for_user(request.user))
+        return StreamingHttpResponse(
+            exports.guarded(backup.backup_stream(request.user, get_profile_for_user(request.user)), "JSON backup"),
+            content_type="application/json")
     raise HttpError(422, "format must be csv, lines, xlsx, json or portal")
 
 

@@ -3,20 +3,31 @@ and case-log portal exports (every field, the credit and its explanation), and t
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import datetime as dt
 import io
+import json
+import logging
+import re
+import tempfile
 import uuid
 from collections.abc import Iterable, Iterator
 from decimal import Decimal
+from functools import lru_cache
 from typing import Any
 
-from django.db.models import Q
+from django.db.models import Q, TextField
+from django.db.models.functions import Cast
 from django.utils import timezone
 
-from .models import Encounter
+from .credit import line_text
+from .models import ROLE_LABELS, Encounter
 from .models import EncounterLine as LineModel
 from .tables import safe_cell
+from .text import cell_text
+
+log = logging.getLogger(__name__)
 
 # --------------------------------------------------------------------------- serialisation
 
@@ -76,18 +87,111 @@ def iter_with_lines(qs, chunk: int = 2000) -> Iterator[tuple[Encounter, list[Lin
                     [:chunk])
 
 
-def _steps_text(steps: list[dict[str, Any]]) -> str:
-    return " > ".join(s.get("text", "") for s in steps or [])
+# --------------------------------------------------------------------------- rows for exports and backups
+#
+# Exports read plain values (no model instances) a page at a time: a page of encounters by keyset (the next
+# page starts after the last (date, id) seen, an index range scan), then their lines. JSON columns come as their
+# stored text: the backup copies it as it is, and the CSV/XLSX explanation columns are read from it once per
+# distinct text (lines credited alike share one). Memory stays at one page whatever the size of the log.
+
+PAGE = 1800  # encounters per page; their lines are read 900 ids at a time (SQLite's parameter limit)
+LIVE_ORDER = ("date", "id")
+TRASH_ORDER = ("deleted_at", "id")  # the trash index (user, deleted_at) serves this order
+ENC_VALUES = ("id", "uid", "date", "entry", "setting", "pos", "site", "role", "attending", "category", "notes",
+              "total_wrvu", "total_wrvu_exact", "total_payment", "release", "policy_name", "locality",
+              "idempotency_key", "created_at", "updated_at", "deleted_at")
+ENC_JSON = ("policy", "source", "flags")
+LINE_VALUES = ("encounter_id", "position", "code", "modifiers", "units", "minutes", "description", "wrvu",
+               "wrvu_exact", "payment")
 
 
-def credit_text(lines: list[LineModel]) -> str:
-    return "; ".join(f"{ln.text} {ln.wrvu}" for ln in lines)
+def _json_text(*names: str) -> dict[str, Cast]:
+    """Annotations reading JSON columns as their stored text (``<name>_json``), without parsing it."""
+    return {f"{n}_json": Cast(n, TextField()) for n in names}
 
 
-def explanation_text(lines: list[LineModel]) -> str:
-    return " | ".join(f"{ln.text}: {_steps_text(ln.explanation.get('wrvu_steps', []))}" for ln in lines)
+def pages(qs, *, order: tuple[str, str] = LIVE_ORDER, json_fields: tuple[str, ...] = (),
+          page: int | None = None) -> Iterator[list[tuple[dict[str, Any], list[dict[str, Any]]]]]:
+    """The encounters of ``qs`` with their lines, as value dicts, a page (default :data:`PAGE`) at a time in
+    ``order``. Each page is read afresh (keyset pagination: no cursor or transaction held open across a slow
+    download); ``order`` must end in a unique column.
+    """
+    page = page or PAGE
+    a, b = order
+    qs = qs.order_by(a, b).values(*ENC_VALUES, **_json_text(*json_fields))
+    rows = list(qs[:page])
+    while rows:
+        ids = [r["id"] for r in rows]
+        lines: dict[int, list[dict[str, Any]]] = {}
+        for i in range(0, len(ids), 900):
+            for ln in (LineModel.objects.filter(encounter_id__in=ids[i:i + 900]).order_by("encounter_id", "position")
+                       .values(*LINE_VALUES, **_json_text("explanation"))):
+                lines.setdefault(ln["encounter_id"], []).append(ln)
+        yield [(r, lines.get(r["id"], [])) for r in rows]
+        if len(rows) < page:
+            return
+        last = rows[-1]
+        # a >= last keeps the query an index range scan; the OR only trims the boundary value.
+        rows = list(qs.filter(**{f"{a}__gte": last[a]})
+                    .filter(Q(**{f"{a}__gt": last[a]}) | Q(**{a: last[a], f"{b}__gt": last[b]}))[:page])
 
 
+def parse_stored_json(text: str | None, default: Any) -> Any:
+    """A JSON column's stored text, parsed; ``default`` when it is missing or unreadable (never raises)."""
+    if text is None:
+        return default
+    try:
+        return json.loads(text)
+    except (ValueError, RecursionError):
+        return default
+
+
+def _steps_text(explanation: Any, key: str) -> str:
+    """The steps of one kind (wrvu_steps / payment_steps) of a line's explanation, joined; "" when absent or
+    not in the expected shape (data stored by an older version or an admin must not break an export)."""
+    steps = explanation.get(key) if isinstance(explanation, dict) else None
+    if not isinstance(steps, list):
+        return ""
+    return " > ".join(str(s.get("text", "")) if isinstance(s, dict) else str(s) for s in steps)
+
+
+class _Explanations:
+    """The (wRVU steps, payment steps) texts of a line's stored explanation, memoised on the stored text."""
+
+    LIMIT = 4096
+
+    def __init__(self) -> None:
+        self._seen: dict[str | None, tuple[str, str]] = {}
+
+    def __call__(self, text: str | None) -> tuple[str, str]:
+        hit = self._seen.get(text)
+        if hit is None:
+            if len(self._seen) >= self.LIMIT:
+                self._seen.clear()
+            data = parse_stored_json(text, {})
+            hit = self._seen[text] = (_steps_text(data, "wrvu_steps"), _steps_text(data, "payment_steps"))
+        return hit
+
+
+@lru_cache(maxsize=4096)
+def _line_label(code: str, modifiers: str, units: int, minutes: int | None) -> str:
+    return line_text(code, [m for m in modifiers.split("-") if m], units, minutes)
+
+
+# Text that may need either: a character a cell cannot hold, or a start that may read as a formula. Most cells
+# match neither and are passed through as they are (the test suite checks this equals the two functions).
+_RISKY = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff]|\\A'*(?:\\s*[-=+@]|[\t\r])")
+
+
+def _text(value: Any) -> Any:
+    """A free-text cell: what a spreadsheet can hold (:func:`cell_text`) and never run (:func:`safe_cell`)."""
+    if value.__class__ is str and _RISKY.search(value):
+        return safe_cell(cell_text(value))
+    return value
+
+
+def _d(value: Decimal | None) -> str:
+    return "" if value is None else str(value)
 
 
 EXPORT_COLUMNS = ["uid", "date", "entry", "setting", "pos", "site", "role", "attending", "category", "notes",
@@ -96,57 +200,32 @@ EXPORT_COLUMNS = ["uid", "date", "entry", "setting", "pos", "site", "role", "att
 LINE_COLUMNS = ["uid", "date", "entry", "setting", "role", "site", "category", "position", "code", "modifiers", "units",
                 "minutes", "description", "wrvu", "wrvu_exact", "payment", "wrvu_explanation", "payment_explanation",
                 "release", "policy", "locality"]
+# The columns whose text comes from outside the program's own formatting (typed, imported, restored, or read
+# from a stored explanation): they go through _text. Ids, dates, decimals and timestamps are formatted here.
 
 
-def export_row(enc: Encounter, lines: list[LineModel]) -> list[Any]:
-    return [str(enc.uid), enc.date.isoformat(), enc.entry, enc.setting, enc.pos, safe_cell(enc.site), enc.role,
-            safe_cell(enc.attending), safe_cell(enc.category), safe_cell(enc.notes), str(enc.total_wrvu),
-            str(enc.total_wrvu_exact), _s(enc.total_payment) or "", enc.release, enc.policy_name, enc.locality,
-            credit_text(lines), explanation_text(lines), enc.created_at.isoformat(), enc.updated_at.isoformat()]
+def export_row(e: dict[str, Any], lines: list[dict[str, Any]], explain: _Explanations) -> list[Any]:
+    """One row per encounter (EXPORT_COLUMNS) from :func:`pages` values."""
+    labels = [_line_label(ln["code"], ln["modifiers"], ln["units"], ln["minutes"]) for ln in lines]
+    credit = "; ".join(f"{label} {ln['wrvu']}" for label, ln in zip(labels, lines, strict=True))
+    why = " | ".join(f"{label}: {explain(ln['explanation_json'])[0]}" for label, ln in zip(labels, lines, strict=True))
+    return [str(e["uid"]), e["date"].isoformat(), _text(e["entry"]), _text(e["setting"]), _text(e["pos"]),
+            _text(e["site"]), _text(e["role"]), _text(e["attending"]), _text(e["category"]), _text(e["notes"]),
+            str(e["total_wrvu"]), str(e["total_wrvu_exact"]), _d(e["total_payment"]), _text(e["release"]),
+            _text(e["policy_name"]), _text(e["locality"]), _text(credit), _text(why), e["created_at"].isoformat(),
+            e["updated_at"].isoformat()]
 
 
-def line_rows(enc: Encounter, lines: list[LineModel]) -> Iterator[list[Any]]:
+def line_rows(e: dict[str, Any], lines: list[dict[str, Any]], explain: _Explanations) -> Iterator[list[Any]]:
+    """One row per line (LINE_COLUMNS) from :func:`pages` values."""
+    head = [str(e["uid"]), e["date"].isoformat(), _text(e["entry"]), _text(e["setting"]), _text(e["role"]),
+            _text(e["site"]), _text(e["category"])]
+    tail = [_text(e["release"]), _text(e["policy_name"]), _text(e["locality"])]
     for ln in lines:
-        yield [str(enc.uid), enc.date.isoformat(), enc.entry, enc.setting, enc.role, safe_cell(enc.site),
-               safe_cell(enc.category), ln.position, ln.code, ln.modifiers, ln.units, ln.minutes or "", ln.description,
-               str(ln.wrvu), str(ln.wrvu_exact), _s(ln.payment) or "",
-               _steps_text(ln.explanation.get("wrvu_steps", [])), _steps_text(ln.explanation.get("payment_steps", [])),
-               enc.release, enc.policy_name, enc.locality]
-
-
-class _Echo:
-    def write(self, value: str) -> str:
-        return value
-
-
-def csv_stream(qs, *, lines: bool = False) -> Iterator[str]:
-    """CSV text, row by row (for a StreamingHttpResponse). One row per encounter, or per line."""
-    writer = csv.writer(_Echo())
-    yield "\ufeff" + writer.writerow(LINE_COLUMNS if lines else EXPORT_COLUMNS)
-    for enc, lns in iter_with_lines(qs):
-        if lines:
-            for row in line_rows(enc, lns):
-                yield writer.writerow(row)
-        else:
-            yield writer.writerow(export_row(enc, lns))
-
-
-def export_xlsx(qs) -> bytes:
-    """A workbook with an Encounters sheet (one row per encounter) and a Lines sheet (one row per line)."""
-    from openpyxl import Workbook
-
-    wb = Workbook(write_only=True)
-    ws_enc = wb.create_sheet("Encounters")
-    ws_lines = wb.create_sheet("Lines")
-    ws_enc.append(EXPORT_COLUMNS)
-    ws_lines.append(LINE_COLUMNS)
-    for enc, lns in iter_with_lines(qs):
-        ws_enc.append(export_row(enc, lns))
-        for row in line_rows(enc, lns):
-            ws_lines.append(row)
-    buf = io.BytesIO()
-    wb.save(buf)
-    return buf.getvalue()
+        wrvu_steps, payment_steps = explain(ln["explanation_json"])
+        yield [*head, ln["position"], _text(ln["code"]), _text(ln["modifiers"]), ln["units"],
+               "" if ln["minutes"] is None else ln["minutes"], _text(ln["description"]), str(ln["wrvu"]),
+               str(ln["wrvu_exact"]), _d(ln["payment"]), _text(wrvu_steps), _text(payment_steps), *tail]
 
 
 PORTAL_ROLES = {"primary": "Surgeon", "performed": "Surgeon", "first_assist": "Assistant", "assisted": "Assistant",
@@ -155,23 +234,131 @@ PORTAL_COLUMNS = ["Case Date", "Case ID", "Resident Role", "Attending", "Site", 
                   "Modifiers", "Units", "Description", "Role (RVU Edge)", "Notes"]
 
 
+def portal_rows(e: dict[str, Any], lines: list[dict[str, Any]], explain: _Explanations) -> Iterator[list[Any]]:
+    """Resident case-log rows: one per CPT code per case, in the order a case-log portal asks for them."""
+    head = [e["date"].strftime("%m/%d/%Y"), str(e["uid"])[:8], _text(PORTAL_ROLES.get(e["role"], e["role"])),
+            _text(e["attending"]), _text(e["site"]), _text(e["category"])]
+    tail = [_text(ROLE_LABELS.get(e["role"], e["role"])), _text(e["notes"])]
+    for ln in lines:
+        yield [*head, _text(ln["code"]), _text(ln["modifiers"]), ln["units"], _text(ln["description"]), *tail]
+
+
+def _encounter_rows(e, lines, explain):
+    yield export_row(e, lines, explain)
+
+
+ROWS = {"csv": (EXPORT_COLUMNS, _encounter_rows), "lines": (LINE_COLUMNS, line_rows),
+        "portal": (PORTAL_COLUMNS, portal_rows)}
+
+
+def guarded(stream: Iterator[Any], what: str) -> Iterator[Any]:
+    """``stream``, with any error in it logged before it propagates.
+
+    A streamed response has sent its headers before the error: the server can only cut the connection (the
+    chunked body is never terminated, so the client sees a failed download), and the JSON backup then lacks
+    its closing brackets. Nothing here ends a broken stream as if it were complete.
+    """
+    try:
+        yield from stream
+    except GeneratorExit:
+        raise
+    except BaseException:
+        log.exception("The %s export stopped part-way; the client gets an incomplete download", what)
+        raise
+
+
+def csv_stream(qs, *, lines: bool = False, kind: str | None = None) -> Iterator[str]:
+    """CSV text for a StreamingHttpResponse, one page of encounters per chunk.
+
+    ``kind`` is "csv" (one row per encounter), "lines" (one per line) or "portal" (the case-log portal's
+    columns); ``lines=True`` is short for "lines". The file ends after its last row: nothing is appended, so a
+    download cut short by an error is an incomplete download, never a file that claims to be whole.
+    """
+    columns, rows = ROWS[kind or ("lines" if lines else "csv")]
+    explain = _Explanations()
+    buf = io.StringIO()
+    writer = csv.writer(buf)
+    writer.writerow(columns)
+    yield "\ufeff" + buf.getvalue()
+    for page in pages(qs):
+        buf.seek(0)
+        buf.truncate()
+        for enc, lns in page:
+            writer.writerows(rows(enc, lns, explain))
+        yield buf.getvalue()
+
+
 def portal_stream(qs) -> Iterator[str]:
-    """Resident case-log export: one row per CPT code per case, in the order a case-log portal asks for them."""
-    writer = csv.writer(_Echo())
-    yield "\ufeff" + writer.writerow(PORTAL_COLUMNS)
-    for enc, lns in iter_with_lines(qs):
-        for ln in lns:
-            yield writer.writerow([
-                enc.date.strftime("%m/%d/%Y"), str(enc.uid)[:8], PORTAL_ROLES.get(enc.role, enc.role),
-                safe_cell(enc.attending), safe_cell(enc.site), safe_cell(enc.category), ln.code, ln.modifiers, ln.units,
-                ln.description, enc.role_label, safe_cell(enc.notes)])
+    """Resident case-log export (CSV): one row per CPT code per case."""
+    return csv_stream(qs, kind="portal")
+
+
+def _none_if_blank(row: list[Any]) -> list[Any]:
+    # An empty cell is left out of the sheet rather than written as an empty string (less work, same look).
+    return [None if v == "" else v for v in row]
+
+
+XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def export_xlsx_file(qs) -> Any:
+    """A workbook with an Encounters sheet (one row per encounter) and a Lines sheet (one row per line), written
+    in openpyxl's write-only mode into a temporary file (rewound; deleted when closed).
+
+    The whole file is built before any of it is sent, so an error gives an error page, never half a workbook.
+    """
+    from openpyxl import Workbook
+
+    wb = Workbook(write_only=True)
+    ws_enc = wb.create_sheet("Encounters")
+    ws_lines = wb.create_sheet("Lines")
+    ws_enc.append(EXPORT_COLUMNS)
+    ws_lines.append(LINE_COLUMNS)
+    explain = _Explanations()
+    out = tempfile.TemporaryFile(suffix=".xlsx")
+    try:
+        for page in pages(qs):
+            for enc, lns in page:
+                ws_enc.append(_none_if_blank(export_row(enc, lns, explain)))
+                for row in line_rows(enc, lns, explain):
+                    ws_lines.append(_none_if_blank(row))
+        wb.save(out)
+    except BaseException:
+        out.close()
+        _discard(wb)
+        raise
+    out.seek(0)
+    return out
+
+
+def _discard(wb: Any) -> None:
+    """Remove the temporary files of a write-only workbook that will not be saved (openpyxl removes them when it
+    saves, and otherwise only when the process exits)."""
+    for ws in wb.worksheets:
+        rows, writer = getattr(ws, "_rows", None), getattr(ws, "_writer", None)
+        with contextlib.suppress(Exception):
+            if rows is not None:
+                rows.close()
+        with contextlib.suppress(Exception):
+            if writer is not None:
+                writer.close()
+        with contextlib.suppress(Exception):
+            if writer is not None:
+                writer.cleanup()
+
+
+def export_xlsx(qs) -> bytes:
+    """The workbook of :func:`export_xlsx_file` as bytes (small logs, tests)."""
+    with export_xlsx_file(qs) as fh:
+        return fh.read()
 
 
 
 # --------------------------------------------------------------------------- PDF summary
 
 def _latin(text: Any) -> str:
-    return str(text).replace("\u2014", "-").replace("\u2013", "-").replace("\u00b7", "-").encode(
+    # Control characters (kept by data stored before text was cleaned) are dropped; the rest maps to latin-1.
+    return str(cell_text(str(text))).replace("\u2014", "-").replace("\u2013", "-").replace("\u00b7", "-").encode(
         "latin-1", "replace").decode("latin-1")
 
 
@@ -260,15 +447,30 @@ def _pdf_footer(pdf: Any, text: str) -> None:
     pdf.multi_cell(0, 4, _latin(text))
 
 
+PDF_CATEGORIES = 25  # category rows in the summary; the rest are added up in one row
+
+
+def _top_rows(rows: list[dict[str, Any]], limit: int) -> list[dict[str, Any]]:
+    """The first ``limit`` rows of a breakdown, and the rest summed in one "N more" row (a log may hold any
+    number of categories; the summary stays a few pages)."""
+    if len(rows) <= limit:
+        return rows
+    rest = rows[limit - 1:]
+    return [*rows[:limit - 1], {
+        "label": f"({len(rest):,} more categories)", "encounters": sum(r["encounters"] for r in rest),
+        "wrvu": sum((r["wrvu"] for r in rest), Decimal(0)), "percent": sum(r["percent"] for r in rest)}]
+
+
 def pdf_report(user, profile, start: dt.date, end: dt.date) -> bytes:
     """A one-to-few page summary for a date range: totals, months, top codes, categories and the sources."""
     from . import queries
 
     data = queries.series(user, "month", start, end)
     top = queries.top_codes(user, start, end, limit=15)
-    cats = queries.mix(user, start, end, "category")
-    roles = queries.mix(user, start, end, "role")
-    prov = queries.provenance(user, start, end)
+    groups = queries.mix_totals(user, start, end)
+    cats = _top_rows(queries.mix(user, start, end, "category", groups), PDF_CATEGORIES)
+    roles = queries.mix(user, start, end, "role", groups)
+    prov = queries.provenance(user, start, end, groups)
 
     pdf = _pdf_start("wRVU summary")
     pdf.cell(0, 6, _latin(f"{user.get_username()} - {start.isoformat()} to {end.isoformat()} - generated "

@@ -33,18 +33,43 @@ def parse_date(text: str) -> dt.date:
     raise ValueError(f"{text!r} is not a date (use YYYY-MM-DD or MM/DD/YYYY)")
 
 
+# --------------------------------------------------------------------------- formula escaping (CSV/XLSX output)
+
+# A spreadsheet runs a cell that starts with one of these as a formula ("=cmd|' /C calc'!A0", "@SUM(...)",
+# "-2+3+cmd|..."); tab and carriage return are listed because some programs drop them and then see the formula.
 _FORMULA = ("=", "+", "-", "@", "\t", "\r")
+# The one exception: a cell that is a plain decimal number, nothing else ("-2.50", "29.40", "7").
+_PLAIN_NUMBER = re.compile(r"-?\d+(?:\.\d+)?")
+
+
+def _formula_like(text: str) -> bool:
+    """Would a spreadsheet take ``text`` (apostrophes it starts with ignored) for a formula?
+
+    Leading whitespace is looked through, since some programs trim it when they read a file.
+    """
+    text = text.lstrip("'")
+    if text.startswith(("\t", "\r")):
+        return True
+    return text.lstrip().startswith(_FORMULA) and not _PLAIN_NUMBER.fullmatch(text)
 
 
 def safe_cell(value: Any) -> Any:
-    # Spreadsheet formula injection: free text that starts like a formula is prefixed with an apostrophe.
-    if isinstance(value, str) and value.startswith(_FORMULA) and not re.match(r"^-?\d", value):
+    """Text for a CSV/XLSX cell that no spreadsheet runs: one that starts like a formula gets an apostrophe.
+
+    Every text cell that starts (after any whitespace) with ``= + - @`` or with a tab or carriage return is
+    prefixed with ``'``, unless the whole cell is a plain decimal number. Text that already starts with
+    apostrophes before such a character gets one more, so that :func:`_uncell` gives every text back exactly.
+
+        >>> safe_cell("-2+3+cmd|' /C calc'!A0"), safe_cell("-2.50"), safe_cell(" =1+1"), safe_cell("'=x")
+        ("'-2+3+cmd|' /C calc'!A0", '-2.50', "' =1+1", "''=x")
+    """
+    if isinstance(value, str) and _formula_like(value):
         return "'" + value
     return value
 
 
 def _uncell(value: str) -> str:
-    if value.startswith("'") and value[1:2] in _FORMULA:
+    """The inverse of :func:`safe_cell` (on import): ``_uncell(safe_cell(s)) == s`` for every string."""
+    if value.startswith("'") and _formula_like(value):
         return value[1:]
     return value
-

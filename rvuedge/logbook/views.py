@@ -12,16 +12,18 @@ from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.files.uploadhandler import FileUploadHandler, SkipFile
 from django.core.paginator import Paginator
 from django.db import IntegrityError
 from django.db.models import Count, Sum
-from django.http import HttpResponse, HttpResponseBadRequest, StreamingHttpResponse
+from django.http import FileResponse, HttpResponse, HttpResponseBadRequest, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.template import TemplateDoesNotExist
 from django.template.loader import select_template
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_GET, require_POST
 
 from rvuedge.accounts.services import get_profile_for_user
@@ -361,21 +363,19 @@ def export(request):
     profile = get_profile_for_user(request.user)
     stamp = timezone.localdate().isoformat()
     if fmt in ("csv", "lines", "portal"):
-        stream = {"csv": lambda qs: exports.csv_stream(qs),
-                  "lines": lambda qs: exports.csv_stream(qs, lines=True),
-                  "portal": exports.portal_stream}[fmt](_export_qs(request))
+        # Streamed a page of encounters at a time: any log downloads in bounded memory.
+        stream = exports.guarded(exports.csv_stream(_export_qs(request), kind=fmt), fmt)
         resp = StreamingHttpResponse(stream, content_type="text/csv; charset=utf-8")
         name = {"csv": "encounters", "lines": "encounter-lines", "portal": "case-log"}[fmt]
         resp["Content-Disposition"] = f'attachment; filename="rvuedge-{name}-{stamp}.csv"'
         return resp
     if fmt == "xlsx":
-        resp = HttpResponse(exports.export_xlsx(_export_qs(request)),
-                            content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
-        resp["Content-Disposition"] = f'attachment; filename="rvuedge-encounters-{stamp}.xlsx"'
-        return resp
+        # Built whole into a temporary file (deleted when the response closes) before anything is sent.
+        return FileResponse(exports.export_xlsx_file(_export_qs(request)), as_attachment=True,
+                            filename=f"rvuedge-encounters-{stamp}.xlsx", content_type=exports.XLSX_TYPE)
     if fmt == "json":
-        data = backup.backup(request.user, profile)
-        resp = HttpResponse(json.dumps(data, indent=1), content_type="application/json")
+        resp = StreamingHttpResponse(exports.guarded(backup.backup_stream(request.user, profile), "JSON backup"),
+                                     content_type="application/json")
         resp["Content-Disposition"] = f'attachment; filename="rvuedge-backup-{stamp}.json"'
         return resp
     if fmt == "pdf":
@@ -464,19 +464,48 @@ def import_errors(request, pk: int):
     return resp
 
 
+class _CappedUpload(FileUploadHandler):
+    """First upload handler of a restore: stops taking a file past ``limit`` bytes (none of it is kept)."""
+
+    def __init__(self, request, limit: int):
+        super().__init__(request)
+        self.limit = limit
+        self.too_big = False
+
+    def receive_data_chunk(self, raw_data, start):
+        if start + len(raw_data) > self.limit:
+            self.too_big = True
+            raise SkipFile
+        return raw_data
+
+    def file_complete(self, file_size):
+        return None
+
+
+# csrf_exempt + csrf_protect inside: the size cap must be in place before anything reads the body, which the
+# CSRF check does when it runs as middleware (Django's documented pattern for upload handlers in a view).
+@csrf_exempt
 @login_required
 @require_POST
 def restore_backup(request):
+    cap = _CappedUpload(request, backup.restore_max_bytes())
+    request.upload_handlers.insert(0, cap)
+    return _restore_backup(request, cap)
+
+
+@csrf_protect
+def _restore_backup(request, cap: _CappedUpload):
     form = RestoreForm(request.POST, request.FILES)
-    profile = get_profile_for_user(request.user)
-    if not form.is_valid():
-        messages.error(request, "Choose a backup file.")
+    if cap.too_big:
+        messages.error(request, f"Nothing was restored: {backup.too_big_message()}.")
         return redirect("logbook:import")
+    if not form.is_valid():
+        messages.error(request, "Nothing was restored: " + " ".join(form.errors.get("file", ["choose a backup file."])))
+        return redirect("logbook:import")
+    profile = get_profile_for_user(request.user)
     try:
-        data = json.loads(form.cleaned_data["file"].read().decode("utf-8-sig"))
+        data = backup.parse_backup(form.cleaned_data["file"].read())
         result = backup.restore(request.user, profile, data)
-    except (UnicodeDecodeError, json.JSONDecodeError):
-        messages.error(request, "That file is not JSON; choose an RVU Edge backup (.json).")
     except backup.RestoreError as exc:
         messages.error(request, f"Nothing was restored. {exc}")
     else:

@@ -56,7 +56,7 @@ def test_xlsx_export(alice_client, logged):
     from openpyxl import load_workbook
 
     r = alice_client.get("/log/export/?format=xlsx")
-    wb = load_workbook(io.BytesIO(r.content))
+    wb = load_workbook(io.BytesIO(b"".join(r.streaming_content)))  # a FileResponse (built in a temporary file)
     assert wb.sheetnames == ["Encounters", "Lines"]
     assert wb["Encounters"].max_row == 3 and wb["Lines"].max_row == 4
 
@@ -74,7 +74,7 @@ def test_portal_export(alice_client, logged):
 
 
 def _backup(client) -> dict:
-    data = json.loads(client.get("/log/export/?format=json").content)
+    data = json.loads(b"".join(client.get("/log/export/?format=json").streaming_content))
     data.pop("exported_at")
     return data
 
