@@ -137,6 +137,11 @@ from django.db import connection
 from django.test import Client
 
 fmt = sys.argv[1]
+# A ceiling on the address space (--mem-limit-mb): an export that would take more fails here with MemoryError
+# instead of taking the machine's memory from everything else running on it.
+limit = int(os.environ.get("BENCH_MEM_LIMIT_MB", "0")) * 1024 * 1024
+if limit:
+    resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
 user = User.objects.get(username="bench")
 c = Client()
 c.force_login(user)
@@ -217,8 +222,12 @@ print(json.dumps(result))
 """
 
 
+MEM_LIMIT_MB = 8192
+
+
 def _env(database_url: str | None, data_dir: str, tree: Path) -> dict[str, str]:
     env = dict(os.environ)
+    env["BENCH_MEM_LIMIT_MB"] = str(MEM_LIMIT_MB)
     env["RVUEDGE_DATA_DIR"] = data_dir
     env.pop("DATABASE_URL", None)
     env["DEBUG"] = "0"  # as deployed: no per-query debug logging
@@ -305,8 +314,12 @@ def main() -> None:
     ap.add_argument("--formats", default=",".join(FORMATS))
     ap.add_argument("--timeout", type=float, default=900, help="seconds one download may take")
     ap.add_argument("--no-sqlite", action="store_true")
+    ap.add_argument("--mem-limit-mb", type=int, default=MEM_LIMIT_MB,
+                    help="address-space ceiling of each download's process (0: none)")
     ap.add_argument("--append", action="store_true", help="append the table to docs/benchmarks.md")
     args = ap.parse_args()
+    global MEM_LIMIT_MB
+    MEM_LIMIT_MB = args.mem_limit_mb
     trees = {**({"before": args.before.resolve()} if args.before else {}), "after": ROOT}
     formats = args.formats.split(",")
     results = []
