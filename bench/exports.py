@@ -227,7 +227,6 @@ MEM_LIMIT_MB = 8192
 
 def _env(database_url: str | None, data_dir: str, tree: Path) -> dict[str, str]:
     env = dict(os.environ)
-    env["BENCH_MEM_LIMIT_MB"] = str(MEM_LIMIT_MB)
     env["RVUEDGE_DATA_DIR"] = data_dir
     env.pop("DATABASE_URL", None)
     env["DEBUG"] = "0"  # as deployed: no per-query debug logging
@@ -318,8 +317,7 @@ def main() -> None:
                     help="address-space ceiling of each download's process (0: none)")
     ap.add_argument("--append", action="store_true", help="append the table to docs/benchmarks.md")
     args = ap.parse_args()
-    global MEM_LIMIT_MB
-    MEM_LIMIT_MB = args.mem_limit_mb
+    os.environ["BENCH_MEM_LIMIT_MB"] = str(args.mem_limit_mb)  # read by each download's process
     trees = {**({"before": args.before.resolve()} if args.before else {}), "after": ROOT}
     formats = args.formats.split(",")
     results = []
