@@ -185,7 +185,7 @@ def raw(fh):
 if fmt != "raw":
     consume(c.get("/log/export/?format=csv&start=2100-01-01"), open(os.devnull, "wb"))
     connection.close()
-out_path = tempfile.mktemp(prefix=f"rvuedge-export-{fmt}-")
+out_path = tempfile.mktemp(prefix=f"rvuedge-export-{fmt}-", suffix=".xlsx" if fmt == "xlsx" else "")
 before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
 t = time.perf_counter()
 status = 200
@@ -205,7 +205,8 @@ peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
 size = os.path.getsize(out_path)
 result = {"format": fmt, "status": status, "error": error, "s": round(took, 2), "rss_growth_mb": round((peak - before) / 1024, 1),
           "rss_peak_mb": round(peak / 1024, 1), "bytes": size}
-if error is None and status == 200:
+try:
+  if error is None and status == 200:
     if fmt in ("csv", "lines", "portal", "raw"):
         with open(out_path, encoding="utf-8-sig", newline="") as fh:
             result["rows"] = sum(1 for _ in csv.reader(fh)) - (fmt != "raw")
@@ -217,6 +218,8 @@ if error is None and status == 200:
         with open(out_path, encoding="utf-8") as fh:
             data = json.load(fh)
         result["rows"] = len(data["encounters"])
+except Exception as exc:  # a file that does not read back is the finding
+  result["rows"] = f"unreadable: {type(exc).__name__}: {str(exc)[:120]}"
 os.unlink(out_path)
 print(json.dumps(result))
 """
