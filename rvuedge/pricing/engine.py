@@ -16,7 +16,10 @@
 Each line keeps a payment explanation and a wRVU explanation whose last amounts equal the results.
 
 Internally a line holds *parts*: ``[units, base amount, payment factor, work RVU, credit factor, by_report]``.
-Ranking splits a line into one part per unit; parts with equal values are merged again before rounding.
+Ranking takes each part as a *run* of equal units: a run of n units holds n consecutive ranks and is split only
+where the rate changes (first unit 100%, then 50%, 6th+ by report), never into one part per unit, so no rule
+costs more for 999 units than for 2 (``_runs``, ``_split``, ``_Ranks``; tests/pricing/test_unit_runs.py checks
+it against the per-unit engine it replaced). Parts with equal values are merged again before rounding.
 
 Speed (bench/pricing.py): the context of an encounter (locality, CF, policy, setting, lookup) is cached, and
 within it each *kind* of line (code, modifiers; nothing line-specific such as a setting, units > 1 or a
@@ -472,21 +475,89 @@ def _deny(r: LineResult, flag: str, rule: str, indicator: str, text: str) -> Non
     _wstep(r, rule, indicator, ZERO, text)
 
 
-def _explode(r: LineResult) -> list[list[Any]]:
-    """Split the line's parts into one part per unit (for ranking units as separate services)."""
+def _runs(r: LineResult) -> list[list[Any]]:
+    """The line's parts as runs of equal units, for ranking units as separate services: a part of n units is
+    a run that takes n consecutive ranks, and a rank boundary splits it (:func:`_split`) into at most three
+    pieces, never into one part per unit, so the cost does not grow with the units. A line whose units are
+    ranked so is merged in :func:`_finish` as a line of several parts is (``_runs``), as it was when each unit
+    had its own part."""
     parts = r._parts
-    if len(parts) == 1 and parts[0][_N] == 1:
-        return parts
-    if all(p[_N] == 1 for p in parts):
-        return parts
-    out = []
     for p in parts:
-        for _ in range(p[_N]):
-            q = list(p)
-            q[_N] = 1
-            out.append(q)
-    r._parts = out
-    return out
+        if p[_N] != 1:
+            r._runs = True
+            break
+    return parts
+
+
+def _split(r: LineResult, p: list[Any], first: int) -> list[Any]:
+    """Split the run ``p`` after its ``first`` units: ``p`` keeps them and a copy placed right after it in the
+    line's parts (so the parts stay in unit order) takes the rest; returns the copy."""
+    q = list(p)
+    q[_N] = p[_N] - first
+    p[_N] = first
+    parts = r._parts
+    for i, x in enumerate(parts):
+        if x is p:  # by identity: another part may hold equal values
+            parts.insert(i + 1, q)
+            break
+    return q
+
+
+def _unit_amount(p: list[Any]) -> Decimal:
+    """Unrounded payment of one unit of a part."""
+    return p[_B] if p[_F] is ONE else p[_B] * p[_F]  # type: ignore[no-any-return]
+
+
+def _unit_credit(p: list[Any]) -> Decimal:
+    return p[_W] if p[_G] is ONE else p[_W] * p[_G]  # type: ignore[no-any-return]
+
+
+class _Ranks:
+    """A line's ranks, one per ranked unit in the order they were given, kept as runs ``(first, count, step)``:
+    ``first, first + step, ...`` (step 1 for the consecutive units of a run, 0 for the units of a collapsed
+    endoscopy family, which share its rank). Formats as the comma-separated list of every rank (the
+    explanation shows them so) when an explanation is read; :func:`_finish` lists them in ``extras``."""
+
+    __slots__ = ("runs", "count", "low", "high")
+
+    def __init__(self, first: int, count: int, step: int):
+        self.runs = [(first, count, step)]
+        self.count = count
+        self.low = first
+        self.high = first + (count - 1) * step
+
+    def add(self, first: int, count: int, step: int) -> None:
+        f, c, s = self.runs[-1]
+        if s == step and first == f + c * s:
+            self.runs[-1] = (f, c + count, s)
+        else:
+            self.runs.append((first, count, step))
+        self.count += count
+        if first < self.low:
+            self.low = first
+        last = first + (count - 1) * step
+        if last > self.high:
+            self.high = last
+
+    def __len__(self) -> int:
+        return self.count
+
+    def to_list(self) -> list[int]:
+        out: list[int] = []
+        for first, count, step in self.runs:
+            out.extend(range(first, first + count) if step else itertools.repeat(first, count))
+        return out
+
+    def __str__(self) -> str:
+        return ", ".join(map(str, self.to_list()))
+
+
+def _add_ranks(r: LineResult, first: int, count: int, step: int = 1) -> None:
+    ranks = r._ranks
+    if ranks is None:
+        r._ranks = _Ranks(first, count, step)  # type: ignore[assignment]
+    else:
+        ranks.add(first, count, step)  # type: ignore[union-attr]
 
 
 def _tiebreak(r: LineResult) -> tuple[Any, ...]:
@@ -496,13 +567,6 @@ def _tiebreak(r: LineResult) -> tuple[Any, ...]:
     mods = tuple(sorted(m for m in r.modifiers if m in MODIFIER_KINDS))  # payment-neutral ones never count
     return (r.code, r.row.mod if r.row else "", mods, r.units, ln.provider_type,
             ln.session or "", ln.days_furnished or 0, r.setting or "", ln.incident_to, ln.minutes or 0)
-
-
-def _add_rank(r: LineResult, rank: int) -> None:
-    if r._ranks is None:
-        r._ranks = [rank]
-    else:
-        r._ranks.append(rank)
 
 
 def _glob_days(row: RvuRow) -> int | None:
@@ -1061,7 +1125,8 @@ def _endoscopy(res: list[LineResult], st: _State) -> list[list[Any]]:
             for r in members:
                 r.flags.append("ENDO_BASE_ROW_MISSING")
             continue
-        family_members: list[tuple[LineResult, list[Any]]] = []
+        # members (line, part, ranks it takes in the family's one rank): every unit of a member code takes one
+        family_members: list[tuple[LineResult, list[Any], int]] = []
         for r in base_rows:
             for p in r._parts:
                 p[_F] = ZERO
@@ -1073,12 +1138,14 @@ def _endoscopy(res: list[LineResult], st: _State) -> list[list[Any]]:
             _wstep(r, "ENDOSCOPY_FAMILY", "MULT PROC 3", ZERO if policy.multiple_procedure else ONE,
                    "base endoscopy bundled into the family" if policy.multiple_procedure
                    else "base endoscopy: full credit (policy)")
-            family_members.extend((r, p) for p in r._parts)
-        units = [(r, p) for r in others for p in _explode(r)]
-        units.sort(key=lambda u: (_part_amount(u[1]), u[1][_W], _tiebreak(u[0])), reverse=True)
-        top = units[0]
+            family_members.extend((r, p, 1) for p in r._parts)
+        runs = [(r, p) for r in others for p in _runs(r)]
+        runs.sort(key=lambda u: (_unit_amount(u[1]), u[1][_W], _tiebreak(u[0])), reverse=True)
+        top = runs[0]
+        if top[1][_N] > 1:  # the highest unit is paid in full, the rest of its run is reduced
+            runs.insert(1, (top[0], _split(top[0], top[1], 1)))
         reduced: set[int] = set()
-        for r, p in units[1:]:
+        for r, p in runs[1:]:
             base_fsa = _fsa(base_row, bool(r._fac), st)
             p[_B] = max(p[_B] - base_fsa, ZERO)
             if policy.multiple_procedure:
@@ -1095,7 +1162,7 @@ def _endoscopy(res: list[LineResult], st: _State) -> list[list[Any]]:
                 _wstep(r, "ENDOSCOPY_FAMILY", "MULT PROC 3", None,
                        "endoscopy family: work RVU minus the base work RVU {}" if policy.multiple_procedure
                        else "endoscopy family: full credit (policy)", base_row.work_rvu)
-        family_members.extend(units)
+        family_members.extend((r, p, p[_N]) for r, p in runs)
         units_out.append(family_members)
     return units_out
 
@@ -1150,19 +1217,23 @@ def _tc_families(res: list[LineResult], st: _State) -> None:
                         tc = cap
                 pc = _fsa(pc_row, fac, st)
             tb = _tiebreak(r)
-            for p in _explode(r):
+            for p in _runs(r):  # a run of n equal units takes n consecutive ranks in each ranking
                 studies.append([r, p, tc, pc, tb, None, None])
         tc_list = [x for x in studies if x[2] is not None]
-        if len(tc_list) > 1:
+        if sum(x[1][_N] for x in tc_list) > 1:
             tc_list.sort(key=_tc_key, reverse=True)
-            for k, x in enumerate(tc_list, 1):
+            k = 1
+            for x in tc_list:
                 x[5] = k
+                k += x[1][_N]
         if mp == "4":
             pc_list = [x for x in studies if x[3] is not None]
-            if len(pc_list) > 1:
+            if sum(x[1][_N] for x in pc_list) > 1:
                 pc_list.sort(key=_pc_key, reverse=True)
-                for k, x in enumerate(pc_list, 1):
+                k = 1
+                for x in pc_list:
                     x[6] = k
+                    k += x[1][_N]
             rule, label, tc_cut, tc_factor = "IMAGING_MPPR", "MULT PROC 4", _IMAGING_TC_CUT, _IMAGING_TC_FACTOR
             tc_label = "-50% TC"
             what = "imaging study in session " + session if session and not session.startswith("distinct:") \
@@ -1171,59 +1242,88 @@ def _tc_families(res: list[LineResult], st: _State) -> None:
             tc_cut, tc_factor, rule, what = _TC_CUTS[mp]
             label = "MULT PROC " + mp
             tc_label = "-25% TC" if mp == "6" else "-20% TC"
-        touched: dict[int, tuple[LineResult, list[str]]] = {}
-        n = len(studies)
+        touched: dict[int, tuple[LineResult, _Cuts]] = {}
+        n = sum(x[1][_N] for x in studies)
         for r, p, tc, pc, _tb, tr, pr in studies:
             rank = tr if tr is not None else pr
             if rank is None:
                 continue
-            if r._ranks is None:
-                r._ranks = [rank]
-            else:
-                r._ranks.append(rank)
+            count = p[_N]
+            _add_ranks(r, rank, count)
             entry = touched.get(id(r))
             if entry is None:
-                entry = touched[id(r)] = (r, [])
+                entry = touched[id(r)] = (r, _Cuts())
             cuts = entry[1]
             if tr is not None:
                 r.extras["tc_amount"] = tc
-            mod = r.row.mod  # type: ignore[union-attr]
-            tc_red = tr is not None and tr > 1
-            pc_red = pr is not None and pr > 1
-            if mod == "TC":
-                if tc_red:
-                    p[_F] = mul_factor(p[_F], tc_factor)
-                    cuts.append(tc_label)
-            elif mod == "26":
-                r.extras["pc_amount"] = pc
-                if pc_red:
-                    p[_F] = mul_factor(p[_F], _IMAGING_PC_FACTOR)
-                    cuts.append("-5% PC")
-                    if credit_pc:
-                        p[_G] = mul_factor(p[_G], _IMAGING_PC_FACTOR)
-            elif tc_red or pc_red:
-                formula = "global"
-                if tc_red:
-                    p[_B] = p[_B] - tc_cut * tc
-                    formula += f" - {tc_cut}*TC"
-                    cuts.append(tc_label)
-                if pc_red:
-                    p[_B] = p[_B] - _IMAGING_PC_CUT * pc
-                    formula += f" - {_IMAGING_PC_CUT}*PC"
-                    cuts.append("-5% PC")
-                    r.extras["pc_amount"] = pc
-                    if credit_pc:
-                        p[_G] = mul_factor(p[_G], _IMAGING_PC_FACTOR)
-                if p[_B] < ZERO:
-                    p[_B] = ZERO
-                r._formula = formula
+            # the run's units hold ranks tr, tr + 1, ... (and pr, pr + 1, ...): only its first unit can be
+            # ranked first, so it is split in at most two pieces
+            pieces = [(p, tr, pr)]
+            if count > 1 and (tr == 1 or pr == 1):
+                pieces.append((_split(r, p, 1), None if tr is None else tr + 1, None if pr is None else pr + 1))
+            for piece, t, c in pieces:
+                _tc_cut(r, piece, tc, pc, t is not None and t > 1, c is not None and c > 1, cuts, tc_cut, tc_factor,
+                        tc_label, credit_pc)
         for r, cuts in touched.values():
-            _step(r, rule, label, None, "{}: rank {} of {} ({})", what, r._ranks, n,
-                  ", ".join(cuts) + " of a later service" if cuts else "highest: paid in full")
+            _step(r, rule, label, None, "{}: rank {} of {} ({})", what, r._ranks, n, cuts)
             if _pc_credit_cut(r, mp, credit_pc):
                 _wstep(r, rule, label, _IMAGING_PC_FACTOR, "-5%: professional component of a later imaging study")
             if mp == "4" and "OPPS_CAP_APPLIED" in r.flags:
                 r.flags.append("OPPS_CAP_WITH_IMAGING_MPPR")
+
+
+class _Cuts:
+    """The reductions of a line's ranked units, in unit order, as (labels of one unit, number of such units);
+    formats as the list of every unit's labels when an explanation is read."""
+
+    __slots__ = ("items",)
+
+    def __init__(self) -> None:
+        self.items: list[tuple[tuple[str, ...], int]] = []
+
+    def __str__(self) -> str:
+        if not self.items:
+            return "highest: paid in full"
+        labels = []
+        for unit, count in self.items:
+            labels.extend(unit * count)
+        return ", ".join(labels) + " of a later service"
+
+
+def _tc_cut(r: LineResult, p: list[Any], tc: Decimal | None, pc: Decimal | None, tc_red: bool, pc_red: bool,
+            cuts: _Cuts, tc_cut: Decimal, tc_factor: Decimal, tc_label: str, credit_pc: bool) -> None:
+    """The TC/PC reductions of each unit of the piece ``p`` (its units are all ranked first or all later)."""
+    mod = r.row.mod  # type: ignore[union-attr]
+    unit: tuple[str, ...] = ()
+    if mod == "TC":
+        if tc_red:
+            p[_F] = mul_factor(p[_F], tc_factor)
+            unit = (tc_label,)
+    elif mod == "26":
+        r.extras["pc_amount"] = pc
+        if pc_red:
+            p[_F] = mul_factor(p[_F], _IMAGING_PC_FACTOR)
+            unit = ("-5% PC",)
+            if credit_pc:
+                p[_G] = mul_factor(p[_G], _IMAGING_PC_FACTOR)
+    elif tc_red or pc_red:
+        formula = "global"
+        if tc_red:
+            p[_B] = p[_B] - tc_cut * tc  # type: ignore[operator]
+            formula += f" - {tc_cut}*TC"
+            unit = (tc_label,)
+        if pc_red:
+            p[_B] = p[_B] - _IMAGING_PC_CUT * pc  # type: ignore[operator]
+            formula += f" - {_IMAGING_PC_CUT}*PC"
+            unit += ("-5% PC",)
+            r.extras["pc_amount"] = pc
+            if credit_pc:
+                p[_G] = mul_factor(p[_G], _IMAGING_PC_FACTOR)
+        if p[_B] < ZERO:
+            p[_B] = ZERO
+        r._formula = formula
+    if unit:
+        cuts.items.append((unit, p[_N]))
 
 
 def _pc_credit_cut(r: LineResult, mp: str, credit_pc: bool) -> bool:
@@ -1239,42 +1339,54 @@ def _therapy(res: list[LineResult], st: _State) -> None:
     members = [r for r in res if r._kind == "price" and not r._excluded and r.row.mult_proc == "5"]  # type: ignore[union-attr]
     if sum(r.units for r in members) < 2:
         return
-    units = []
+    runs = []
     for r in members:
         pe = _pe_amount(r.row, bool(r._fac), st)  # type: ignore[arg-type]
-        units.extend((r, p, pe) for p in _explode(r))
-    units.sort(key=lambda u: (u[2], u[1][_B], _tiebreak(u[0])), reverse=True)
-    for k, (r, p, pe) in enumerate(units, 1):
-        _add_rank(r, k)
-        if k > 1:
+        runs.extend((r, p, pe) for p in _runs(r))
+    runs.sort(key=lambda u: (u[2], u[1][_B], _tiebreak(u[0])), reverse=True)
+    r, p, pe = runs[0]
+    if p[_N] > 1:  # the highest-PE unit is paid in full, the rest of its run is reduced
+        runs.insert(1, (r, _split(r, p, 1), pe))
+    k = 0
+    for r, p, pe in runs:
+        count = p[_N]
+        _add_ranks(r, k + 1, count)
+        if k:
             p[_B] = p[_B] - _THERAPY_PE_CUT * pe
             r._formula = "FSA - 0.50*PE"
             r.extras["pe_amount"] = pe
+        k += count
     for r in members:
-        ranks = r._ranks or []
-        _step(r, "THERAPY_MPPR", "MULT PROC 5", None, "therapy unit rank {} of {}: {}", ", ".join(map(str, ranks)),
-              len(units), "-50% of the PE of every unit after the highest-PE unit" if r._formula else
+        _step(r, "THERAPY_MPPR", "MULT PROC 5", None, "therapy unit rank {} of {}: {}", r._ranks, k,
+              "-50% of the PE of every unit after the highest-PE unit" if r._formula else
               "highest-PE unit paid in full")
 
 
-def _rank_unit(members: list[tuple[LineResult, list[Any]]]) -> tuple[Decimal, Decimal, tuple[Any, ...],
-                                                                     list[tuple[LineResult, list[Any]]]]:
+def _rank_unit(members: list[tuple[LineResult, list[Any], int]]) -> tuple[Any, ...]:
+    """One ranking unit made of several lines (a collapsed endoscopy family, an RT/LT pair): members are
+    (line, part, m), the part counting m times in the unit's amount and taking the unit's rank m times."""
     amount = ZERO
     work = ZERO
-    for _r, p in members:
-        amount += p[_B] if p[_F] is ONE else p[_B] * p[_F]
-        work += p[_W] if p[_G] is ONE else p[_W] * p[_G]
-    return (amount, work, min(_tiebreak(m[0]) for m in members), members)
+    for _r, p, m in members:
+        x = _unit_amount(p)
+        w = _unit_credit(p)
+        amount += x if m == 1 else x * m
+        work += w if m == 1 else w * m
+    return (amount, work, min(_tiebreak(m[0]) for m in members), members, 1)
 
 
 def _rank_surgery(res: list[LineResult], st: _State, families: list[list[Any]],
                   pairs: list[tuple[LineResult, LineResult]]) -> None:
-    """MULT PROC 2 ranking (with collapsed MULT 3 families and RT/LT pairs), per claim role (pfs-rules 3.2/7)."""
+    """MULT PROC 2 ranking (with collapsed MULT 3 families and RT/LT pairs), per claim role (pfs-rules 3.2/7).
+
+    A ranking unit is (amount, work RVU, tie-break, members, count): a family or a pair takes one rank; a
+    line's run of ``count`` equal units takes ``count`` consecutive ranks and is split where the factor
+    changes (after rank 1 and after rank 5), so the cost does not grow with the units."""
     policy = st.policy
     in_unit: set[int] = set()
-    groups: dict[str, list[tuple[Decimal, Decimal, tuple[Any, ...], list[tuple[LineResult, list[Any]]]]]] = {}
+    groups: dict[str, list[tuple[Any, ...]]] = {}
     for fam in families:
-        for r, _p in fam:
+        for r, _p, _m in fam:
             in_unit.add(id(r))
         groups.setdefault(_ROLE_GROUP.get(fam[0][0]._mods.role, "primary"), []).append(_rank_unit(fam))
     for a, b in pairs:
@@ -1282,65 +1394,80 @@ def _rank_surgery(res: list[LineResult], st: _State, families: list[list[Any]],
             in_unit.add(id(a))
             in_unit.add(id(b))
             groups.setdefault(_ROLE_GROUP.get(a._mods.role, "primary"), []).append(
-                _rank_unit([(a, p) for p in a._parts] + [(b, p) for p in b._parts]))
+                _rank_unit([(a, p, 1) for p in a._parts] + [(b, p, 1) for p in b._parts]))
     for r in res:
         if r._kind != "price" or r._excluded or r.row.mult_proc not in ("2", "3") or id(r) in in_unit:  # type: ignore[union-attr]
             continue
         group = groups.setdefault(_ROLE_GROUP.get(r._mods.role, "primary"), [])
         tb = _tiebreak(r)
-        for p in _explode(r):
-            group.append((p[_B] if p[_F] is ONE else p[_B] * p[_F], p[_W] if p[_G] is ONE else p[_W] * p[_G],
-                          tb, [(r, p)]))
+        for p in _runs(r):
+            group.append((_unit_amount(p), _unit_credit(p), tb, [(r, p, p[_N])], p[_N]))
     mpf = policy.multiple_procedure_wrvu_factor
     credit_mppr = policy.multiple_procedure
     by_report = policy.by_report_unit_wrvu_factor
     for group_name, units in groups.items():
-        if len(units) < 2:
+        n = 0
+        for u in units:
+            n += u[4]
+        if n < 2:
             continue
         units.sort(key=_unit_key, reverse=True)
-        n = len(units)
         touched: dict[int, LineResult] = {}
         k = 0
-        for amount, _work, _tb, members in units:
-            k += 1
-            for r, p in members:
+        for amount, _work, _tb, members, count in units:
+            first = k + 1
+            k += count
+            for r, p, m in members:
                 touched[id(r)] = r
-                if r._ranks is None:
-                    r._ranks = [k]
-                else:
-                    r._ranks.append(k)
+                _add_ranks(r, first, m, 1 if count > 1 else 0)
                 if amount != r.fee_schedule_amount and "ranking_amount" not in r.extras:
                     r.extras["ranking_amount"] = cents(amount)
-                if k == 1:
+                if count == 1:
+                    _rank_factor(r, p, first, credit_mppr, mpf, by_report)
                     continue
-                if k <= 5:
-                    p[_F] = mul_factor(p[_F], HALF)
-                    if credit_mppr:
-                        p[_G] = mul_factor(p[_G], mpf)
+                # a run of equal units holding ranks first..k: 100% / 50% up to rank 5 / by report from rank 6
+                if first == 1:
+                    p = _split(r, p, 1)
+                    rank = 2
                 else:
-                    p[_BR] = True
-                    p[_G] = mul_factor(p[_G], by_report)
-                    if "MULTIPLE_PROCEDURE_BY_REPORT" not in r.flags:
-                        r.flags.append("MULTIPLE_PROCEDURE_BY_REPORT")
+                    rank = first
+                if rank <= 5 < k:
+                    rest = _split(r, p, 6 - rank)
+                    _rank_factor(r, p, rank, credit_mppr, mpf, by_report)
+                    p, rank = rest, 6
+                _rank_factor(r, p, rank, credit_mppr, mpf, by_report)
         where = f" ({group_name} claim)" if group_name != "primary" else ""
         for r in touched.values():
-            ranks = r._ranks or []
-            top = min(ranks)
+            ranks = r._ranks
+            top = ranks.low  # type: ignore[union-attr]
             indicator = "MULT PROC " + r.row.mult_proc  # type: ignore[union-attr]
-            if max(ranks) > 5:
+            if ranks.high > 5:  # type: ignore[union-attr]
                 text, factor = "6th and later procedures: priced by report (contractor)", None
             elif top > 1:
                 text, factor = "-50%: later procedure", HALF
-            elif len(ranks) == 1:
+            elif len(ranks) == 1:  # type: ignore[arg-type]
                 text, factor = "highest-ranked procedure: 100%", ONE
             else:
                 text, factor = "first unit 100%, later units -50%", None
-            _step(r, "MULTIPLE_PROCEDURE", indicator, factor, "{}, rank {} of {}{}", text,
-                  ", ".join(map(str, ranks)), n, where)
-            if max(ranks) > 1:
+            _step(r, "MULTIPLE_PROCEDURE", indicator, factor, "{}, rank {} of {}{}", text, ranks, n, where)
+            if ranks.high > 1:  # type: ignore[union-attr]
                 _wstep(r, "MULTIPLE_PROCEDURE", indicator, mpf if credit_mppr and top > 1 else None,
-                       "credit for rank {}: {}", ", ".join(map(str, ranks)),
-                       f"x{mpf} after the first" if credit_mppr else "full (policy)")
+                       "credit for rank {}: {}", ranks, f"x{mpf} after the first" if credit_mppr else "full (policy)")
+
+
+def _rank_factor(r: LineResult, p: list[Any], k: int, credit_mppr: bool, mpf: Decimal, by_report: Decimal) -> None:
+    """The factor of rank ``k`` on every unit of the piece ``p``: 100%, 50% up to the 5th, by report after."""
+    if k == 1:
+        return
+    if k <= 5:
+        p[_F] = mul_factor(p[_F], HALF)
+        if credit_mppr:
+            p[_G] = mul_factor(p[_G], mpf)
+    else:
+        p[_BR] = True
+        p[_G] = mul_factor(p[_G], by_report)
+        if "MULTIPLE_PROCEDURE_BY_REPORT" not in r.flags:
+            r.flags.append("MULTIPLE_PROCEDURE_BY_REPORT")
 
 
 def _rank_simple(ranked: list[LineResult], st: _State) -> bool:
@@ -1528,7 +1655,10 @@ def _finish(r: LineResult, st: _State) -> None:
         _unreduced(r, r.fee_schedule_amount, r.row.work_rvu, r.units)  # type: ignore[union-attr,arg-type]
         return
     parts = r._parts
-    if (r._late is None and r._ranks is None and r._null is None and r._formula is None and len(parts) == 1):
+    # a line whose units were ranked as runs is finished as a line of several parts (each of its units had
+    # its own part before units were ranked as runs; the figures and flags must not change)
+    one = len(parts) == 1 and not getattr(r, "_runs", False)
+    if r._late is None and r._ranks is None and r._null is None and r._formula is None and one:
         n, b, f, w, g, br = parts[0]
         fsa = r.fee_schedule_amount
         if f is ONE and g is ONE and b is fsa and not br and n == r.units:
@@ -1548,12 +1678,15 @@ def _finish(r: LineResult, st: _State) -> None:
                 _wstep(r, rule, indicator, credit, "credit x{} ({})", credit, rule.lower().replace("_", " "))
     ranks = r._ranks
     if ranks is not None:
-        r.rank = min(ranks)
-        if len(ranks) > 1:
-            r.extras["ranks"] = ranks
+        if type(ranks) is list:  # one rank from _rank_simple
+            r.rank = ranks[0]
+        else:
+            r.rank = ranks.low  # type: ignore[attr-defined]
+            if len(ranks) > 1:
+                r.extras["ranks"] = ranks.to_list()  # type: ignore[attr-defined]
     # 11. payment
     fsa = r.fee_schedule_amount
-    if len(parts) == 1:
+    if one:
         p = parts[0]
         f = p[_F]
         n = p[_N]

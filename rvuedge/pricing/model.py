@@ -392,13 +392,13 @@ class LineResult:
         "_wrvu_factor", "rank", "_explanation", "_wexplanation",
         # engine working state
         "_kind", "_p", "_mods", "_null", "_excluded", "_formula", "_late", "_ranks", "_pair", "_anes",
-        "_echo_setting", "_fac", "_session", "_done",
+        "_echo_setting", "_fac", "_session", "_done", "_runs",
     )
 
     def __init__(self, index: int, line: EncounterLine):
         # Only slots that may be read before the engine assigns them get a default here (hot path).
         # Always assigned by the engine: row, status, setting, _mods, _kind; assigned where used:
-        # _fac, _session, _anes, _na_note, _wrvu_factor, _explanation, _wexplanation (read via getattr).
+        # _fac, _session, _anes, _na_note, _wrvu_factor, _explanation, _wexplanation, _runs (read via getattr).
         self.index = index
         self.line = line
         self.code = line.code
@@ -420,7 +420,7 @@ class LineResult:
         self._excluded = False
         self._formula: str | None = None
         self._late: list[tuple[Any, ...]] | None = None
-        self._ranks: list[int] | None = None
+        self._ranks: Any = None  # the engine's ranks of the line's units (a list, or runs of ranks)
         self._pair: str | None = None
         self._echo_setting = False
         self._done = 0  # 1: finished when resolved, valid while no rule touches it; 2: finished by the ranking
