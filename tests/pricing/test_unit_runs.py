@@ -33,6 +33,7 @@ from rvuedge.pricing import (
     PricingError,
     RvuRow,
     engine,
+    parse_entry,
     price_encounter,
 )
 
@@ -134,8 +135,6 @@ def _outcome(price: Any, enc: Encounter, lookup: DictLookup) -> str:
 
 def _spec(entry: str, setting: str = "facility", policy: Policy | None = None) -> tuple[int, Encounter]:
     """An encounter on the spec table (pfs-rules 6.2 rows) from rapid-entry text."""
-    from rvuedge.pricing import parse_entry
-
     return 2, Encounter(lines=parse_entry(entry).lines, setting=setting, gpci=GPCIS[0], conversion_factor=CF,
                         policy=policy)
 
@@ -144,6 +143,7 @@ def _spec(entry: str, setting: str = "facility", policy: Policy | None = None) -
 @given(unit_encounters())
 @example(_spec("27447x8 29881x3 20610x2"))  # a run across ranks 1 / 2-5 / 6+
 @example(_spec("45378 45385x4 45380x2"))  # endoscopy family: the top member's run is split
+@example(_spec("45378x2 45385x3 43239x2 43235 20610x2"))  # two families ranked with a MULT PROC 2 run
 @example(_spec("97110x5 97140x3", "non_facility"))  # therapy: the highest-PE unit's run is split
 @example(_spec("74177x3 71260-26x2 70450-TCx2", "non_facility"))  # imaging TC and PC rankings
 @example(_spec("93306x3 93880-TCx2 92083x2 92133-26x2", "non_facility"))  # cardiovascular, ophthalmology
@@ -160,7 +160,7 @@ LOOKUP, _UNUSED = TABLES[2]
 #: Lines of MAX_UNITS units of each kind the issue names, with the other lines that make the rule apply.
 KINDS = {
     "MULT PROC 2": "27447xN 29881 20610",
-    "endoscopy family member": "45378 45385xN 45380",
+    "endoscopy family member": "45378 45385xN 45380 20610",
     "therapy 97110 (MULT PROC 5)": "97110xN 97140",
     "bilateral (modifier 50)": "27447-50xN 20610",
     "imaging (MULT PROC 4)": "74177xN 71260",
