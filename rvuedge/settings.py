@@ -71,6 +71,8 @@ MIDDLEWARE = [
     "whitenoise.middleware.WhiteNoiseMiddleware",
     # After WhiteNoise, so static files keep their long-lived public caching.
     "rvuedge.middleware.SecurityHeadersMiddleware",
+    # A NUL character in the address is a 400; a bad ?page= or ?ytd= (rvuedge.params.ParamError) too.
+    "rvuedge.params.RequestGuardMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",

@@ -11,10 +11,11 @@ import datetime as dt
 from typing import Any
 
 from django.http import Http404
-from ninja import Router, Schema
+from ninja import Router
 from ninja.errors import HttpError
 
 from rvuedge.accounts.auth import api_auth
+from rvuedge.params import BodyIn, Date, ErrorOut, Id, JsonObject, Text
 
 from . import queries, services
 from .contracts import ContractError, compute_pay, split_values
@@ -23,17 +24,17 @@ from .models import BenchmarkSource
 router = Router(tags=["benchmarks"])
 
 
-class PayIn(Schema):
-    contract: dict[str, Any]
-    wrvus: str | list[str]
+class PayIn(BodyIn):
+    contract: JsonObject
+    wrvus: Text | list[Text]
 
 
-class ContractIn(Schema):
-    name: str
-    start: dt.date
-    end: dt.date | None = None
+class ContractIn(BodyIn):
+    name: Text
+    start: Date
+    end: Date | None = None
     is_offer: bool = False
-    terms: dict[str, Any]
+    terms: JsonObject
 
 
 def _contract_error(exc: ContractError) -> HttpError:
@@ -46,7 +47,7 @@ def list_sources(request):
 
 
 @router.get("/sources/{source_id}")
-def get_source(request, source_id: int):
+def get_source(request, source_id: Id):
     src = BenchmarkSource.objects.filter(pk=source_id).first()
     if src is None:
         raise Http404("No such benchmark source")
@@ -64,7 +65,7 @@ def code_specialties(request, hcpcs: str):
                              "total_services": str(s["total_services"])} for s in vol["specialties"]]}
 
 
-@router.post("/pay")
+@router.post("/pay", response={200: dict[str, Any], 422: ErrorOut})
 def pay(request, body: PayIn):
     try:
         return compute_pay(body.contract, body.wrvus).to_dict()
@@ -73,7 +74,7 @@ def pay(request, body: PayIn):
 
 
 @router.get("/me", auth=api_auth)
-def my_standing(request, source: int | None = None, specialty: str | None = None):
+def my_standing(request, source: Id | None = None, specialty: str | None = None):
     src = BenchmarkSource.objects.filter(pk=source).first() if source else None
     data = services.standing(request.user, source=src, specialty=specialty)
     placement = data.get("placement") or {}
@@ -108,7 +109,7 @@ def list_contracts(request):
     return {"contracts": [c.to_dict() for c in services.contracts_for_user(request.user)]}
 
 
-@router.post("/contracts", auth=api_auth)
+@router.post("/contracts", auth=api_auth, response={200: dict[str, Any], 409: ErrorOut, 422: ErrorOut})
 def create_contract(request, body: ContractIn):
     try:
         c = services.do_save_contract(request.user, name=body.name, start=body.start, end=body.end,
@@ -121,19 +122,19 @@ def create_contract(request, body: ContractIn):
 
 
 @router.get("/contracts/{contract_id}", auth=api_auth)
-def get_contract(request, contract_id: int):
+def get_contract(request, contract_id: Id):
     contract = services.get_contract_for_user(request.user, contract_id)
     return _status_dict(services.contract_status(request.user, contract))
 
 
 @router.delete("/contracts/{contract_id}", auth=api_auth)
-def delete_contract(request, contract_id: int):
+def delete_contract(request, contract_id: Id):
     services.do_delete_contract(request.user, contract_id)
     return {"deleted": contract_id}
 
 
-@router.get("/contracts/{contract_id}/pay", auth=api_auth)
-def contract_pay(request, contract_id: int, wrvus: str):
+@router.get("/contracts/{contract_id}/pay", auth=api_auth, response={200: dict[str, Any], 422: ErrorOut})
+def contract_pay(request, contract_id: Id, wrvus: str):
     contract = services.get_contract_for_user(request.user, contract_id)
     values = split_values(wrvus)
     try:

@@ -217,21 +217,34 @@ class ContractTerms:
         return out
 
 
-def _dec(key: str, value: Any, *, low: Decimal | None = ZERO, high: Decimal | None = None) -> Decimal:
-    if isinstance(value, bool) or value is None:
-        raise ContractError(key, f"expected a number, got {json.dumps(value)}")
+#: No figure of a contract (dollars, wRVUs, rates) comes near a billion; bounding every input there keeps all
+#: arithmetic far inside the Decimal context (28 digits), so no input can overflow it.
+MAX_FIGURE = Decimal(1_000_000_000)
+MAX_PLACES = 10  # decimal places a typed figure may have (Decimals computed by the caller are exempt)
+
+
+def _dec(key: str, value: Any, *, low: Decimal | None = ZERO, high: Decimal | None = MAX_FIGURE) -> Decimal:
+    if isinstance(value, bool) or value is None or isinstance(value, dict | list):
+        raise ContractError(key, f"expected a number, got {json.dumps(value)[:40]}")
     if isinstance(value, float):
         value = repr(value)
+    text = str(value).strip().replace(",", "").replace("$", "")
+    if len(text) > 40:
+        raise ContractError(key, f"{text[:20]}… is not a number (at most 40 characters)")
     try:
-        result = Decimal(str(value).strip().replace(",", "").replace("$", ""))
+        result = Decimal(text)
     except InvalidOperation:
         raise ContractError(key, f"{value!r} is not a number") from None
     if not result.is_finite():
         raise ContractError(key, f"{value!r} is not a finite number")
     if low is not None and result < low:
-        raise ContractError(key, f"{result} is below {low}")
+        raise ContractError(key, f"{text} is below {low}")
     if high is not None and result > high:
-        raise ContractError(key, f"{result} is above {high}")
+        raise ContractError(key, f"{text} is above {high:,}")
+    if abs(result) > MAX_FIGURE:
+        raise ContractError(key, f"{text} is out of range (at most {MAX_FIGURE:,} either way)")
+    if result and not isinstance(value, Decimal) and result.normalize().as_tuple().exponent < -MAX_PLACES:
+        raise ContractError(key, f"{text} has more than {MAX_PLACES} decimal places")
     return result
 
 

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from decimal import Decimal, InvalidOperation
-
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404
@@ -12,44 +10,40 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from rvuedge.fees.models import Release
+from rvuedge.params import MAX_ID, ParamError, parse_int, query_decimal, query_int
 
 from . import services
 from .contracts import ContractError, compute_pay, split_values
 from .forms import STIPEND_ROWS, TIER_ROWS, ContractForm
 from .models import BenchmarkSource, BenchmarkStat
 
-
-def _dec(text: str | None) -> Decimal | None:
-    if not text:
-        return None
-    try:
-        value = Decimal(text.replace(",", "").strip())
-    except InvalidOperation:
-        return None
-    return value if value.is_finite() and value >= 0 else None
+#: A typed year-to-date figure: no one credits a million wRVUs in a year.
+MAX_TYPED_WRVU = 1_000_000
 
 
 def _source_from(request) -> BenchmarkSource | None:
-    sid = request.GET.get("source")
-    if sid and sid.isdigit():
-        return BenchmarkSource.objects.filter(pk=int(sid)).first()
-    return None
+    sid = query_int(request, "source", default=0, lo=0, hi=MAX_ID)
+    return BenchmarkSource.objects.filter(pk=sid).first() if sid else None
 
 
 def home(request):
     """Where the user's annualised pace stands among their specialty's percentiles (or any typed figure)."""
     user = request.user if request.user.is_authenticated else None
     specialty = request.GET.get("specialty")
-    typed = _dec(request.GET.get("ytd"))
+    try:
+        typed = query_decimal(request, "ytd", lo=0, hi=MAX_TYPED_WRVU, label="wRVUs this year so far")
+        error = None
+    except ParamError as exc:
+        typed, error = None, exc.message
     data = services.standing(user, source=_source_from(request), specialty=specialty, ytd_override=typed)
     src = data["source"]
     stats = list(src.stats.filter(metric=BenchmarkStat.WRVU).order_by("specialty")) if src else []
     return render(request, "benchmarks/home.html", {
         "data": data, "sources": services.sources(), "source": src, "stats": stats,
         "specialty_names": sorted({s.specialty for s in stats}),
-        "typed": request.GET.get("ytd", ""),
+        "typed": request.GET.get("ytd", ""), "typed_error": error,
         "status": _status(request.user),
-    })
+    }, status=400 if error else 200)
 
 
 def _status(user):
@@ -154,7 +148,7 @@ def contract_delete(request, contract_id: int):
 
 @login_required
 def contract_compare(request):
-    ids = [i for i in request.GET.getlist("ids") if i.isdigit()]
+    ids = [parse_int(i, "ids", default=0, lo=1, hi=MAX_ID) for i in request.GET.getlist("ids") if i.strip()]
     all_contracts = services.contracts_for_user(request.user)
     chosen = [services.get_contract_for_user(request.user, i) for i in dict.fromkeys(ids)]
     if not chosen:

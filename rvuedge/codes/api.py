@@ -12,16 +12,18 @@ from ninja import Router
 from ninja.errors import HttpError
 
 from rvuedge.fees.services import NotFound
+from rvuedge.params import Offset, Page, limit_type
 
 from . import queries
-from .search import DEFAULT_LIMIT
+from .search import DEFAULT_LIMIT, MAX_LIMIT
 from .search import search as run_search
 
 router = Router(tags=["codes"])
 
 
 @router.get("/search", summary="Search codes (code, prefix, range, words, synonyms; typo-tolerant)")
-def search(request, q: str = "", limit: int = DEFAULT_LIMIT, offset: int = 0) -> dict[str, Any]:  # noqa: ARG001
+def search(request, q: str = "", limit: limit_type(MAX_LIMIT) = DEFAULT_LIMIT,
+           offset: Offset = 0) -> dict[str, Any]:  # noqa: ARG001
     return run_search(q, limit=limit, offset=offset).to_dict()
 
 
@@ -35,7 +37,7 @@ def browse_index(request, release: str | None = None) -> dict[str, Any]:  # noqa
 
 @router.get("/browse/{section}", summary="Codes of one section (paged)")
 def browse_section(request, section: str, group: str | None = None, release: str | None = None,  # noqa: ARG001
-                   page: int = 1) -> dict[str, Any]:
+                   page: Page = 1) -> dict[str, Any]:
     try:
         return queries.browse(section, group, release=release, page=page)
     except NotFound as exc:

@@ -24,6 +24,8 @@ from django.db import connection, transaction
 from django.db.models import Count, Max
 from django.utils import timezone
 
+from rvuedge.params import MAX_OFFSET
+
 from .content import KINDS, code_kind, sections
 from .models import CodeContent, SearchEntry, SearchState, SearchTerm
 
@@ -259,6 +261,7 @@ CODE_MOD_RE = re.compile(r"^([0-9A-Z]{5})-[0-9A-Z]{2}$")
 PREFIX_RE = re.compile(r"^(?=.*\d)[0-9A-Z]{1,4}$|^[A-Z]\d{0,3}$")
 RANGE_RE = re.compile(r"^([0-9A-Z]{5})\s*(?:-|–|—|\.\.|TO)\s*([0-9A-Z]{5})$")
 DEFAULT_LIMIT = 25
+MAX_LIMIT = 200
 
 
 @dataclass
@@ -406,8 +409,8 @@ def _word_search(raw: str, want: int, count: bool) -> tuple[list[str], int, str 
 def search(query: str, *, limit: int = DEFAULT_LIMIT, offset: int = 0, count: bool = True) -> SearchResult:
     """Search codes by code, prefix, range, words, synonyms and descriptions (typo-tolerant)."""
     ensure_index()
-    limit = max(1, min(int(limit), 200))
-    offset = max(0, int(offset))
+    limit = max(1, min(int(limit), MAX_LIMIT))
+    offset = max(0, min(int(offset), MAX_OFFSET))  # past any result, and within a database integer
     raw = (query or "").strip()[:200]
     res = SearchResult(query=raw, limit=limit, offset=offset)
     if not raw:

@@ -26,6 +26,7 @@ from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_safe
 
 from rvuedge.fees.services import NotFound
+from rvuedge.params import MAX_PAGE, query_int
 
 from . import content as content_mod
 from . import present, queries
@@ -231,11 +232,9 @@ def payment_partial(request: HttpRequest, code: str) -> HttpResponse:
 # --------------------------------------------------------------------------- search
 
 
-def _int(value: str | None, default: int) -> int:
-    try:
-        return int(value or default)
-    except ValueError:
-        return default
+def _page(request: HttpRequest) -> int:
+    """?page=N, 1 to MAX_PAGE (anything else is a 400 naming it: see rvuedge.params)."""
+    return query_int(request, "page", default=1, lo=1, hi=MAX_PAGE)
 
 
 @require_safe
@@ -243,7 +242,7 @@ def search_page(request: HttpRequest, fmt: str | None = None) -> HttpResponse:
     q = request.GET.get("q", "").strip()
     as_json = wants_json(request, fmt)
     per_page = DEFAULT_LIMIT
-    page_no = max(1, _int(request.GET.get("page"), 1))
+    page_no = _page(request)
     result = search(q, limit=per_page, offset=(page_no - 1) * per_page) if q else None
     data = result.to_dict() if result else {"query": "", "results": [], "total": 0}
     if as_json:
@@ -279,7 +278,7 @@ def browse(request: HttpRequest, section: str | None = None, group: str | None =
     as_json = wants_json(request, fmt)
     try:
         data = queries.browse(section, group, release=request.GET.get("release") or None,
-                              page=max(1, _int(request.GET.get("page"), 1)))
+                              page=_page(request))
     except NotFound as exc:
         return not_found(request, str(exc), as_json)
     path = "/codes/browse" + (f"/{section}" if section else "") + (f"/{group}" if group else "")

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
+import hashlib
+import json
 from dataclasses import dataclass, field
 from datetime import timedelta as td
 from typing import Any
@@ -122,22 +125,69 @@ def _line_models(enc: Encounter, rows: list[dict[str, Any]]) -> list[LineModel]:
     return [LineModel(encounter=enc, user_id=enc.user_id, date=enc.date, **row) for row in rows]
 
 
+class IdempotencyConflict(EntryError):
+    """An Idempotency-Key that cannot be replayed: ``status`` 422 (the key came with a different request) or
+    409 (the encounter it logged is in the trash)."""
+
+    def __init__(self, status: int, message: str):
+        self.status = status
+        super().__init__("idempotency_key", message)
+
+
+def request_hash(data: EncounterInput) -> str:
+    """sha256 of what a request asked to log (its fields as sent, before defaults), kept with its key."""
+    sent = {name: getattr(data, name) for name in ("entry", "date", "setting", "pos", "site", "role", "attending",
+                                                    "category", "notes")}
+    sent["lines"] = [dataclasses.asdict(line) for line in data.lines] if data.lines else None
+    text = json.dumps(sent, sort_keys=True, default=str, ensure_ascii=True)
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def _idempotency_key(value: str | None) -> str | None:
+    key = (value or "").strip() or None
+    if key is None:
+        return None
+    if len(key) > 100:
+        raise EntryError("idempotency_key", "Idempotency-Key is limited to 100 characters")
+    if not key.isprintable() or not key.isascii():
+        raise EntryError("idempotency_key", "Idempotency-Key must be printable ASCII text (e.g. a UUID)")
+    return key
+
+
+def _replay(existing: Encounter, key: str, digest: str) -> Encounter:
+    """The encounter a retry with this key and request stands for, or why there is none."""
+    if existing.idempotency_hash and existing.idempotency_hash != digest:
+        raise IdempotencyConflict(422, f"Idempotency-Key {key!r} was already used for a different request; send a "
+                                       f"new key to log another encounter (a retry must repeat the request unchanged)")
+    if existing.deleted_at is not None:
+        raise IdempotencyConflict(409, f"The encounter logged with Idempotency-Key {key!r} (id {existing.pk}) was "
+                                       f"deleted; restore it from the trash (POST /api/log/encounters/{existing.pk}"
+                                       f"/restore) instead of sending it again")
+    return existing
+
+
 def do_log_encounter(user, data: EncounterInput, *, idempotency_key: str | None = None,
                      crediter: Crediter | None = None) -> tuple[Encounter, bool]:
     """Credit and store one encounter. Returns (encounter, created).
 
-    With an ``idempotency_key`` a retry returns the encounter the first request stored: the unique constraint
-    on (user, idempotency_key) decides, so two racing requests cannot both insert.
+    With an ``idempotency_key`` a retry (the same key and the same request) returns the encounter the first
+    request stored; the same key with a different request, or a retry after that encounter was trashed, raises
+    :class:`IdempotencyConflict`. The unique constraint on (user, idempotency_key) decides, so two racing
+    requests cannot both insert.
     """
+    key = _idempotency_key(idempotency_key)
+    digest = request_hash(data) if key else ""
+    if key is not None:
+        existing = Encounter.objects.filter(user=user, idempotency_key=key).first()
+        if existing is not None:
+            return _replay(existing, key, digest), False
     crediter = crediter or Crediter(get_profile_for_user(user))
     fields, rows = prepare(user, data, crediter)
-    key = (idempotency_key or "").strip() or None
-    if key is not None and len(key) > 100:
-        raise EntryError("idempotency_key", "Idempotency-Key is limited to 100 characters")
     now = timezone.now()
     try:
         with transaction.atomic():
-            enc = Encounter.objects.create(user=user, idempotency_key=key, created_at=now, updated_at=now, **fields)
+            enc = Encounter.objects.create(user=user, idempotency_key=key, idempotency_hash=digest, created_at=now,
+                                           updated_at=now, **fields)
             LineModel.objects.bulk_create(_line_models(enc, rows))
     except IntegrityError:
         if key is None:
@@ -145,7 +195,7 @@ def do_log_encounter(user, data: EncounterInput, *, idempotency_key: str | None 
         existing = Encounter.objects.filter(user=user, idempotency_key=key).first()
         if existing is None:
             raise
-        return existing, False
+        return _replay(existing, key, digest), False
     return enc, True
 
 

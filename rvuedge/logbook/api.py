@@ -3,23 +3,27 @@
 Authentication: a personal token (``Authorization: Bearer rvu_…``, created on the profile page) or the
 session cookie (with the CSRF token on unsafe methods). Anonymous requests get 401; another user's
 encounter is a 404. ``POST /encounters`` honours an ``Idempotency-Key`` header: a retry with the same key
-returns the first encounter (200, ``Idempotent-Replayed: true``) instead of logging it twice.
+and the same body returns the first encounter (200, ``Idempotent-Replayed: true``) instead of logging it
+twice; the same key with a different body is a 422, and a retry after that encounter was trashed a 409
+(restore it from the trash instead).
 """
 
 from __future__ import annotations
 
-import datetime as dt
 import json
-from typing import Any
+from typing import Annotated, Any
 
 from django.http import HttpResponse, StreamingHttpResponse
 from django.utils import timezone
 from ninja import Query, Router, Schema, Status
 from ninja.errors import HttpError
+from pydantic import Field
 
 from rvuedge.accounts.auth import api_auth
 from rvuedge.accounts.services import get_profile_for_user
+from rvuedge.params import BodyIn, Date, ErrorOut, Id, Offset, ParamError, Text, check_json, limit_type
 from rvuedge.pricing import EncounterLine, PricingError
+from rvuedge.pricing.model import MAX_MINUTES, MAX_UNITS
 
 from . import actions, backup, exports, queries
 from .credit import Crediter, EntryError, check_entry, resolve_setting
@@ -27,37 +31,38 @@ from .credit import Crediter, EntryError, check_entry, resolve_setting
 router = Router(tags=["logbook"], auth=api_auth)
 
 
-class LineIn(Schema):
-    code: str
-    modifiers: list[str] = []
-    units: int = 1
-    minutes: int | None = None
+class LineIn(BodyIn):
+    code: Text
+    modifiers: list[Text] = []
+    # The bounds of rvuedge.pricing.EncounterLine, declared so that the OpenAPI document shows them.
+    units: Annotated[int, Field(ge=1, le=MAX_UNITS)] = 1
+    minutes: Annotated[int, Field(ge=0, le=MAX_MINUTES)] | None = None
 
 
-class EncounterIn(Schema):
-    entry: str | None = None
+class EncounterIn(BodyIn):
+    entry: Text | None = None
     lines: list[LineIn] | None = None
-    date: dt.date | None = None
-    setting: str | None = None
-    pos: str | None = None
-    site: str = ""
-    role: str | None = None
-    attending: str = ""
-    category: str = ""
-    notes: str = ""
+    date: Date | None = None
+    setting: Text | None = None
+    pos: Text | None = None
+    site: Text = ""
+    role: Text | None = None
+    attending: Text = ""
+    category: Text = ""
+    notes: Text = ""
 
 
-class EncounterPatch(Schema):
-    entry: str | None = None
+class EncounterPatch(BodyIn):
+    entry: Text | None = None
     lines: list[LineIn] | None = None
-    date: dt.date | None = None
-    setting: str | None = None
-    pos: str | None = None
-    site: str | None = None
-    role: str | None = None
-    attending: str | None = None
-    category: str | None = None
-    notes: str | None = None
+    date: Date | None = None
+    setting: Text | None = None
+    pos: Text | None = None
+    site: Text | None = None
+    role: Text | None = None
+    attending: Text | None = None
+    category: Text | None = None
+    notes: Text | None = None
 
 
 class LineOut(Schema):
@@ -109,15 +114,9 @@ class EncounterList(Schema):
     items: list[EncounterOut]
 
 
-class ErrorOut(Schema):
-    detail: str
-    field: str | None = None
-    problems: list[dict[str, Any]] = []
-
-
 class Filters(Schema):
-    start: dt.date | None = None
-    end: dt.date | None = None
+    start: Date | None = None
+    end: Date | None = None
     code: str = ""
     site: str = ""
     role: str = ""
@@ -125,11 +124,11 @@ class Filters(Schema):
     deleted: bool = False
 
 
-class CheckIn(Schema):
-    entry: str
-    date: dt.date | None = None
-    setting: str | None = None
-    pos: str | None = None
+class CheckIn(BodyIn):
+    entry: Text
+    date: Date | None = None
+    setting: Text | None = None
+    pos: Text | None = None
 
 
 def _lines(items: list[LineIn] | None) -> list[EncounterLine] | None:
@@ -143,7 +142,7 @@ def _lines(items: list[LineIn] | None) -> list[EncounterLine] | None:
 
 
 def _error(exc: EntryError) -> Status:
-    return Status(422, {"detail": exc.message, "field": exc.field, "problems": exc.problems})
+    return Status(getattr(exc, "status", 422), {"detail": exc.message, "field": exc.field, "problems": exc.problems})
 
 
 def _out(enc) -> dict[str, Any]:
@@ -151,14 +150,13 @@ def _out(enc) -> dict[str, Any]:
 
 
 @router.get("/encounters", response=EncounterList, summary="List encounters (newest first)")
-def list_encounters(request, filters: Query[Filters], limit: int = 100, offset: int = 0):
-    limit = max(1, min(limit, 500))
+def list_encounters(request, filters: Query[Filters], limit: limit_type(500) = 100, offset: Offset = 0):
     qs = queries.filter_encounters(request.user, **filters.dict()).order_by("-date", "-id")
     items = list(qs.prefetch_related("lines")[offset:offset + limit])
     return {"count": qs.count(), "limit": limit, "offset": offset, "items": [_out(e) for e in items]}
 
 
-@router.post("/encounters", response={200: EncounterOut, 201: EncounterOut, 422: ErrorOut},
+@router.post("/encounters", response={200: EncounterOut, 201: EncounterOut, 409: ErrorOut, 422: ErrorOut},
              summary="Log an encounter (rapid-entry text or structured lines)")
 def create_encounter(request, payload: EncounterIn, response: HttpResponse):
     key = request.headers.get("Idempotency-Key")
@@ -177,14 +175,14 @@ def create_encounter(request, payload: EncounterIn, response: HttpResponse):
     return Status(201 if created else 200, _out(enc))
 
 
-@router.get("/encounters/{int:encounter_id}", response=EncounterOut, summary="One encounter with its credit")
-def get_encounter(request, encounter_id: int):
+@router.get("/encounters/{encounter_id}", response=EncounterOut, summary="One encounter with its credit")
+def get_encounter(request, encounter_id: Id):
     return _out(queries.get_encounter_for_user(request.user, encounter_id, deleted=None))
 
 
-@router.patch("/encounters/{int:encounter_id}", response={200: EncounterOut, 422: ErrorOut},
+@router.patch("/encounters/{encounter_id}", response={200: EncounterOut, 422: ErrorOut},
               summary="Edit an encounter (changed lines, date or setting are re-credited)")
-def update_encounter(request, encounter_id: int, payload: EncounterPatch):
+def update_encounter(request, encounter_id: Id, payload: EncounterPatch):
     enc = queries.get_encounter_for_user(request.user, encounter_id)
     sent = payload.dict(exclude_unset=True)
     try:
@@ -202,15 +200,15 @@ def update_encounter(request, encounter_id: int, payload: EncounterPatch):
     return Status(200, _out(queries.get_encounter_for_user(request.user, encounter_id)))
 
 
-@router.delete("/encounters/{int:encounter_id}", summary="Move an encounter to the trash (restorable for 30 days)")
-def delete_encounter(request, encounter_id: int):
+@router.delete("/encounters/{encounter_id}", summary="Move an encounter to the trash (restorable for 30 days)")
+def delete_encounter(request, encounter_id: Id):
     enc = queries.get_encounter_for_user(request.user, encounter_id)
     actions.do_trash_encounters(request.user, [enc.pk])
     return {"deleted": enc.pk, "restore": f"/api/log/encounters/{enc.pk}/restore"}
 
 
-@router.post("/encounters/{int:encounter_id}/restore", response=EncounterOut, summary="Take an encounter out of the trash")
-def restore_encounter(request, encounter_id: int):
+@router.post("/encounters/{encounter_id}/restore", response=EncounterOut, summary="Take an encounter out of the trash")
+def restore_encounter(request, encounter_id: Id):
     enc = queries.get_encounter_for_user(request.user, encounter_id, deleted=True)
     actions.do_restore_encounters(request.user, [enc.pk])
     return _out(queries.get_encounter_for_user(request.user, encounter_id))
@@ -232,7 +230,7 @@ def _jsonable(data: Any) -> Any:
 
 
 @router.get("/summary", summary="wRVUs by day, week, month, quarter or year; goals, pace, top codes, mix")
-def summary(request, period: str = "month", start: dt.date | None = None, end: dt.date | None = None):
+def summary(request, period: str = "month", start: Date | None = None, end: Date | None = None):
     if period not in queries.PERIODS:
         raise HttpError(422, f"period must be one of {', '.join(queries.PERIODS)}")
     profile = get_profile_for_user(request.user)
@@ -240,15 +238,29 @@ def summary(request, period: str = "month", start: dt.date | None = None, end: d
 
 
 @router.get("/preview", summary="What if: re-credit a date range under another RVU release or credit policy")
-def preview(request, start: dt.date, end: dt.date, release: str | None = None, policy: str | None = None):
+def preview(request, start: Date, end: Date, release: str | None = None, policy: str | None = None):
     profile = get_profile_for_user(request.user)
     spec: Any = None
     if policy:
-        spec = json.loads(policy) if policy.strip().startswith("{") else policy
+        spec = _policy_param(policy)
     try:
         return _jsonable(queries.what_if(request.user, profile, start, end, release=release, policy=spec))
     except EntryError as exc:
         raise HttpError(422, exc.message) from None
+
+
+def _policy_param(text: str) -> Any:
+    """``policy`` of /preview: a policy name, or a JSON object (a credit policy) checked like any body."""
+    if not text.strip().startswith("{"):
+        return text
+    try:
+        spec = json.loads(text)
+    except ValueError as exc:
+        raise ParamError("policy", f"policy is not a valid JSON object: {exc}", status=422) from None
+    try:
+        return check_json(spec)
+    except ValueError as exc:
+        raise ParamError("policy", f"policy: {exc}", status=422) from None
 
 
 @router.get("/cases", summary="Resident case counts by category and role, against loaded minimums")
@@ -288,9 +300,9 @@ def list_reports(request):
     return {"items": [_report_meta(r) for r in request.user.employer_reports.all()[:500]]}
 
 
-@router.get("/reconciliations/{int:report_id}",
+@router.get("/reconciliations/{report_id}",
             summary="The log against one employer report: every service matched, missing or different")
-def reconciliation(request, report_id: int):
+def reconciliation(request, report_id: Id):
     report = queries.get_report_for_user(request.user, report_id)
     rec = queries.reconciliation(request.user, report)
     return {"report": _report_meta(report), **rec.to_dict(),

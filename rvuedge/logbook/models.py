@@ -87,6 +87,9 @@ class Encounter(models.Model):
     source = JSONText(default=dict, help_text="release, locality, conversion factor, policy")
     flags = JSONText(default=list, blank=True)
     idempotency_key = models.CharField(max_length=100, null=True, blank=True)  # noqa: DJ001 - NULL = no key; NULLs never collide
+    # sha256 of the request that carried the key (rvuedge.logbook.actions.request_hash): a retry must send the same
+    # request. Blank for rows stored before it was kept, and for imports (whose key is itself a row hash).
+    idempotency_hash = models.CharField(max_length=64, blank=True, default="", db_default="")
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(default=timezone.now)
     deleted_at = models.DateTimeField(null=True, blank=True, help_text="in the trash since")

@@ -28,6 +28,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from rvuedge.accounts.services import get_profile_for_user
 from rvuedge.fees.models import Release
+from rvuedge.params import MAX_ID, ParamError, parse_date, query_int
 
 from . import actions, backup, exports, imports, queries, tables
 from .credit import Crediter, EntryError, check_entry, resolve_setting
@@ -105,9 +106,9 @@ def entry(request):
         form = EncounterForm(initial=initial, stage=profile.career_stage)
         status = 200
     logged = None
-    if request.GET.get("logged", "").isdigit():
-        logged = queries.live_encounters(request.user).filter(pk=int(request.GET["logged"])).prefetch_related(
-            "lines").first()
+    logged_id = query_int(request, "logged", default=0, lo=0, hi=MAX_ID)
+    if logged_id:
+        logged = queries.live_encounters(request.user).filter(pk=logged_id).prefetch_related("lines").first()
     today = timezone.localdate()
     return render(request, "logbook/entry.html", {
         "form": form, "profile": profile, "source": _profile_source(profile),
@@ -283,9 +284,10 @@ def trash(request):
 # --------------------------------------------------------------------------- dashboard
 
 def _date(value: str | None) -> dt.date | None:
+    """A date from the query string; anything else (or outside rvuedge.params' range) is ignored."""
     try:
-        return dt.date.fromisoformat(value) if value else None
-    except ValueError:
+        return parse_date(value, "date")
+    except ParamError:
         return None
 
 
