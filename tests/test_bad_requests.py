@@ -34,7 +34,7 @@ PREVIEW = "/api/log/preview?start=2025-01-01&end=2025-12-31"
 
 # (id, who, method, path, body, status, field, words)
 #   who: anon | token | session | bad-token | revoked | nobody (an anonymous client that enforces CSRF)
-#   body: a dict/list (sent as JSON), a str (sent as is, JSON) or None
+#   body: a dict/list (sent as JSON), a str (sent as is, JSON), ("form", dict) (a form post) or None
 #   "{enc}" in a path is an encounter of the token's user.
 CASES = [
     # ---- public pages, their JSON twins and the public API: numbers and Decimals from the URL
@@ -151,6 +151,9 @@ CASES = [
     ("entry-logged-superscript", "session", "get", "/log/?logged=%C2%B2", None, 400, None, ["logged"]),
     ("history-code-nul", "session", "get", "/log/history/?code=%00", None, 400, None, ["code", "NUL"]),
     ("compare-ids-huge", "session", "get", f"/benchmarks/contracts/compare/?ids={TOO_BIG}", None, 400, None, ["ids"]),
+    ("bulk-ids-superscript", "session", "post", "/log/bulk/", ("form", {"ids": "\u00b2", "action": "delete"}), 400,
+     None, ["ids"]),
+    ("restore-one-superscript", "session", "post", "/log/restore/", ("form", {"one": "\u00b2"}), 400, None, ["one"]),
 ]
 
 
@@ -192,7 +195,9 @@ def test_a_bad_request_is_a_clear_4xx_and_stores_nothing(world, who, method, pat
     path = path.replace("{enc}", str(world["enc"].pk)).replace("{contract}", str(world["contract"].pk))
     client = world["clients"][who]
     kwargs = {}
-    if body is not None:
+    if isinstance(body, tuple):
+        kwargs = {"data": body[1]}
+    elif body is not None:
         kwargs = {"data": body if isinstance(body, str) else json.dumps(body), "content_type": JSON}
     if path == "/api/log/encounters" and field == "idempotency_key":
         kwargs["HTTP_IDEMPOTENCY_KEY"] = "retry\x01one"

@@ -28,7 +28,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from rvuedge.accounts.services import get_profile_for_user
 from rvuedge.fees.models import Release
-from rvuedge.params import MAX_ID, ParamError, parse_date, query_int
+from rvuedge.params import MAX_ID, ParamError, parse_date, parse_int, query_int
 
 from . import actions, backup, exports, imports, queries, tables
 from .credit import Crediter, EntryError, check_entry, resolve_setting
@@ -56,11 +56,12 @@ def _next(request, default: str) -> str:
 
 
 def _ids(request) -> list[int]:
+    """Encounter ids posted as ``ids`` (repeated or comma-separated); a malformed one is a 400 naming it."""
     out = []
     for value in request.POST.getlist("ids"):
         for part in str(value).split(","):
-            if part.strip().isdigit():
-                out.append(int(part))
+            if part.strip():
+                out.append(parse_int(part, "ids", default=0, lo=1, hi=MAX_ID))
     return out
 
 
@@ -267,8 +268,8 @@ def delete(request, pk: int):
 @login_required
 @require_POST
 def restore(request):
-    one = request.POST.get("one", "")
-    ids = [int(one)] if one.isdigit() else _ids(request)
+    one = parse_int(request.POST.get("one"), "one", default=0, lo=1, hi=MAX_ID)
+    ids = [one] if one else _ids(request)
     n = actions.do_restore_encounters(request.user, ids)
     messages.success(request, f"Restored {n} encounter{'s' if n != 1 else ''}." if n else "Nothing to restore.")
     return redirect(_next(request, reverse("logbook:history")))
