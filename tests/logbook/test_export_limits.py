@@ -105,6 +105,41 @@ def test_xlsx_cells_are_escaped_too(alice_client, alice):
     assert cell["total_wrvu"] == "1.30"
 
 
+# --------------------------------------------------------------------------- the XLSX sheets
+
+def _openpyxl_sheet_data(rows: list[list]) -> str:
+    """The <sheetData> openpyxl's write-only mode writes for ``rows`` ("" cells given as None, as the export
+    leaves them out)."""
+    import zipfile
+
+    from openpyxl import Workbook
+
+    wb = Workbook(write_only=True)
+    ws = wb.create_sheet("S")
+    for row in rows:
+        ws.append([None if v == "" else v for v in row])
+    buf = io.BytesIO()
+    wb.save(buf)
+    xml = zipfile.ZipFile(buf).read("xl/worksheets/sheet1.xml").decode()
+    return xml[xml.index("<sheetData>") + len("<sheetData>"):xml.index("</sheetData>")]
+
+
+_cell_text = st.text(st.characters(exclude_categories=("Cs",), exclude_characters="\ufffe\uffff"), max_size=12)
+_cells = st.one_of(st.none(), st.integers(0, 10**6), _cell_text.map(exports._text).filter(
+    lambda v: not v.startswith("=") and v not in ("#NULL!", "#DIV/0!", "#VALUE!", "#REF!", "#NAME?", "#NUM!", "#N/A")))
+
+
+@given(st.lists(st.lists(_cells, max_size=21), max_size=4))
+def test_the_sheet_rows_are_the_xml_openpyxl_writes(rows):
+    assert exports.sheet_rows_xml(rows, 1) == _openpyxl_sheet_data(rows)
+
+
+def test_sheet_cells_hold_at_most_what_excel_holds():
+    xml = exports.sheet_rows_xml([["q" * 40_000, " a ", "  ", "a&b<c>"]], 7)
+    assert xml.count("q") == 32767 and '<t xml:space="preserve"> a </t>' in xml and "a&amp;b&lt;c&gt;" in xml
+    assert 'r="A7"' in xml and 'r="C7"' in xml
+
+
 # --------------------------------------------------------------------------- control characters (legacy data)
 
 def test_control_characters_stored_before_the_fix_never_break_an_export(alice_client, alice):
