@@ -229,10 +229,11 @@ def test_check_names_the_units_limit_and_stores_nothing(world):
     assert _snapshot() == before
 
 
-def test_history_and_dashboard_ignore_dates_out_of_range(world):
+def test_history_and_dashboard_ignore_dates_and_ids_out_of_range(world):
     session = world["clients"]["session"]
     assert session.get("/log/dashboard/?period=year&start=9999-06-01&end=9999-12-31").status_code == 200
     assert session.get("/log/history/?start=0001-01-01").status_code == 200
+    assert session.get(f"/log/history/?deleted=\u00b2,{HUGE},{world['enc'].pk}").status_code == 200
 
 
 def test_a_cookie_holding_a_nul_is_ignored(world):

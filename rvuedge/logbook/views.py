@@ -189,7 +189,8 @@ def history(request):
 
 def _deleted_banner(request) -> list[int]:
     raw = request.GET.get("deleted", "")
-    ids = [int(p) for p in raw.split(",") if p.strip().isdigit()][:500]
+    parts = [p.strip() for p in raw.split(",")]
+    ids = [int(p) for p in parts if p.isascii() and p.isdigit() and len(p) <= 18][:500]  # others ignored
     if not ids:
         return []
     return list(queries.filter_encounters(request.user, deleted=True).filter(pk__in=ids).values_list("pk", flat=True))
