@@ -211,6 +211,12 @@ LOGOUT_REDIRECT_URL = "/"
 # Where CMS release files are looked for when a release name is given offline.
 RVUEDGE_CMS_DATA = os.getenv("RVUEDGE_CMS_DATA", "")
 
+# The largest JSON backup a restore reads, in bytes (default 50 MB); a bigger upload is refused as it arrives.
+_restore_max = os.getenv("RVUEDGE_RESTORE_MAX_BYTES", "").strip() or str(50 * 1024 * 1024)
+if not _restore_max.isdigit():
+    raise ImproperlyConfigured(f"RVUEDGE_RESTORE_MAX_BYTES must be a number of bytes, not {_restore_max!r}.")
+RVUEDGE_RESTORE_MAX_BYTES = int(_restore_max)
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
