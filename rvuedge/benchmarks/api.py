@@ -12,10 +12,9 @@ from typing import Any
 
 from django.http import Http404
 from ninja import Router
-from ninja.errors import HttpError
 
 from rvuedge.accounts.auth import api_auth
-from rvuedge.params import BodyIn, Date, ErrorOut, Id, JsonObject, Text
+from rvuedge.params import BodyIn, Date, ErrorOut, Id, JsonObject, ParamError, Text
 
 from . import queries, services
 from .contracts import ContractError, compute_pay, split_values
@@ -37,8 +36,9 @@ class ContractIn(BodyIn):
     terms: JsonObject
 
 
-def _contract_error(exc: ContractError) -> HttpError:
-    return HttpError(422, str(exc))
+def _contract_error(exc: ContractError) -> ParamError:
+    """422 naming the contract field (``tiers[1].rate``, ``wrvus``) in the API's error shape."""
+    return ParamError(exc.field, str(exc), status=422)
 
 
 @router.get("/sources")
@@ -117,7 +117,7 @@ def create_contract(request, body: ContractIn):
     except ContractError as exc:
         raise _contract_error(exc) from None
     except services.ContractConflict as exc:
-        raise HttpError(409, exc.message) from None
+        raise ParamError(exc.field, exc.message, status=409) from None
     return c.to_dict()
 
 

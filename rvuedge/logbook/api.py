@@ -16,7 +16,6 @@ from typing import Annotated, Any
 from django.http import HttpResponse, StreamingHttpResponse
 from django.utils import timezone
 from ninja import Query, Router, Schema, Status
-from ninja.errors import HttpError
 from pydantic import Field
 
 from rvuedge.accounts.auth import api_auth
@@ -221,7 +220,7 @@ def check(request, payload: CheckIn):
         setting, _pos = resolve_setting(payload.setting, payload.pos, profile.default_setting)
         result = check_entry(Crediter(profile), payload.entry, payload.date or timezone.localdate(), setting)
     except EntryError as exc:
-        raise HttpError(422, exc.message) from None
+        raise ParamError(exc.field, exc.message, status=422) from None
     return json.loads(json.dumps(result, default=exports._s))
 
 
@@ -232,7 +231,7 @@ def _jsonable(data: Any) -> Any:
 @router.get("/summary", summary="wRVUs by day, week, month, quarter or year; goals, pace, top codes, mix")
 def summary(request, period: str = "month", start: Date | None = None, end: Date | None = None):
     if period not in queries.PERIODS:
-        raise HttpError(422, f"period must be one of {', '.join(queries.PERIODS)}")
+        raise ParamError("period", f"period must be one of {', '.join(queries.PERIODS)}", status=422)
     profile = get_profile_for_user(request.user)
     return _jsonable(queries.dashboard(request.user, profile, period=period, start=start, end=end))
 
@@ -246,7 +245,7 @@ def preview(request, start: Date, end: Date, release: str | None = None, policy:
     try:
         return _jsonable(queries.what_if(request.user, profile, start, end, release=release, policy=spec))
     except EntryError as exc:
-        raise HttpError(422, exc.message) from None
+        raise ParamError(exc.field, exc.message, status=422) from None
 
 
 def _policy_param(text: str) -> Any:
@@ -286,7 +285,7 @@ def export(request, filters: Query[Filters], format: str = "json"):  # noqa: A00
         return StreamingHttpResponse(
             exports.guarded(backup.backup_stream(request.user, get_profile_for_user(request.user)), "JSON backup"),
             content_type="application/json")
-    raise HttpError(422, "format must be csv, lines, xlsx, json or portal")
+    raise ParamError("format", "format must be csv, lines, xlsx, json or portal", status=422)
 
 
 def _report_meta(report) -> dict[str, Any]:
