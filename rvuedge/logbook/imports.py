@@ -1,8 +1,11 @@
 """Getting data into the log: CSV/XLSX import with column mapping, and the bulk writer it shares with restore.
 
-Imports are two-step: :func:`validate_import` checks every row (nothing is written) and reports row-level
-errors; :func:`commit_import` writes the valid rows in one transaction. Duplicates are recognised by an
-idempotency key (the encounter id from an RVU Edge export, else a hash of the row).
+Imports are two-step: :func:`read_upload` reads the uploaded file once, within the limits of
+:mod:`rvuedge.logbook.tables`, into UTF-8 CSV kept on the :class:`~rvuedge.logbook.models.ImportBatch`;
+:func:`validate_import` checks every row (nothing is written) and reports row-level errors; :func:`commit_import`
+writes the valid rows in one transaction. Rows stream through both in chunks of :data:`CHUNK_ROWS`, so memory
+stays flat however long the file. Duplicates are recognised by an idempotency key (the encounter id from an RVU
+Edge export, else a hash of the row).
 """
 
 from __future__ import annotations
@@ -17,17 +20,18 @@ import uuid
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
-from typing import Any
+from typing import IO, Any
 
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import connection, transaction
 from django.utils import timezone
 
+from . import tables
 from .actions import EncounterInput, prepare
 from .credit import Crediter, EntryError, line_text, parse_entry_text
 from .models import ROLE_LABELS, ROLES, Encounter
 from .models import EncounterLine as LineModel
-from .tables import _uncell, norm_header, parse_date
+from .tables import TableError, _uncell, norm_header, parse_date, quote
 
 # --------------------------------------------------------------------------- bulk writes
 
@@ -61,7 +65,7 @@ def _reserve_ids(model: type, n: int) -> list[int]:
     return list(range(base + 1, base + n + 1))
 
 
-def store_bulk(user, items: list[tuple[dict[str, Any], list[dict[str, Any]]]]) -> int:
+def store_bulk(user, items: list[tuple[dict[str, Any], list[dict[str, Any]]]], *, analyze: bool = True) -> int:
     """Insert many encounters with their lines; the caller holds the transaction.
 
     ``bulk_create`` spends most of its time preparing each value of each row, which makes a 100,000-row import
@@ -105,12 +109,6 @@ def store_bulk(user, items: list[tuple[dict[str, Any], list[dict[str, Any]]]]) -
 
     uid = user.pk
     ids = _reserve_ids(Encounter, len(items))
-    insert_rows(Encounter, ["id", *ENC_COLUMNS], (
-        (eid, uid, U(e["uid"]), D(e["date"]), e["entry"], e["setting"], e["pos"], e["site"], e["role"],
-         e["attending"], e["category"], e["notes"], N(e["total_wrvu"]), N(e["total_wrvu_exact"]),
-         N(e["total_payment"]), e["release"], e["policy_name"], J(e["policy"]), e["locality"], J(e["source"]),
-         J(e["flags"]), e["idempotency_key"], T(e["created_at"]), T(e["updated_at"]), T(e.get("deleted_at")))
-        for eid, (e, _lines) in zip(ids, items, strict=True)))
 
     def line_rows_iter():
         for eid, (e, lines) in zip(ids, items, strict=True):
@@ -120,13 +118,28 @@ def store_bulk(user, items: list[tuple[dict[str, Any], list[dict[str, Any]]]]) -
                        ln["description"], N(ln["wrvu"]), N(ln["wrvu_exact"]), N(ln.get("payment")),
                        J(ln["explanation"]))
 
-    insert_rows(LineModel, LINE_COLUMNS_DB, line_rows_iter())
-    if connection.vendor == "postgresql" and len(items) >= 5000:
-        # Fresh statistics, so the planner uses the covering indexes right away rather than after autovacuum.
-        with connection.cursor() as cur:
-            cur.execute(f"ANALYZE {ops.quote_name(Encounter._meta.db_table)}, {ops.quote_name(LineModel._meta.db_table)}")
+    # insert_rows writes through the driver's own cursor (COPY on PostgreSQL), whose errors Django does not wrap:
+    # wrapped here, a duplicate is an IntegrityError (bad data a DataError) as from any other query.
+    with connection.wrap_database_errors:
+        insert_rows(Encounter, ["id", *ENC_COLUMNS], (
+            (eid, uid, U(e["uid"]), D(e["date"]), e["entry"], e["setting"], e["pos"], e["site"], e["role"],
+             e["attending"], e["category"], e["notes"], N(e["total_wrvu"]), N(e["total_wrvu_exact"]),
+             N(e["total_payment"]), e["release"], e["policy_name"], J(e["policy"]), e["locality"], J(e["source"]),
+             J(e["flags"]), e["idempotency_key"], T(e["created_at"]), T(e["updated_at"]), T(e.get("deleted_at")))
+            for eid, (e, _lines) in zip(ids, items, strict=True)))
+        insert_rows(LineModel, LINE_COLUMNS_DB, line_rows_iter())
+    if analyze and len(items) >= 5000:
+        analyze_log_tables()
     return len(items)
 
+
+def analyze_log_tables() -> None:
+    """Fresh planner statistics after a big bulk write (PostgreSQL), so the covering indexes are used right away
+    rather than after autovacuum."""
+    if connection.vendor == "postgresql":
+        ops = connection.ops
+        with connection.cursor() as cur:
+            cur.execute(f"ANALYZE {ops.quote_name(Encounter._meta.db_table)}, {ops.quote_name(LineModel._meta.db_table)}")
 
 
 # --------------------------------------------------------------------------- import
@@ -164,52 +177,50 @@ def guess_mapping(headers: list[str]) -> dict[str, str]:
     return out
 
 
-class ImportFileError(ValueError):
-    pass
+#: An upload that cannot be read (the same class as :class:`rvuedge.logbook.tables.TableError`); the message names
+#: the row and column.
+ImportFileError = TableError
+
+#: A column name longer than this means the first row is not a header row.
+MAX_HEADER_CHARS = 200
+#: A codes cell longer than this is refused before it is parsed (stored entries are at most 500 characters once
+#: spaced; the extra room is for a file's own spacing).
+MAX_ENTRY_CHARS = 1000
 
 
-def read_table(kind: str, data: bytes) -> tuple[list[str], Iterator[list[str]]]:
-    """(headers, data rows as lists of strings) of a CSV or the first (or 'Encounters') sheet of an XLSX."""
-    if kind == "xlsx":
-        from openpyxl import load_workbook
+def read_table(kind: str, data: bytes | IO[bytes]) -> tuple[list[str], Iterator[list[str]]]:
+    """(headers, data rows as lists of strings) of a CSV or the first (or 'Encounters') sheet of an XLSX, read
+    within the limits of :mod:`rvuedge.logbook.tables` (iterating the rows may raise :class:`ImportFileError`)."""
+    return tables.read_table(kind, data)
 
-        try:
-            wb = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-        except Exception as exc:  # noqa: BLE001 - openpyxl raises many kinds; the user needs one message
-            raise ImportFileError(f"Not a readable .xlsx workbook ({exc.__class__.__name__})") from None
-        ws = wb["Encounters"] if "Encounters" in wb.sheetnames else wb.worksheets[0]
-        rows = ws.iter_rows(values_only=True)
 
-        def cells(row) -> list[str]:
-            out = []
-            for v in row:
-                if v is None:
-                    out.append("")
-                elif isinstance(v, dt.datetime):
-                    out.append(v.date().isoformat() if v.time() == dt.time() else v.isoformat())
-                elif isinstance(v, dt.date):
-                    out.append(v.isoformat())
-                else:
-                    out.append(str(v))
-            return out
+def upload_kind(filename: str) -> str:
+    return "xlsx" if (filename or "").lower().endswith((".xlsx", ".xlsm")) else "csv"
 
-        try:
-            headers = cells(next(rows))
-        except StopIteration:
-            raise ImportFileError("The workbook is empty") from None
-        return headers, (cells(r) for r in rows)
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        text = data.decode("cp1252", errors="replace")
-    reader = csv.reader(io.StringIO(text))
-    try:
-        headers = next(reader)
-    except StopIteration:
-        raise ImportFileError("The file is empty") from None
-    except csv.Error as exc:
-        raise ImportFileError(f"Not a readable CSV file: {exc}") from None
-    return [h.strip() for h in headers], reader
+
+@dataclass
+class Upload:
+    """An uploaded table, read once: its header row and the whole table as UTF-8 CSV (what preview and confirm
+    read; a workbook is never opened again)."""
+
+    headers: list[str]
+    data: bytes
+    rows: int
+
+
+def read_upload(filename: str, source: bytes | IO[bytes]) -> Upload:
+    """Read an uploaded CSV/XLSX in full, checking every row against the upload limits (size, rows, columns,
+    cells, encoding, NUL characters); raise :class:`ImportFileError` naming the row and column, or return it as
+    CSV. Nothing is stored here."""
+    headers, rows = read_table(upload_kind(filename), source)
+    if not any(headers):
+        raise ImportFileError("The first row is empty; it must name the columns (Date of service, Codes, ...).")
+    for i, h in enumerate(headers):
+        if len(h) > MAX_HEADER_CHARS:
+            raise ImportFileError(f"Row 1, column {tables.column_letter(i)}: a column name of {len(h):,} characters; "
+                                  "the first row must name the columns (Date of service, Codes, ...).")
+    data, n = tables.table_to_csv(headers, rows)
+    return Upload(headers, data, n)
 
 
 _ROLE_ALIASES = {**{k: k for k, _ in ROLES}, **{label.lower(): k for k, label in ROLES},
@@ -302,15 +313,18 @@ def _rows(user, crediter: Crediter, headers: list[str], rows: Iterable[list[str]
                 try:
                     units = int(Decimal(units_text))
                 except (InvalidOperation, ValueError):
-                    raise EntryError("units", f"{units_text!r} is not a whole number") from None
+                    raise EntryError("units", f"{quote(units_text)} is not a whole number") from None
                 entry = line_text(code, mods, units) if code else ""
             role_text = get("role", "")
             role = _ROLE_ALIASES.get(role_text.lower().replace("_", " "), _ROLE_ALIASES.get(role_text.lower()))
             if role_text and role is None:
-                raise EntryError("role", f"unknown role {role_text!r} (use {', '.join(ROLE_LABELS)})")
+                raise EntryError("role", f"unknown role {quote(role_text)} (use {', '.join(ROLE_LABELS)})")
             data = EncounterInput(entry=entry, date=date, setting=get("setting") or None, pos=get("pos", ""),
                                   site=get("site", ""), role=role, attending=get("attending", ""),
                                   category=get("category", ""), notes=get("notes", ""))
+            if len(entry) > MAX_ENTRY_CHARS:  # checked before parsing: a 100,000-character cell is not codes
+                raise EntryError("entry", f"the codes hold {len(entry):,} characters; one encounter's codes are "
+                                          "limited to 500")
             if "@" in entry:
                 raise EntryError("entry", "put the date in the date column, not @date in the codes")
             fields, line_rows_ = prepare(user, data, crediter, today=today, parse=parse)
@@ -319,7 +333,7 @@ def _rows(user, crediter: Crediter, headers: list[str], rows: Iterable[list[str]
                 try:
                     res.uid = uuid.UUID(uid_text)
                 except ValueError:
-                    raise EntryError("uid", f"{uid_text!r} is not an RVU Edge encounter id") from None
+                    raise EntryError("uid", f"{quote(uid_text)} is not an RVU Edge encounter id") from None
         except EntryError as exc:
             column = {"date": "date", "entry": "entry" if "entry" in index else "code"}.get(exc.field, exc.field)
             res.error = {"row": n, "column": mapping.get(column, column), "field": exc.field, "message": exc.message}
@@ -364,11 +378,45 @@ def _existing(user, keys: list[str], uids: list[uuid.UUID]) -> tuple[set[str], s
     return have_keys, have_uids
 
 
-def _scan(user, profile, kind: str, data: bytes, mapping: dict[str, str]) -> tuple[ImportReport, list[RowResult]]:
+#: Rows checked, de-duplicated and (on confirm) written at a time: what an import holds in memory.
+CHUNK_ROWS = 5000
+
+
+def _scan(user, profile, kind: str, data: bytes | IO[bytes], mapping: dict[str, str], *, write: bool) -> ImportReport:
+    """Check every row, a chunk at a time; with ``write``, store each chunk's valid, new rows as it goes (the
+    caller holds the transaction, so a failure anywhere stores nothing)."""
     headers, rows = read_table(kind, data)
     crediter = Crediter(profile, memo=True)
     report = ImportReport()
-    good: list[RowResult] = []
+    pending: list[RowResult] = []
+    seen_uids: set[uuid.UUID] = set()  # the same encounter id twice in one file: the second is a duplicate
+    now = timezone.now()
+
+    def flush() -> None:
+        have_keys, have_uids = _existing(user, [r.key for r in pending], [r.uid for r in pending if r.uid])
+        items = []
+        for res in pending:
+            if res.key in have_keys or (res.uid is not None and (res.uid in have_uids or res.uid in seen_uids)):
+                res.duplicate = True
+                report.duplicates += 1
+                continue
+            if res.uid is not None:
+                seen_uids.add(res.uid)
+            report.valid += 1
+            report.total_wrvu += res.fields["total_wrvu"]
+            if len(report.sample) < 15:
+                report.sample.append({"row": res.number, "date": res.fields["date"].isoformat(),
+                                      "entry": res.fields["entry"], "role": res.fields["role"],
+                                      "total_wrvu": str(res.fields["total_wrvu"]),
+                                      "credit": "; ".join(f"{line_text(r['code'], [m for m in r['modifiers'].split('-') if m], r['units'], r['minutes'])} {r['wrvu']}"
+                                                          for r in res.lines)})
+            if write:
+                items.append(({**res.fields, "uid": res.uid or uuid.uuid4(), "idempotency_key": res.key,
+                               "created_at": now, "updated_at": now, "deleted_at": None}, res.lines))
+        if items:
+            report.created += store_bulk(user, items, analyze=False)
+        pending.clear()
+
     for res in _rows(user, crediter, headers, rows, mapping):
         report.rows += 1
         if res.error:
@@ -376,51 +424,67 @@ def _scan(user, profile, kind: str, data: bytes, mapping: dict[str, str]) -> tup
             if len(report.errors) < MAX_REPORTED_ERRORS:
                 report.errors.append(res.error)
         else:
-            good.append(res)
-    have_keys, have_uids = _existing(user, [r.key for r in good], [r.uid for r in good if r.uid])
-    valid = []
-    for res in good:
-        if res.key in have_keys or (res.uid is not None and res.uid in have_uids):
-            res.duplicate = True
-            report.duplicates += 1
-            continue
-        valid.append(res)
-        report.valid += 1
-        report.total_wrvu += res.fields["total_wrvu"]
-        if len(report.sample) < 15:
-            report.sample.append({"row": res.number, "date": res.fields["date"].isoformat(),
-                                  "entry": res.fields["entry"], "role": res.fields["role"],
-                                  "total_wrvu": str(res.fields["total_wrvu"]),
-                                  "credit": "; ".join(f"{line_text(r['code'], [m for m in r['modifiers'].split('-') if m], r['units'], r['minutes'])} {r['wrvu']}"
-                                                      for r in res.lines)})
-    return report, valid
-
-
-def validate_import(user, profile, kind: str, data: bytes, mapping: dict[str, str]) -> ImportReport:
-    """Check every row; write nothing. The report lists each bad row (line, column, reason) and duplicates."""
-    return _scan(user, profile, kind, data, mapping)[0]
-
-
-def commit_import(user, profile, kind: str, data: bytes, mapping: dict[str, str]) -> ImportReport:
-    """Write every valid, non-duplicate row, in one transaction; bad rows are reported and skipped."""
-    report, valid = _scan(user, profile, kind, data, mapping)
-    now = timezone.now()
-    items = []
-    for res in valid:
-        enc = {**res.fields, "uid": res.uid or uuid.uuid4(), "idempotency_key": res.key, "created_at": now,
-               "updated_at": now, "deleted_at": None}
-        items.append((enc, res.lines))
-    with transaction.atomic():
-        store_bulk(user, items)
-    report.created = len(valid)
+            pending.append(res)
+            if len(pending) >= CHUNK_ROWS:
+                flush()
+    flush()
+    if report.created >= 5000:
+        analyze_log_tables()
     return report
 
 
+def validate_import(user, profile, kind: str, data: bytes | IO[bytes], mapping: dict[str, str]) -> ImportReport:
+    """Check every row; write nothing. The report lists each bad row (line, column, reason) and duplicates."""
+    return _scan(user, profile, kind, data, mapping, write=False)
+
+
+def commit_import(user, profile, kind: str, data: bytes | IO[bytes], mapping: dict[str, str]) -> ImportReport:
+    """Write every valid, non-duplicate row, in one transaction; bad rows are reported and skipped.
+
+    Rows are checked and written a chunk at a time inside that transaction (memory stays flat). A row that
+    another request logged meanwhile raises IntegrityError and nothing is written.
+    """
+    with transaction.atomic():
+        return _scan(user, profile, kind, data, mapping, write=True)
+
+
+def claim_batch(batch_id: int, user) -> bool:
+    """Mark an import as done if it was not; True for the one request that did (the caller's transaction makes
+    the mark and the rows it writes one: a failure undoes both). A second confirm of the same batch, even one
+    sent at the same moment, gets False: on PostgreSQL its UPDATE waits for the first transaction and then
+    finds the batch done; on SQLite transactions take the write lock when they begin (settings: IMMEDIATE)."""
+    from .models import ImportBatch
+
+    return bool(ImportBatch.objects.filter(pk=batch_id, user=user).exclude(status="done").update(status="done"))
+
+
+#: Hours an uploaded import file (ImportBatch: the file as CSV and its check report) is kept.
+UPLOAD_KEEP_HOURS = 24
+
+
+def purge_uploads(user=None, *, older_than: dt.timedelta = dt.timedelta(hours=UPLOAD_KEEP_HOURS),
+                  now: dt.datetime | None = None) -> int:
+    """Delete import batches (the uploaded file and its report) older than ``older_than``; return how many.
+
+    Run by ``rvuedge logbook purge`` (cron) and, for one user, whenever they open the import page. Employer
+    reports keep no file: only the rows reconciling needs (see EmployerReport), kept until the user deletes them.
+    """
+    from .models import ImportBatch
+
+    qs = ImportBatch.objects.filter(created_at__lt=(now or timezone.now()) - older_than)
+    if user is not None:
+        qs = qs.filter(user=user)
+    return qs.delete()[1].get("logbook.ImportBatch", 0)
+
+
 def errors_csv(report: dict[str, Any]) -> str:
+    """The import's row errors as CSV. Every cell goes through :func:`~rvuedge.logbook.tables.safe_cell`: column
+    names and messages quote the user's file, and a header like ``=cmd|' /C calc'!A0`` must not run as a
+    formula when the error report is opened in a spreadsheet."""
     buf = io.StringIO()
     w = csv.writer(buf)
     w.writerow(["row", "column", "message"])
     for e in report.get("errors", []):
-        w.writerow([e["row"], e["column"], e["message"]])
+        w.writerow([tables.safe_cell(str(v)) for v in (e["row"], e["column"], e["message"])])
     return buf.getvalue()
 

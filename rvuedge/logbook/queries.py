@@ -64,7 +64,7 @@ def get_encounter_for_user(user, pk: int | str, *, deleted: bool | None = False)
 
 
 def get_import_for_user(user, pk: int) -> ImportBatch:
-    batch = ImportBatch.objects.filter(user=user, pk=pk).first()
+    batch = ImportBatch.objects.filter(user=user, pk=pk).defer("data").first()  # the file: read when needed
     if batch is None:
         raise Http404("No such import")
     return batch

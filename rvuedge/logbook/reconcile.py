@@ -26,14 +26,14 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from rvuedge.pricing.engine import MODIFIER_KINDS
 
-from .tables import norm_header, parse_date
+from .tables import TableError, norm_header, parse_date, quote
 
 __all__ = [
     "STATUSES",
@@ -226,7 +226,17 @@ def _code_and_mods(raw: str) -> tuple[str, tuple[str, ...]]:
     return code, tuple(parts[1:])
 
 
-MAX_ROWS = 200_000  # a busy clinician's year is a few thousand; more is not one clinician's report
+#: Rows with a code in one report: a busy clinician's year is a few thousand; more is not one clinician's
+#: report. (Reading the file stops earlier still at tables.MAX_ROWS rows of any kind, blank ones included.)
+MAX_ROWS = 200_000
+
+
+def _reading(rows: Iterable[Sequence[str]], filename: str) -> Iterator[Sequence[str]]:
+    """The rows, with an unreadable one (the upload limits of :mod:`rvuedge.logbook.tables`) as a ReportError."""
+    try:
+        yield from rows
+    except TableError as exc:
+        raise ReportError(f"{filename}: {exc}") from None
 
 
 def parse_report(headers: Sequence[str], rows: Iterable[Sequence[str]], filename: str = "report",
@@ -234,7 +244,7 @@ def parse_report(headers: Sequence[str], rows: Iterable[Sequence[str]], filename
     """Read an employer's report (header row + data rows as strings; the header row may follow a title block of
     up to 14 rows). All rows are checked before anything is returned; any bad row raises :class:`ReportError`
     listing up to ``max_errors`` of them. Line numbers are the file's (the first row is line 1)."""
-    rows = iter(rows)
+    rows = _reading(rows, filename)
     header_line = 1
     if not _is_header(headers):  # a title block above the header row: find the header below it
         for n in range(2, HEADER_SEARCH_ROWS + 1):
@@ -260,7 +270,7 @@ def parse_report(headers: Sequence[str], rows: Iterable[Sequence[str]], filename
         where = f"{filename}, line {n}"
         code, mods = _code_and_mods(code_raw)
         if not _CODE_RE.match(code):
-            return f"{where}, column {names['code']}: {code_raw!r} is not a CPT/HCPCS code"
+            return f"{where}, column {names['code']}: {quote(code_raw)} is not a CPT/HCPCS code"
         date_raw = cell(row, cols["date"])
         try:
             date = parse_date(date_raw)
@@ -272,7 +282,7 @@ def parse_report(headers: Sequence[str], rows: Iterable[Sequence[str]], filename
         for name, found in sources:
             bad = [m for m in found if len(m) != 2 or not m.isalnum()]
             if bad:
-                return f"{where}, column {name}: {bad[0]!r} is not a modifier"
+                return f"{where}, column {name}: {quote(bad[0])} is not a modifier"
         units = 1
         units_raw = cell(row, cols.get("units"))
         if units_raw:
@@ -281,7 +291,7 @@ def parse_report(headers: Sequence[str], rows: Iterable[Sequence[str]], filename
                 if not value.is_finite() or value != value.to_integral_value() or not 1 <= value <= 9999:
                     raise InvalidOperation
             except InvalidOperation:
-                return f"{where}, column {names['units']}: {units_raw!r} is not a whole number of units"
+                return f"{where}, column {names['units']}: {quote(units_raw)} is not a whole number of units"
             units = int(value)
         wrvu = None
         if "wrvu" in cols:
@@ -291,7 +301,7 @@ def parse_report(headers: Sequence[str], rows: Iterable[Sequence[str]], filename
                 if not wrvu.is_finite() or abs(wrvu) >= 10_000:
                     raise InvalidOperation
             except InvalidOperation:
-                return f"{where}, column {names['wrvu']}: {wrvu_raw!r} is not a wRVU number"
+                return f"{where}, column {names['wrvu']}: {quote(wrvu_raw)} is not a wRVU number"
         all_mods = tuple(dict.fromkeys(m for _name, found in sources for m in found))
         return ReportLine(n, date, code, all_mods, units, wrvu)
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import uuid
 from decimal import Decimal
 from urllib.parse import urlencode
 
@@ -14,7 +15,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.files.uploadhandler import FileUploadHandler, SkipFile
 from django.core.paginator import Paginator
-from django.db import IntegrityError
+from django.db import IntegrityError, OperationalError, transaction
 from django.db.models import Count, Sum
 from django.http import FileResponse, HttpResponse, HttpResponseBadRequest, StreamingHttpResponse
 from django.shortcuts import redirect, render
@@ -44,8 +45,6 @@ from .forms import (
 from .models import ROLES, ImportBatch
 from .phi import PhiError
 from .reconcile import COLUMN_LABELS, PROBLEMS, STATUSES, ReportError
-
-MAX_UPLOAD = 50 * 1024 * 1024
 
 
 def _next(request, default: str) -> str:
@@ -95,6 +94,16 @@ def entry(request):
             try:
                 enc, _created = actions.do_log_encounter(request.user, _input(form.cleaned_data),
                                                          idempotency_key=form.cleaned_data.get("idem"))
+            except actions.IdempotencyConflict as exc:
+                # This page was already submitted (the back button) with other content, or what it logged is in
+                # the trash: offer the same form again under a fresh key, so a second press logs it anew.
+                data = request.POST.copy()
+                data["idem"] = "form:" + uuid.uuid4().hex
+                form = EncounterForm(data, stage=profile.career_stage)
+                form.is_valid()
+                form.add_error(None, "This page had already logged an encounter"
+                               + (" (since moved to the trash)" if exc.status == 409 else "")
+                               + ". Press Log again to log this one as a new encounter.")
             except EntryError as exc:
                 _add_entry_error(form, exc)
             else:
@@ -396,30 +405,63 @@ def export(request):
     return HttpResponseBadRequest("format must be csv, lines, xlsx, json, pdf or portal")
 
 
+def _too_big(upload) -> str | None:
+    if upload.size > tables.MAX_UPLOAD_BYTES:
+        return (f"The file is {upload.size / 2**20:.1f} MB; uploads are limited to {tables.MAX_UPLOAD_BYTES // 2**20} MB. "
+                "Split it, or export fewer columns.")
+    return None
+
+
 @login_required
 def import_start(request):
     form = UploadForm(request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():
         upload = form.cleaned_data["file"]
         name = upload.name or "upload"
-        kind = "xlsx" if name.lower().endswith((".xlsx", ".xlsm")) else "csv"
-        if upload.size > MAX_UPLOAD:
-            form.add_error("file", "The file is larger than 50 MB; split it.")
+        too_big = _too_big(upload)
+        if too_big:
+            form.add_error("file", too_big)
         else:
-            data = upload.read()
             try:
-                headers, _rows = imports.read_table(kind, data)
+                # Read once, here: every row is checked against the upload limits and the table kept as UTF-8 CSV,
+                # which is all preview and confirm ever read.
+                table = imports.read_upload(name, upload)
             except imports.ImportFileError as exc:
                 form.add_error("file", str(exc))
             else:
-                batch = ImportBatch.objects.create(user=request.user, filename=name[:200], kind=kind, data=data,
-                                                   headers=headers, mapping=imports.guess_mapping(headers))
+                batch = ImportBatch.objects.create(user=request.user, filename=name[:200], kind="csv",
+                                                   data=table.data, headers=table.headers,
+                                                   mapping=imports.guess_mapping(table.headers))
                 return redirect("logbook:import_detail", pk=batch.pk)
-    ImportBatch.objects.filter(user=request.user, created_at__lt=timezone.now() - dt.timedelta(days=1)).delete()
+    imports.purge_uploads(request.user)
     return render(request, "logbook/importexport.html", {
         "form": form, "restore_form": RestoreForm(), "rform": RangeForm(), "active": "data",
         "today": timezone.localdate(),
     })
+
+
+def _confirm_import(request, batch, profile, mapping) -> str:
+    """Import a previewed batch; the message for the user. Only one request ever imports a batch: the claim and
+    the rows are one transaction."""
+    try:
+        with transaction.atomic():
+            if not imports.claim_batch(batch.pk, request.user):
+                return "already"
+            report = imports.commit_import(request.user, profile, batch.kind, bytes(batch.data), mapping)
+            ImportBatch.objects.filter(pk=batch.pk).update(report=report.to_dict(), data=b"", mapping=mapping)
+    except IntegrityError:
+        # Another request logged one of these rows meanwhile; nothing was written.
+        raise EntryError("file", "Some of these rows were logged meanwhile and nothing was imported; "
+                                 "check the file again to skip them.") from None
+    except OperationalError as exc:
+        if "locked" not in str(exc):
+            raise
+        # SQLite: another request (this import's other confirm?) held the database past the busy timeout.
+        raise EntryError("file", "The log is busy with another import; nothing was imported. Reload this page in "
+                                 "a minute: if the import was already confirmed, it shows as done.") from None
+    dup = f"; {report.duplicates} duplicates skipped" if report.duplicates else ""
+    bad = f"; {report.error_count} rows with errors skipped" if report.error_count else ""
+    return f"Imported {report.created} encounters{dup}{bad}."
 
 
 @login_required
@@ -435,23 +477,19 @@ def import_detail(request, pk: int):
         batch.mapping = mapping
         try:
             if request.POST.get("action") == "confirm":
-                try:
-                    report = imports.commit_import(request.user, profile, batch.kind, bytes(batch.data), mapping)
-                except IntegrityError:
-                    # Another request logged one of these rows meanwhile; nothing was written.
-                    raise EntryError("file", "Some of these rows were logged meanwhile and nothing was imported; "
-                                             "check the file again to skip them.") from None
-                batch.status, batch.report, batch.data = "done", report.to_dict(), b""
-                batch.save()
-                dup = f"; {report.duplicates} duplicates skipped" if report.duplicates else ""
-                bad = f"; {report.error_count} rows with errors skipped" if report.error_count else ""
-                messages.success(request, f"Imported {report.created} encounters{dup}{bad}.")
+                done = _confirm_import(request, batch, profile, mapping)
+                if done == "already":
+                    messages.info(request, f"{batch.filename} was already imported; nothing was imported again.")
+                else:
+                    messages.success(request, done)
                 return redirect("logbook:import_detail", pk=batch.pk)
             report = imports.validate_import(request.user, profile, batch.kind, bytes(batch.data), mapping)
             batch.status, batch.report = "previewed", report.to_dict()
         except (imports.ImportFileError, EntryError) as exc:
             batch.report = {"fatal": str(exc)}
-        batch.save()
+        # Saved only while the batch is not done: a preview finishing after a confirm must not revive it.
+        ImportBatch.objects.filter(pk=batch.pk).exclude(status="done").update(
+            status=batch.status, report=batch.report, mapping=mapping)
     report = batch.report
     errors_shown = (report.get("errors") or [])[:200]
     return render(request, "logbook/import_preview.html", {
@@ -536,8 +574,9 @@ def reconcile_start(request):
     if request.method == "POST" and form.is_valid():
         upload = form.cleaned_data["file"]
         name = upload.name or "report.csv"
-        if upload.size > MAX_UPLOAD:
-            form.add_error("file", "The file is larger than 50 MB; split it.")
+        too_big = _too_big(upload)
+        if too_big:
+            form.add_error("file", too_big)
         else:
             try:
                 report, created = actions.do_upload_report(request.user, name, upload.read(),
