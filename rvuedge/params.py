@@ -3,12 +3,14 @@
 Every number a page or the API takes from a URL (``page``, ``offset``, ``limit``, ``ytd`` …) goes through
 :func:`parse_int` / :func:`parse_decimal` (pages and their JSON twins, via :func:`query_int` and
 :func:`query_decimal`) or through the bounded pydantic types below (the JSON API), so no value can overflow a
-database integer or a ``Decimal`` context further in. Free text in API bodies is checked with the log's own
-rules (:func:`rvuedge.logbook.text.clean_text`: NUL bytes and lone surrogates are refused).
+database integer or a ``Decimal`` context further in. API bodies are JSON objects (:class:`BodyIn`) whose free
+text is checked with the log's own rules (:func:`rvuedge.logbook.text.clean_text`: NUL bytes and lone
+surrogates are refused); dates stay within MIN_DATE..MAX_DATE.
 
 :class:`RequestGuardMiddleware` refuses a NUL character in a request's path or query string (PostgreSQL
 cannot hold one in any text, so it would otherwise surface as a database error), ignores cookies carrying
-one, and turns a :class:`ParamError` raised by any view into a 400 response.
+one, and answers a :class:`ParamError` raised by any page with its status (400 unless the raiser says
+otherwise); the API (:mod:`rvuedge.api`) answers it in its ErrorOut shape.
 """
 
 from __future__ import annotations

@@ -319,3 +319,18 @@ def test_every_operation_declares_the_error_schema(client):
     assert "409" in spec["paths"]["/api/log/encounters"]["post"]["responses"]
     listing = {p["name"]: p["schema"] for p in spec["paths"]["/api/log/encounters"]["get"]["parameters"]}
     assert listing["offset"]["minimum"] == 0 and listing["limit"]["maximum"] == 500
+
+
+def test_the_entry_page_resubmitted_with_other_codes_offers_a_fresh_key(world):
+    """The back button, new codes, the same page's key: not silently the first encounter, not a dead end."""
+    session = world["clients"]["session"]
+    form = {"entry": "99213", "date": "2025-03-04", "role": "performed", "idem": "form:page-1"}
+    assert session.post("/log/", form).status_code == 302
+    before = _snapshot()
+    r = session.post("/log/", {**form, "entry": "99214"})
+    assert r.status_code == 422 and "Press Log again" in r.content.decode()
+    assert _snapshot() == before
+    fresh = r.context["form"].data["idem"]
+    assert fresh.startswith("form:") and fresh != "form:page-1"
+    assert session.post("/log/", {**form, "entry": "99214", "idem": fresh}).status_code == 302
+    assert Encounter.objects.filter(user=world["enc"].user, entry="99214").count() == 1
