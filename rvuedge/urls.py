@@ -8,6 +8,8 @@ from rvuedge.fees import views as fees_views
 
 urlpatterns = [
     path("releases.json", fees_views.releases_json, name="releases-json"),
+    path("data/", fees_views.data_page, name="data"),
+    path("data.json", fees_views.data_page, {"fmt": "json"}, name="data-json"),
     path("admin/", admin.site.urls),
     path("api/", api.urls),
     path("accounts/", include("rvuedge.accounts.urls")),

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
+from . import catalog
 from .models import HcpcsRelease, Release
 
 
@@ -43,3 +45,49 @@ def hcpcs_summaries() -> list[dict[str, Any]]:
         }
         for r in HcpcsRelease.objects.all()
     ]
+
+
+def data_status(today: dt.date) -> dict[str, Any]:
+    """What the /data/ page and /data.json show: the loaded releases by year, the one in force today, and
+    what to run when a year (today's, or the one after the newest release) has no release of its own."""
+    from .services import effective_date, gpci_release_for, release_label, release_sort_key
+
+    releases = sorted(Release.objects.all(), key=release_sort_key)
+    rows = []
+    for r in reversed(releases):
+        gpci = gpci_release_for(r)
+        rows.append({
+            **release_summary(r),
+            "label": release_label(r),
+            "in_force_from": effective_date(r).isoformat(),
+            "gpci_release": gpci.name if gpci else None,
+            "own_gpci": bool(gpci and gpci.pk == r.pk),
+        })
+    years = sorted({r.year for r in releases})
+    in_force = [r for r in releases if effective_date(r) <= today]
+    current = in_force[-1].name if in_force else None
+    problems: list[str] = []
+    yy = today.year % 100
+    if not releases:
+        problems.append("No CMS release is loaded, so nothing can be priced or credited.")
+    elif today.year not in years:
+        problems.append(f"No {today.year} release is loaded: {today.year} encounters are credited with "
+                        f"{releases[-1].name} ({releases[-1].year} values), and each one says so.")
+    elif not in_force or in_force[-1].year != today.year:
+        first = next(r for r in releases if r.year == today.year)
+        problems.append(f"The {today.year} release in force today is not loaded: {today.year} encounters are "
+                        f"credited with {first.name}, the earliest {today.year} release loaded.")
+    fix = []
+    if problems:
+        fix = ["rvuedge data update   # online: downloads and loads the newest CMS release",
+               f"rvuedge data load /path/to/RVU{yy:02d}A.zip   # offline: a release zip copied from cms.gov"]
+    return {
+        "today": today.isoformat(),
+        "releases": rows,
+        "years": years,
+        "in_force_today": current,
+        "newest_known": catalog.NEWEST_KNOWN,
+        "problems": problems,
+        "fix": fix,
+        "hcpcs": hcpcs_summaries(),
+    }

@@ -135,7 +135,7 @@ class Crediter:
     _releases: list[Release] = field(default_factory=list, init=False)
     _localities: dict[int, LocalityChoice] = field(default_factory=dict, init=False)
     _memo: dict[tuple[Any, ...], Any] = field(default_factory=dict, init=False)
-    _by_date: dict[dt.date, Release] = field(default_factory=dict, init=False)
+    _by_date: dict[dt.date, tuple[Release, str | None]] = field(default_factory=dict, init=False)
 
     def __post_init__(self) -> None:
         spec = self.policy if self.policy is not None else self.profile.policy_spec()
@@ -165,13 +165,17 @@ class Crediter:
         return self._policy
 
     def release_for(self, dos: dt.date) -> Release:
+        return self.release_and_note(dos)[0]
+
+    def release_and_note(self, dos: dt.date) -> tuple[Release, str | None]:
+        """The release that credits ``dos``, and why it is not one in force on that date when it is not."""
         if self._fixed is not None:
-            return self._fixed
+            return self._fixed, None
         hit = self._by_date.get(dos)
         if hit is None:
-            in_force = [r for r in self._releases if effective_date(r) <= dos]
-            hit = self._by_date[dos] = in_force[-1] if in_force else self._releases[0]
+            hit = self._by_date[dos] = choose_release(self._releases, dos)
         return hit
+
 
     def locality_for(self, release: Release) -> LocalityChoice:
         loc = self._localities.get(release.pk)
@@ -191,10 +195,10 @@ class Crediter:
                 if problem:
                     raise PricingError(f"{ln.code}-{m}: {problem}", code=ln.code, line=i,
                                        near=[f"{ln.code}-{n}" for n in self._modifiers.near(m)])
-        release = self.release_for(dos)
+        release, release_note = self.release_and_note(dos)
         key = None
         if self.memo:
-            key = (tuple(lines), setting, release.pk, dos.year, dos <= WORK_FLOOR_END)
+            key = (tuple(lines), setting, release.pk, release_note, dos.year, dos <= WORK_FLOOR_END)
             hit = self._memo.get(key)
             if isinstance(hit, PricingError):
                 raise hit
@@ -227,6 +231,7 @@ class Crediter:
                 "conversion_factor_kind": src["conversion_factor_kind"], "setting": priced.setting,
                 "policy": self._policy.name, "rvu_release": self._policy.rvu_release.describe(),
                 **({"total_note": res.total_note} if res.total_note else {}),
+                **({"release_note": release_note} if release_note else {}),
             },
             "flags": list(res.flags),
         }
@@ -253,6 +258,28 @@ class Crediter:
         if key is not None:
             self._memo[key] = (fields, rows)
         return Credit(fields, rows, release, self._policy, res)
+
+
+def choose_release(releases: list[Release], dos: dt.date) -> tuple[Release, str | None]:
+    """The newest release in force on ``dos``, preferring the date's own year (releases sorted oldest first).
+
+    Values change every January, so a release of the right year beats one of another: when the release in
+    force on the date is not loaded (RVU26A for a March 2026 visit when only RVU26C is), the year's earliest
+    loaded release credits it. Whenever the release used is not the one in force, the note says so.
+    """
+    in_force = [r for r in releases if effective_date(r) <= dos]
+    same_year = [r for r in releases if r.year == dos.year]
+    if in_force and in_force[-1].year == dos.year:
+        return in_force[-1], None
+    if same_year:
+        r = same_year[0]
+        return r, (f"The {dos.year} release in force on this date is not loaded; credited with {r.name}, the earliest "
+                   f"{dos.year} release loaded (load {dos.year}'s January release, RVU{dos.year % 100:02d}A, "
+                   "for the exact values).")
+    r = in_force[-1] if in_force else releases[0]
+    return r, (f"No {dos.year} CMS release is loaded; credited with {r.name} ({r.year} values). Load a "
+               f"{dos.year} release (rvuedge data update, or rvuedge data load RVU{dos.year % 100:02d}A) "
+               "and re-credit.")
 
 
 def resolve_setting(setting: str | None, pos: str | None, default: str) -> tuple[str, str]:

@@ -1,0 +1,83 @@
+"""Credit uses a release of the date of service's own year, and says so whenever it is not the one in force."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+
+import pytest
+from django.test import Client
+
+from rvuedge.fees.importer import load_release
+from rvuedge.fees.services import clear_caches
+from tests.logbook.fixtures import log
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def rvu26c(cms_dir):
+    load_release(str(cms_dir / "rvu26c" / "PPRRVU2026_Jul_nonQPP.csv"), release_name="RVU26C")
+    clear_caches()
+    yield
+    clear_caches()
+
+
+@pytest.mark.parametrize(("date", "release", "note"), [
+    ("2026-08-03", "RVU26C", None),                      # in force
+    ("2026-12-06", "RVU26C", None),
+    ("2026-03-10", "RVU26C", "The 2026 release in force on this date is not loaded; credited with RVU26C"),
+    ("2025-06-02", "RVU25A", None),
+    ("2024-05-06", "RVU25A", "No 2024 CMS release is loaded; credited with RVU25A (2025 values)"),
+])
+def test_each_date_is_credited_with_its_years_release_and_says_when_it_is_not_in_force(rvu26c, alice, date,
+                                                                                       release, note):
+    enc = log(alice, "27447", date=date)
+    assert enc.release == release
+    if note is None:
+        assert "release_note" not in enc.source
+    else:
+        assert enc.source["release_note"].startswith(note)
+
+
+def test_2026_work_rvu_carries_the_efficiency_adjustment(rvu26c, alice):
+    # A fresh install following the README (RVU26C + RVU25A) credits a 2026 knee replacement with 2026 values.
+    enc = log(alice, "27447", date="2026-03-10")
+    assert str(enc.total_wrvu) == "19.11"  # RVU26C; RVU25A has 19.60
+
+
+def test_without_a_release_of_the_year_every_surface_says_so(alice, alice_client):
+    enc = log(alice, "99214", date="2026-02-02")  # only RVU25A is loaded in the test database
+    note = enc.source["release_note"]
+    assert note.startswith("No 2026 CMS release is loaded; credited with RVU25A")
+    assert note in alice_client.get(f"/log/e/{enc.pk}/").content.decode()
+    api = alice_client.get(f"/api/log/encounters/{enc.pk}").json()
+    assert api["source"]["release_note"] == note
+    check = alice_client.get("/log/check/", {"entry": "99214", "date": "2026-02-02"}).content.decode()
+    assert "No 2026 CMS release is loaded" in check and 'href="/data/"' in check
+    data = json.loads(Client().get("/data.json").content)
+    assert data["problems"] and "rvuedge data update" in data["fix"][0]
+
+
+def test_data_page_lists_releases_and_offers_the_fix(rvu26c):
+    body = Client().get("/data/").content.decode()
+    assert "RVU26C (CY2026 July release)" in body and "from RVU25A (no GPCI file of its own)" in body
+    status = json.loads(Client().get("/data.json").content)
+    assert [r["name"] for r in status["releases"]] == ["RVU26C", "RVU25A"]
+    assert status["releases"][0]["own_gpci"] is False and status["releases"][1]["own_gpci"] is True
+
+
+def test_choose_release_prefers_the_dates_year():
+    from types import SimpleNamespace as R
+
+    from rvuedge.logbook.credit import choose_release
+
+    def rel(name):
+        return R(name=name, year=2000 + int(name[3:5]), quarter=name[5])
+    a25, d25, c26 = rel("RVU25A"), rel("RVU25D"), rel("RVU26C")
+    assert choose_release([a25, d25, c26], dt.date(2025, 11, 1)) == (d25, None)
+    assert choose_release([a25, d25, c26], dt.date(2025, 2, 1)) == (a25, None)
+    got, note = choose_release([a25, d25, c26], dt.date(2026, 1, 5))
+    assert got is c26 and "in force on this date is not loaded" in note
+    got, note = choose_release([c26], dt.date(2027, 1, 5))
+    assert got is c26 and note.startswith("No 2027 CMS release is loaded")
