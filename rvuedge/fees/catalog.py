@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from pathlib import Path
 
 QUARTER_MONTH = {"A": "January", "B": "April", "C": "July", "D": "October"}
 MONTH_QUARTER = {
@@ -84,3 +85,41 @@ def name_from_filename(filename: str) -> str | None:
     if m:
         return f"RVU{m.group(1)}{MONTH_QUARTER[m.group(2)]}"
     return None
+
+
+def mirror_releases(folder: str | Path) -> dict[str, Path]:
+    """Release name -> its sub-folder, for a local mirror of CMS releases (``rvu25a/``, ``rvu26c/``, …)."""
+    root = Path(folder)
+    out: dict[str, Path] = {}
+    if not root.is_dir():
+        return out
+    for child in sorted(root.iterdir()):
+        name = name_from_filename(child.name) if child.is_dir() else None
+        if name and NAME_RE.match(name) and any(child.iterdir()):
+            out[name] = child
+    return out
+
+
+def _order(name: str) -> tuple[int, str, str]:
+    year, quarter = parse_name(name)
+    return (year, quarter, name)
+
+
+def releases_to_start_with(names: list[str] | set[str]) -> list[str]:
+    """From the releases a mirror holds: the newest, and the previous year's January release (its values credit
+    every date of that year; the newest of that year when its January release is missing). Newest first.
+
+    >>> releases_to_start_with(["RVU22A", "RVU24A", "RVU25A", "RVU25D", "RVU26C"])
+    ['RVU26C', 'RVU25A']
+    """
+    ordered = sorted(names, key=_order)
+    if not ordered:
+        return []
+    newest = ordered[-1]
+    year = parse_name(newest)[0]
+    previous = [n for n in ordered if parse_name(n)[0] == year - 1]
+    picks = [newest]
+    if previous:
+        january = [n for n in previous if parse_name(n)[1] == "A"]
+        picks.append(january[-1] if january else previous[-1])
+    return picks

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import sys
+from pathlib import Path
 
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
@@ -21,7 +22,11 @@ class Command(BaseCommand):
     help = "Migrate, load a CMS release if none is loaded, and serve RVU Edge with gunicorn."
 
     def add_arguments(self, parser):
-        parser.add_argument("--data", help="Release zip or folder to load when no release is loaded yet")
+        parser.add_argument("--data", action="append", default=[],
+                            help="A release zip, folder or PPRRVU file to load if its release is not loaded yet, or "
+                                 "a local mirror of CMS releases (one sub-folder per release, like "
+                                 "../shared/data/cms): then its newest release and the previous year's January "
+                                 "release. Repeatable.")
         parser.add_argument("--hcpcs", help="HCPCS Level II file (zip or TXT) to load when none is loaded yet")
         parser.add_argument("--host", default="127.0.0.1")
         parser.add_argument("--port", type=int, default=8000)
@@ -35,6 +40,27 @@ class Command(BaseCommand):
                             help="Development: DEBUG on (Django's error pages). Off unless --dev or DEBUG=1.")
         parser.add_argument("--no-serve", action="store_true", help="Prepare only (migrate and load), then exit")
 
+    def _sources(self, data: list[str]) -> list[str | Path]:
+        """What to load: each --data path whose release is not loaded yet (a mirror folder gives its newest release
+        and the previous year's January one); with no --data and nothing loaded, the newest known release from
+        cms.gov."""
+        loaded = set(Release.objects.values_list("name", flat=True))
+        if not data:
+            return [] if loaded else [catalog.NEWEST_KNOWN]
+        out: list[str | Path] = []
+        for item in data:
+            mirror = catalog.mirror_releases(item)
+            if mirror:
+                picks = catalog.releases_to_start_with(mirror)
+                self.stdout.write(f"{item}: a mirror of {len(mirror)} CMS releases; starting with {', '.join(picks)}.")
+                out += [mirror[name] for name in picks if name not in loaded]
+                continue
+            name = catalog.name_from_filename(Path(item).name)
+            if name in loaded or (name is None and loaded):
+                continue
+            out.append(item)
+        return out
+
     def handle(self, *args, **opts):
         from django.conf import settings
 
@@ -45,14 +71,15 @@ class Command(BaseCommand):
                 raise CommandError(f"--{name} must be at least 1 (got {opts[name]}).")
         call_command("migrate", interactive=False, verbosity=0)
         self.stdout.write("Database migrated.")
-        if not Release.objects.exists():
-            source = opts.get("data") or catalog.NEWEST_KNOWN
-            self.stdout.write(f"No CMS release loaded yet; loading {source} …")
+        for source in self._sources(opts["data"]):
+            self.stdout.write(f"Loading {source} …")
             try:
-                result = load_release(source, report=lambda m: self.stderr.write(m))
+                result = load_release(str(source), report=lambda m: self.stderr.write(m))
             except LoadError as exc:
                 raise CommandError(f"{exc}\nStart again with: rvuedge serve --data /path/to/RVU26A.zip") from exc
             self.stdout.write(f"{result.message} {result.counts.get('fee_rows', 0):,} fee rows.")
+        loaded = sorted(Release.objects.values_list("name", flat=True))
+        self.stdout.write(f"CMS releases loaded: {', '.join(loaded)}.")
         if opts.get("hcpcs") and not HcpcsRelease.objects.exists():
             self.stdout.write(f"No HCPCS Level II file loaded yet; loading {opts['hcpcs']} …")
             try:
