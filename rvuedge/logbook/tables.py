@@ -384,8 +384,17 @@ def _check_part(info: zipfile.ZipInfo, limit: int) -> None:
                          "accepted); save the sheet as CSV and upload that.")
 
 
-def _expat(on_start, on_end, on_text) -> tuple[Any, list[int]]:
-    """An expat parser with namespaces resolved ('{uri}local' names) and no DTD or entities allowed."""
+class _LocalNames(dict):
+    """'uri}local' (expat's namespaced name) -> 'local', computed once per name."""
+
+    def __missing__(self, name: str) -> str:
+        self[name] = local = name.rpartition("}")[2]
+        return local
+
+
+def _expat(on_start, on_end, on_text) -> Any:
+    """An expat parser calling ``on_start(local name, attrs)``, ``on_end(local name)`` and ``on_text(data)``, with
+    no DTD or entities allowed (a workbook part never has one)."""
     parser = expat.ParserCreate(namespace_separator="}")
     parser.buffer_text = True
     parser.SetParamEntityParsing(expat.XML_PARAM_ENTITY_PARSING_NEVER)
@@ -395,31 +404,24 @@ def _expat(on_start, on_end, on_text) -> tuple[Any, list[int]]:
 
     parser.StartDoctypeDeclHandler = refuse
     parser.EntityDeclHandler = refuse
-    last = [0]
-
-    def start(name, attrs):
-        last[0] = parser.CurrentByteIndex
-        on_start(name.rpartition("}")[2], attrs)
-
-    def end(name):
-        last[0] = parser.CurrentByteIndex
-        on_end(name.rpartition("}")[2])
-
-    def text(data):
-        last[0] = parser.CurrentByteIndex
-        on_text(data)
-
-    parser.StartElementHandler, parser.EndElementHandler, parser.CharacterDataHandler = start, end, text
-    return parser, last
+    names = _LocalNames()
+    parser.StartElementHandler = lambda name, attrs: on_start(names[name], attrs)
+    parser.EndElementHandler = lambda name: on_end(names[name])
+    parser.CharacterDataHandler = on_text
+    return parser
 
 
-def _feed(parser, last: list[int], src: IO[bytes]) -> Iterator[None]:
-    """Feed ``src`` to ``parser`` 64 KB at a time, yielding after each chunk (the handlers queue their output)."""
+def _feed(parser, src: IO[bytes]) -> Iterator[None]:
+    """Feed ``src`` to ``parser`` 64 KB at a time, yielding after each chunk (the handlers queue their output).
+
+    Expat holds a token (a tag with its attributes) whole until it ends; a token still open after 4 MB of
+    input is refused, so no single tag or attribute can fill memory.
+    """
     fed = 0
     while chunk := src.read(65_536):
         parser.Parse(chunk, False)
         fed += len(chunk)
-        if fed - last[0] > _XML_TOKEN_BYTES:
+        if fed - parser.CurrentByteIndex > _XML_TOKEN_BYTES:  # the position of the last event
             raise TableError(f"{_UNREADABLE}: one XML tag or attribute is larger than "
                              f"{_XML_TOKEN_BYTES // 2**20} MB")
         yield
@@ -459,9 +461,9 @@ def _shared_strings(archive: zipfile.ZipFile, name: str) -> list[str]:
                                  f"string {len(strings) + 1:,}); is this the right file?")
             parts.append(data)
 
-    parser, last = _expat(on_start, on_end, on_text)
+    parser = _expat(on_start, on_end, on_text)
     with archive.open(name) as src:
-        for _ in _feed(parser, last, src):
+        for _ in _feed(parser, src):
             pass
     return strings
 
@@ -626,10 +628,10 @@ def _xlsx_rows(stream: IO[bytes], checked: _Checked) -> Iterator[list[str]]:
                                  f"{MAX_CELL_CHARS:,} characters; is this the right file?")
             parts.append(data)
 
-    parser, last = _expat(on_start, on_end, on_text)
+    parser = _expat(on_start, on_end, on_text)
     try:
         with archive.open(path) as src:
-            for _ in _feed(parser, last, src):
+            for _ in _feed(parser, src):
                 while out:
                     item = out.popleft()
                     if isinstance(item, int):

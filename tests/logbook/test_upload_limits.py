@@ -90,6 +90,9 @@ REFUSED = [
         + bombs.NS.encode() + b'"><sheetData>').read_bytes(), "it declares a DTD or entities"),
     ("xlsx-parts", "log.xlsx", lambda p: bombs.xlsx(p / "w.xlsx", extra_parts=2_100).read_bytes(),
      "it has more than 2,000 parts"),
+    ("xlsx-6MB-attribute", "log.xlsx", lambda p: bombs.xlsx(
+        p / "w.xlsx", [b'<row r="2"><c r="A2" t="' + os.urandom(3 << 20).hex().encode() + b'"/></row>']).read_bytes(),
+     "one XML tag or attribute is larger than 4 MB"),
 ]
 
 
