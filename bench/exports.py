@@ -27,6 +27,7 @@ import datetime as dt
 import json
 import os
 import platform
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -253,20 +254,23 @@ def run(code: str, args: list[str], env: dict[str, str], cwd: Path, timeout: flo
 def bench_database(zip_path: Path, database_url: str | None, rows: int, trees: dict[str, Path],
                    formats: list[str], timeout: float) -> dict:
     data_dir = tempfile.mkdtemp(prefix="rvuedge-exportbench-")
-    seeded = run(SEED_CHILD, [str(zip_path), str(rows)], _env(database_url, data_dir, ROOT), ROOT)
-    if "error" in seeded:
-        raise SystemExit(f"seeding failed: {seeded['error']}")
-    print(json.dumps(seeded), flush=True)
-    out = {**seeded, "runs": {}}
-    for version, tree in trees.items():
-        for fmt in formats:
-            if fmt == "raw" and version != "after":
-                continue
-            res = run(MEASURE_CHILD, [fmt], _env(database_url, data_dir, tree), tree, timeout)
-            res["version"] = version
-            print(json.dumps(res), flush=True)
-            out["runs"][f"{version}:{fmt}"] = res
-    return out
+    try:
+        seeded = run(SEED_CHILD, [str(zip_path), str(rows)], _env(database_url, data_dir, ROOT), ROOT)
+        if "error" in seeded:
+            raise SystemExit(f"seeding failed: {seeded['error']}")
+        print(json.dumps(seeded), flush=True)
+        out = {**seeded, "runs": {}}
+        for version, tree in trees.items():
+            for fmt in formats:
+                if fmt == "raw" and version != "after":
+                    continue
+                res = run(MEASURE_CHILD, [fmt], _env(database_url, data_dir, tree), tree, timeout)
+                res["version"] = version
+                print(json.dumps(res), flush=True)
+                out["runs"][f"{version}:{fmt}"] = res
+        return out
+    finally:
+        shutil.rmtree(data_dir, ignore_errors=True)  # the SQLite file of the seeded log (a few hundred MB)
 
 
 def _cell(res: dict | None, expected: object) -> str:
