@@ -48,3 +48,7 @@ class ImportBatchAdmin(admin.ModelAdmin):
     list_display = ("user", "filename", "kind", "status", "created_at")
     exclude = ("data",)
     readonly_fields = ("user", "filename", "kind", "headers", "mapping", "report", "status", "created_at")
+
+    def get_queryset(self, request):
+        # The uploaded file (up to 50 MB a batch) is never shown: never read either.
+        return super().get_queryset(request).defer("data")

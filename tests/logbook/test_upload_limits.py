@@ -363,3 +363,17 @@ def test_huge_cells_are_row_errors_quoted_short(alice):
     assert "Notes is limited to 1000 characters" in messages[3]
     assert "long number" in messages[4]  # the patient-identifier check reads 900 digits in one pass
     assert all(len(m) < 1_200 for m in messages), [len(m) for m in messages]  # at most a 1,000-character field
+
+
+def test_the_admin_never_reads_uploaded_files(alice, client):
+    from django.contrib.auth.models import User
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    batch = ImportBatch.objects.create(user=alice, filename="a.csv", kind="csv", data=b"x" * 1000)
+    client.force_login(User.objects.create_superuser("root", "root@example.org", "x"))
+    with CaptureQueriesContext(connection) as ctx:
+        assert client.get("/admin/logbook/importbatch/").status_code == 200
+        assert client.get(f"/admin/logbook/importbatch/{batch.pk}/change/").status_code == 200
+    column = f"{connection.ops.quote_name('logbook_importbatch')}.{connection.ops.quote_name('data')}"
+    assert not [q["sql"] for q in ctx.captured_queries if column in q["sql"]]
