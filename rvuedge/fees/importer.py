@@ -112,8 +112,11 @@ def _read_files(paths: list[Path]) -> list[SourceFile]:
 def _is_zip(path: Path) -> bool:
     if path.suffix.lower() == ".zip":
         return True
-    with path.open("rb") as fh:
-        return fh.read(4) == b"PK\x03\x04"
+    try:
+        with path.open("rb") as fh:
+            return fh.read(4) == b"PK\x03\x04"
+    except OSError:
+        return False  # reading it again reports why
 
 
 def _download(url: str, report: Report) -> bytes:

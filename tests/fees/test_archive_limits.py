@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import bz2
 import os
+import shutil
 import sqlite3
 import subprocess
 import sys
@@ -82,51 +83,97 @@ def test_a_hand_built_honest_zip_loads(tmp_path):
 
 # --------------------------------------------------------------------------- bombs in a real process
 
-def _bomb_sources(tmp_path: Path) -> dict[str, tuple[Path, str]]:
-    """name -> (source path, what the error must say besides the file name)."""
-    payload, crc, size = deflate_bomb(b"0," * (512 * 1024), 2048)  # 2 MB of zip, 2 GiB inflated
-    assert size == 2 * GIB and len(payload) < 3 * 1024 * 1024
-    out = {}
-    honest = tmp_path / "honest.zip"  # says 2 GiB, and is
-    honest.write_bytes(raw_zip([RawMember("PPRRVU25_APR.csv", payload, crc, size)]))
-    out["honest huge declared size"] = (honest, "limit is 32.0 MiB")
-    lying = tmp_path / "lying.zip"  # says 30 MiB (within every limit), inflates to 2 GiB
-    lying.write_bytes(raw_zip([RawMember("PPRRVU25_APR.csv", payload, crc, 30 * 1024 * 1024)]))
-    out["lying header"] = (lying, "inflates past its declared size of 30.0 MiB")
-    small_lie = tmp_path / "small_lie.zip"  # says 100 kB
-    small_lie.write_bytes(raw_zip([RawMember("PPRRVU25_APR.csv", payload, crc, 100_000)]))
-    out["lying header, small"] = (small_lie, "inflates past its declared size of 100,000 bytes")
-    packed = bz2.compress(b"\0" * (64 * 1024 * 1024))  # bzip2 inflates a member in one call: never read
-    bzip = tmp_path / "bzip2.zip"
-    bzip.write_bytes(raw_zip([RawMember("PPRRVU25_APR.csv", packed, 0, 100_000, method=zipfile.ZIP_BZIP2)]))
-    out["bzip2 member"] = (bzip, "compressed with bzip2")
-    sparse = tmp_path / "PPRRVU25_APR.csv"  # a 2 GiB file on disk (sparse: costs no space)
-    with sparse.open("wb") as fh:
-        fh.truncate(2 * GIB)
-    out["huge file on disk"] = (sparse, "limit is 32.0 MiB")
-    return out
+def bomb(tmp_path: Path, case: str, gib: int = 2) -> tuple[Path, str]:
+    """(source path, what the error must say besides the file name) for one kind of bomb."""
+    if case == "huge file on disk":
+        sparse = tmp_path / "PPRRVU25_APR.csv"  # a 2 GiB file on disk (sparse: costs no space)
+        with sparse.open("wb") as fh:
+            fh.truncate(gib * GIB)
+        return sparse, "limit is 32.0 MiB"
+    if case == "bzip2 member":  # bzip2 inflates a member in one call, whatever its header says: never read
+        packed = bz2.compress(b"\0" * (16 * 1024 * 1024))
+        path = tmp_path / "bzip2.zip"
+        path.write_bytes(raw_zip([RawMember("PPRRVU25_APR.csv", packed, 0, 100_000, method=zipfile.ZIP_BZIP2)]))
+        return path, "compressed with bzip2"
+    payload, crc, size = deflate_bomb(b"0," * (512 * 1024), gib * 1024)  # 2 MB of zip, 2 GiB inflated
+    assert size == gib * GIB and len(payload) < 1.1 * gib * 1024 * 1024
+    declared, expected = {
+        "honest huge declared size": (size, "limit is 32.0 MiB"),  # says 2 GiB, and is
+        "lying header": (30 * 1024 * 1024, "inflates past its declared size of 30.0 MiB"),  # within every limit
+        "lying header, small": (100_000, "inflates past its declared size of 100,000 bytes"),
+    }[case]
+    path = tmp_path / "bomb.zip"
+    path.write_bytes(raw_zip([RawMember("PPRRVU25_APR.csv", payload, crc, declared)]))
+    return path, expected
 
 
-@pytest.mark.parametrize("case", ["honest huge declared size", "lying header", "lying header, small",
-                                  "bzip2 member", "huge file on disk"])
-def test_bomb_is_refused_by_the_cli_with_bounded_memory(tmp_path, case):
-    source, expected = _bomb_sources(tmp_path)[case]
-    data_dir = tmp_path / "var"
+# Runs `rvuedge data load` and, as the process exits, writes its peak resident memory (VmHWM, in kB) to a
+# file. (getrusage/wait4 would not do: a child's ru_maxrss starts at the size of the process it was
+# forked from, here pytest itself.)
+PEAK_RSS_WRAPPER = """
+import atexit, sys
+def report(path=sys.argv[1]):
+    with open("/proc/self/status") as status, open(path, "w") as out:
+        out.write(next(ln for ln in status if ln.startswith("VmHWM:")).split()[1])
+atexit.register(report)
+sys.argv = ["rvuedge", *sys.argv[2:]]
+from rvuedge.cli import main
+main()
+"""
+
+
+@pytest.fixture(scope="module")
+def migrated_sqlite(tmp_path_factory) -> Path:
+    """A migrated SQLite database file to copy, so that each command below does not migrate afresh."""
+    data_dir = tmp_path_factory.mktemp("migrated")
     env = dict(os.environ, RVUEDGE_DATA_DIR=str(data_dir))
     env.pop("DATABASE_URL", None)
-    with open(tmp_path / "out", "w+b") as out, open(tmp_path / "err", "w+b") as err:
-        proc = subprocess.Popen([sys.executable, "-m", "rvuedge.cli", "data", "load", str(source)],
-                                stdout=out, stderr=err, env=env, cwd=PROJECT)
-        _pid, status, usage = os.wait4(proc.pid, 0)
-        proc.returncode = os.waitstatus_to_exitcode(status)
-        err.seek(0)
-        stderr = err.read().decode()
-    assert proc.returncode != 0, stderr
-    assert "Traceback" not in stderr
-    assert source.name in stderr and expected in stderr, stderr
-    assert usage.ru_maxrss < RSS_CEILING_KB, f"peak RSS {usage.ru_maxrss / 1024:.0f} MiB"
+    subprocess.run([sys.executable, "-m", "rvuedge.cli", "migrate", "-v", "0"], env=env, cwd=PROJECT, check=True,
+                   timeout=300)
+    with sqlite3.connect(data_dir / "rvuedge.sqlite3") as db:
+        db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    return data_dir / "rvuedge.sqlite3"
+
+
+@pytest.mark.skipif(not Path("/proc/self/status").exists(), reason="needs Linux /proc for VmHWM")
+@pytest.mark.parametrize("case", [
+    "honest huge declared size",
+    "lying header",
+    pytest.param("lying header, small", marks=pytest.mark.slow),
+    pytest.param("bzip2 member", marks=pytest.mark.slow),
+    pytest.param("huge file on disk", marks=pytest.mark.slow),
+])
+def test_bomb_is_refused_by_the_cli_with_bounded_memory(tmp_path, migrated_sqlite, case):
+    source, expected = bomb(tmp_path, case)
+    data_dir = tmp_path / "var"
+    data_dir.mkdir()
+    shutil.copy(migrated_sqlite, data_dir / "rvuedge.sqlite3")
+    peak = tmp_path / "peak_kb"
+    env = dict(os.environ, RVUEDGE_DATA_DIR=str(data_dir))
+    env.pop("DATABASE_URL", None)
+    proc = subprocess.run([sys.executable, "-c", PEAK_RSS_WRAPPER, str(peak), "data", "load", str(source)],
+                          capture_output=True, text=True, env=env, cwd=PROJECT, timeout=600)
+    assert proc.returncode != 0, proc.stderr
+    assert "Traceback" not in proc.stderr
+    assert source.name in proc.stderr and expected in proc.stderr, proc.stderr
+    peak_kb = int(peak.read_text())
+    assert 20 * 1024 < peak_kb < RSS_CEILING_KB, f"peak RSS {peak_kb / 1024:.0f} MiB"
     with sqlite3.connect(data_dir / "rvuedge.sqlite3") as db:
         assert db.execute("SELECT count(*) FROM fees_release").fetchone() == (0,)
+
+
+@pytest.mark.skipif(not Path("/proc/self/status").exists(), reason="needs Linux /proc for VmHWM")
+def test_the_peak_rss_probe_sees_a_bomb_inflated_the_old_way(tmp_path):
+    """Control: the probe measures the child, and the honest bomb read whole (what the loader did) is far
+    over the ceiling."""
+    source, _expected = bomb(tmp_path, "honest huge declared size", gib=1)
+    peak = tmp_path / "peak_kb"
+    probe = PEAK_RSS_WRAPPER.replace(
+        "from rvuedge.cli import main\nmain()",
+        "import zipfile\nzipfile.ZipFile(sys.argv[-1]).read('PPRRVU25_APR.csv')",
+    )
+    subprocess.run([sys.executable, "-c", probe, str(peak), str(source)], check=True, timeout=600)
+    assert int(peak.read_text()) > 2 * RSS_CEILING_KB
 
 
 # --------------------------------------------------------------------------- each limit, in-process
@@ -140,6 +187,16 @@ def test_high_compression_ratio_is_refused_before_reading(tmp_path):
     with pytest.raises(CommandError, match=r"RVU25B\.zip: PPRRVU25_APR\.csv would inflate [\d,]+ times .*"
                                            r"the limit is 100 times \(MAX_RATIO"):
         load(path)
+    assert snapshot() == before
+
+
+@pytest.mark.parametrize("case", ["lying header, small", "bzip2 member", "huge file on disk"])
+def test_bomb_is_refused_in_process(tmp_path, case):
+    source, expected = bomb(tmp_path, case, gib=1)
+    before = snapshot()
+    with pytest.raises(CommandError) as exc:
+        load(source)
+    assert source.name in str(exc.value) and expected in str(exc.value)
     assert snapshot() == before
 
 

@@ -3,7 +3,8 @@
 Each test runs real `rvuedge data load` processes against a database of their own (a fresh SQLite file,
 or a fresh PostgreSQL database when DATABASE_URL names PostgreSQL), migrated once for the module. The
 other process is either a second load or this test holding what a load holds while it writes (the
-release's advisory lock on PostgreSQL, the write lock on SQLite).
+release's advisory lock on PostgreSQL, the write lock on SQLite). Marked slow: real processes, a fresh
+migrated database, and on SQLite a wait of its busy timeout.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from tests.synthetic import gpci_csv, pprrvu_csv, release_zip
 
 PROJECT = Path(__file__).resolve().parents[2]
 PG = os.environ.get("DATABASE_URL", "").startswith("postgres")
+pytestmark = pytest.mark.slow
 LOSER = re.compile(r"(is being loaded by another process|was loaded by another process)")
 
 
@@ -194,7 +196,6 @@ def test_release_loaded_meanwhile_is_left_alone(env, tmp_path):
         db.close()
 
 
-@pytest.mark.slow
 def test_two_loads_of_one_release_at_once(env):
     procs = [rvuedge(env, "data", "load", str(RVU25A_ZIP)) for _ in range(2)]
     results = [finish(p) for p in procs]
