@@ -22,7 +22,7 @@ from typing import Annotated, Any
 
 from ninja import Schema
 from ninja.schema import DjangoGetter
-from pydantic import AfterValidator, Field, model_validator
+from pydantic import AfterValidator, ConfigDict, Field, model_validator
 
 __all__ = [
     "MAX_ID",
@@ -174,8 +174,11 @@ def check_json(value: Any, path: str = "") -> Any:
 
 
 class BodyIn(Schema):
-    """A request body: a JSON object. (ninja's Schema would read fields off any value, so ``[]`` or ``5`` sent
-    as a PATCH body would otherwise validate as "nothing to change".)"""
+    """A request body: a JSON object with known keys only. (ninja's Schema would read fields off any value, so
+    ``[]`` or ``5`` sent as a PATCH body would otherwise validate as "nothing to change"; and an unknown key —
+    ``"modifers"`` for ``"modifiers"`` — would be dropped in silence and change a price.)"""
+
+    model_config = ConfigDict(extra="forbid")
 
     @model_validator(mode="before")
     @classmethod
@@ -184,6 +187,10 @@ class BodyIn(Schema):
         if not isinstance(sent, dict):
             kind = {list: "an array", str: "a string", bool: "a boolean", type(None): "null"}.get(type(sent), "a number")
             raise ValueError(f"must be a JSON object, not {kind}")
+        accepted = {f.alias or name for name, f in cls.model_fields.items()}
+        unknown = sorted(k for k in sent if k not in accepted)
+        if unknown:
+            raise ValueError(f"unknown key {unknown[0]!r} (accepted: {', '.join(sorted(accepted))})")
         return value
 
 
