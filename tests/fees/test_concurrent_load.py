@@ -15,6 +15,8 @@ import re
 import sqlite3
 import subprocess
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -53,30 +55,38 @@ class Db:
         self.conn.close()
 
 
-@pytest.fixture(scope="module")
-def env(tmp_path_factory):
-    base = tmp_path_factory.mktemp("concurrent")
+@contextmanager
+def fresh_database(base: Path, suffix: str) -> Iterator[dict[str, str]]:
+    """The environment of `rvuedge` commands using a new, empty database (not migrated)."""
     environ = dict(os.environ, RVUEDGE_DATA_DIR=str(base / "var"))
     admin = name = None
     if PG:
         import psycopg
 
         admin = os.environ["DATABASE_URL"].rsplit("/", 1)[0] + "/postgres"
-        name = f"rvu_f_concurrent_{os.getpid()}"
+        name = f"rvu_f_{suffix}_{os.getpid()}"
         with psycopg.connect(admin, autocommit=True) as conn:
             conn.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
             conn.execute(f"CREATE DATABASE {name}")
         environ["DATABASE_URL"] = admin.rsplit("/", 1)[0] + "/" + name
     else:
         environ.pop("DATABASE_URL", None)
-    subprocess.run([sys.executable, "-m", "rvuedge.cli", "migrate", "-v", "0"], env=environ, cwd=PROJECT,
-                   check=True, timeout=300)
-    yield environ
-    if PG:
-        import psycopg
+    try:
+        yield environ
+    finally:
+        if PG:
+            import psycopg
 
-        with psycopg.connect(admin, autocommit=True) as conn:
-            conn.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+            with psycopg.connect(admin, autocommit=True) as conn:
+                conn.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+
+
+@pytest.fixture(scope="module")
+def env(tmp_path_factory):
+    with fresh_database(tmp_path_factory.mktemp("concurrent"), "concurrent") as environ:
+        subprocess.run([sys.executable, "-m", "rvuedge.cli", "migrate", "-v", "0"], env=environ, cwd=PROJECT,
+                       check=True, timeout=300)
+        yield environ
 
 
 def rvuedge(env, *args: str, **kw) -> subprocess.Popen:
@@ -212,3 +222,23 @@ def test_two_loads_of_one_release_at_once(env):
         assert fee_rows(db, "RVU25A") == 18865
     finally:
         db.close()
+
+
+def test_two_first_loads_into_an_empty_database(tmp_path):
+    """Both set the database up first: one migrates while the other waits, then one loads the release."""
+    path = synthetic_zip(tmp_path, "RVU25B")
+    with fresh_database(tmp_path, "empty") as environ:
+        procs = [rvuedge(environ, "data", "load", str(path)) for _ in range(2)]
+        results = [finish(p) for p in procs]
+        for _rc, _out, err in results:
+            assert "Traceback" not in err and "already exists" not in err, err
+        winners = [r for r in results if r[0] == 0 and "Loaded RVU25B." in r[1]]
+        assert len(winners) == 1, results
+        (rc, out, err), = [r for r in results if r is not winners[0]]
+        assert (rc != 0 and LOSER.search(err) and "nothing was written by this load" in err) or (
+            rc == 0 and "already loaded from these files" in out), (rc, out, err)
+        db = Db(environ)
+        try:
+            assert fee_rows(db, "RVU25B") == 6
+        finally:
+            db.close()

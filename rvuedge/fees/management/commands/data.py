@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import fcntl
 import json
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
@@ -15,13 +18,51 @@ from rich.table import Table
 from rvuedge.fees.importer import LoadError, load_hcpcs, load_release
 from rvuedge.fees.queries import hcpcs_summaries, release_summaries
 
+MIGRATE_LOCK_KEY = 0x7276_6564_6765_0001  # PostgreSQL advisory lock held while this command migrates
+
+
+def _pending() -> bool:
+    executor = MigrationExecutor(connections[DEFAULT_DB_ALIAS])
+    return bool(executor.migration_plan(executor.loader.graph.leaf_nodes()))
+
+
+@contextmanager
+def _one_migrator() -> Iterator[None]:
+    """Only one process sets the database up at a time (two first `rvuedge data load`s at once).
+
+    PostgreSQL: a session advisory lock. SQLite: an exclusive lock on a file beside the database (its own
+    locks cannot span the several transactions of a migrate).
+    """
+    conn = connections[DEFAULT_DB_ALIAS]
+    if conn.vendor == "postgresql":
+        with conn.cursor() as cur:
+            cur.execute("SELECT pg_advisory_lock(%s)", [MIGRATE_LOCK_KEY])
+        try:
+            yield
+        finally:
+            with conn.cursor() as cur:
+                cur.execute("SELECT pg_advisory_unlock(%s)", [MIGRATE_LOCK_KEY])
+        return
+    name = str(conn.settings_dict.get("NAME") or "")
+    if conn.vendor != "sqlite" or not name or name == ":memory:" or name.startswith("file:"):
+        yield
+        return
+    with open(f"{name}-migrate.lock", "a") as fh:
+        fcntl.flock(fh, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(fh, fcntl.LOCK_UN)
+
 
 def ensure_migrated(report) -> None:
     """Create or update the database tables first, so that loading data is a valid first command."""
-    executor = MigrationExecutor(connections[DEFAULT_DB_ALIAS])
-    if executor.migration_plan(executor.loader.graph.leaf_nodes()):
-        report("Setting up the database (migrate) …")
-        call_command("migrate", interactive=False, verbosity=0)
+    if not _pending():
+        return
+    with _one_migrator():
+        if _pending():  # not done meanwhile by another process while this one waited
+            report("Setting up the database (migrate) …")
+            call_command("migrate", interactive=False, verbosity=0)
 
 
 class Command(BaseCommand):
