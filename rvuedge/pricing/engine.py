@@ -516,7 +516,7 @@ class _Ranks:
     """A line's ranks, one per ranked unit in the order they were given, kept as runs ``(first, count, step)``:
     ``first, first + step, ...`` (step 1 for the consecutive units of a run, 0 for the units of a collapsed
     endoscopy family, which share its rank). Formats as the comma-separated list of every rank (the
-    explanation shows them so) when an explanation is read; :func:`_finish` lists them in ``extras``."""
+    explanation shows them so) when an explanation is read; ``extras["ranks"]`` lists them when read."""
 
     __slots__ = ("runs", "count", "low", "high")
 
@@ -1634,6 +1634,15 @@ def _unreduced(r: LineResult, fsa: Decimal, w: Decimal, n: int) -> None:
         r.wrvu = round_wrvu(exact)
 
 
+def _extra(r: LineResult, key: str, value: Any) -> None:
+    """Set an extra field without reading ``extras`` (which would list ``ranks``, kept as runs until read)."""
+    extras = r._extras
+    if extras is None:
+        r._extras = {key: value}
+    else:
+        extras[key] = value
+
+
 def _finish(r: LineResult, st: _State) -> None:
     kind = r._kind
     if kind == "anes":
@@ -1683,7 +1692,7 @@ def _finish(r: LineResult, st: _State) -> None:
         else:
             r.rank = ranks.low  # type: ignore[attr-defined]
             if len(ranks) > 1:
-                r.extras["ranks"] = ranks.to_list()  # type: ignore[attr-defined]
+                _extra(r, "ranks", ranks)  # listed when read (LineResult.extras)
     # 11. payment
     fsa = r.fee_schedule_amount
     if one:
@@ -1723,10 +1732,10 @@ def _finish(r: LineResult, st: _State) -> None:
         r.payment_factor = parts[0][_F] if (
             len(factors) == 1 and same_base and r._formula is None and payment is not None) else None
         if len(factors) > 1:
-            r.extras["unit_factors"] = [str(p[_F]) + (f" x{p[_N]}" if p[_N] > 1 else "") for p in parts]
+            _extra(r, "unit_factors", [str(p[_F]) + (f" x{p[_N]}" if p[_N] > 1 else "") for p in parts])
         exact = _credit(parts)
     if r._formula is not None:
-        r.extras["formula"] = r._formula
+        _extra(r, "formula", r._formula)
     r.payment = payment
     r.wrvu_exact = exact
     r.wrvu = round_wrvu(exact)

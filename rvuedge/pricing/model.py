@@ -452,10 +452,18 @@ class LineResult:
 
     @property
     def extras(self) -> dict[str, Any]:
-        """Vector-style extra fields (rank details, tc_amount, formula, ...), created on first use."""
-        if self._extras is None:
-            self._extras = {}
-        return self._extras
+        """Vector-style extra fields (rank details, tc_amount, formula, ...), created on first use.
+
+        ``ranks`` (one rank per unit) is kept by the engine as runs of ranks and listed when first read, so
+        pricing a line costs the same for 999 units as for 10."""
+        extras = self._extras
+        if extras is None:
+            extras = self._extras = {}
+        elif self._ranks is not None:
+            ranks = extras.get("ranks")
+            if ranks is not None and type(ranks) is not list:
+                extras["ranks"] = ranks.to_list()
+        return extras
 
     @property
     def explanation(self) -> list[Step]:
@@ -510,7 +518,7 @@ class LineResult:
             out["setting"] = self.setting
         if self.rank is not None:
             out["rank"] = self.rank
-        for key, value in (self._extras or {}).items():
+        for key, value in (self.extras if self._extras else {}).items():
             if isinstance(value, Decimal):
                 value = str(value)
             elif isinstance(value, list):
