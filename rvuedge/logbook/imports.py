@@ -212,14 +212,13 @@ def read_upload(filename: str, source: bytes | IO[bytes]) -> Upload:
     """Read an uploaded CSV/XLSX in full, checking every row against the upload limits (size, rows, columns,
     cells, encoding, NUL characters); raise :class:`ImportFileError` naming the row and column, or return it as
     CSV. Nothing is stored here."""
-    headers, rows = read_table(upload_kind(filename), source)
+    headers, data, n = tables.stored_csv(upload_kind(filename), source)
     if not any(headers):
         raise ImportFileError("The first row is empty; it must name the columns (Date of service, Codes, ...).")
     for i, h in enumerate(headers):
         if len(h) > MAX_HEADER_CHARS:
             raise ImportFileError(f"Row 1, column {tables.column_letter(i)}: a column name of {len(h):,} characters; "
                                   "the first row must name the columns (Date of service, Codes, ...).")
-    data, n = tables.table_to_csv(headers, rows)
     return Upload(headers, data, n)
 
 

@@ -27,6 +27,7 @@ import datetime as dt
 import io
 import re
 import struct
+import types
 import zipfile
 from collections import deque
 from collections.abc import Iterator
@@ -34,7 +35,7 @@ from typing import IO, Any
 from xml.parsers import expat
 
 __all__ = ["MAX_CELL_CHARS", "MAX_COLUMNS", "MAX_ROWS", "MAX_UPLOAD_BYTES", "TableError", "norm_header",
-           "parse_date", "quote", "read_table", "table_to_csv"]
+           "parse_date", "quote", "read_table", "stored_csv", "table_to_csv"]
 
 #: The largest file a user may upload (imports and employer reports). A busy clinician's whole career log is
 #: a few MB; a 300,000-row import of eight columns is about 47 MB.
@@ -177,17 +178,17 @@ class _Checked:
         if len(row) > MAX_COLUMNS:
             raise TableError(f"{_where(self.row)} has values in more than {MAX_COLUMNS} columns (the last in column "
                              f"{column_letter(len(row) - 1)}); delete the columns you do not need.")
-        size = 0
-        for i, cell in enumerate(row):
-            n = len(cell)
-            if n > MAX_CELL_CHARS:
-                raise TableError(f"{_where(self.row, i, self.headers)}: the cell holds {n:,} characters, more than "
-                                 f"{MAX_CELL_CHARS:,}; is this the right file?")
-            if "\x00" in cell:
-                raise TableError(f"{_where(self.row, i, self.headers)}: the cell contains a NUL character (\\0). "
-                                 "Is this a binary file, or text saved as UTF-16 without a byte-order mark? Save it "
-                                 "as 'CSV UTF-8' and upload it again.")
-            size += n
+        joined = "".join(row)  # one C-level pass; the cells are looked at one by one only when something is off
+        size = len(joined)
+        if size > MAX_CELL_CHARS or "\x00" in joined:
+            for i, cell in enumerate(row):
+                if len(cell) > MAX_CELL_CHARS:
+                    raise TableError(f"{_where(self.row, i, self.headers)}: the cell holds {len(cell):,} characters, "
+                                     f"more than {MAX_CELL_CHARS:,}; is this the right file?")
+                if "\x00" in cell:
+                    raise TableError(f"{_where(self.row, i, self.headers)}: the cell contains a NUL character (\\0). "
+                                     "Is this a binary file, or text saved as UTF-16 without a byte-order mark? Save "
+                                     "it as 'CSV UTF-8' and upload it again.")
         if size > MAX_ROW_CHARS:
             raise TableError(f"{_where(self.row)} holds {size:,} characters, more than {MAX_ROW_CHARS:,}.")
         self.text_bytes += size
@@ -199,14 +200,15 @@ class _Checked:
         return row
 
 
-def read_table(kind: str, source: bytes | IO[bytes], *, max_rows: int | None = None
+def read_table(kind: str, source: bytes | IO[bytes], *, max_rows: int | None = None, info: dict | None = None
                ) -> tuple[list[str], Iterator[list[str]]]:
     """(header row, data rows) of a CSV, or of the 'Encounters' (else the first) worksheet of an XLSX.
 
     ``source`` is the file's bytes or a binary file object (read from its current position; it must stay
     open while the rows are read). ``kind`` is 'xlsx' or 'csv' (what the file name says); a workbook
     uploaded under a .csv name is read as a workbook. Rows are checked while they are read: iterating may
-    raise :class:`TableError`, which names the row.
+    raise :class:`TableError`, which names the row. ``info`` (a dict) is given the format read ('csv' or
+    'xlsx') and, for a CSV, its encoding.
     """
     stream: IO[bytes] = io.BytesIO(source) if isinstance(source, (bytes, bytearray, memoryview)) else source
     head = stream.read(8)
@@ -215,10 +217,13 @@ def read_table(kind: str, source: bytes | IO[bytes], *, max_rows: int | None = N
         raise TableError("This is an old-style Excel file (.xls); save it as .xlsx (Excel Workbook) or as "
                          "'CSV UTF-8' and upload it again.")
     checked = _Checked(max_rows or MAX_ROWS)
+    info = {} if info is None else info
     if head.startswith(b"PK\x03\x04") or kind == "xlsx":
+        info["format"] = "xlsx"
         rows = _xlsx_rows(stream, checked)
     else:
-        rows = _csv_rows(stream, checked)
+        info["format"] = "csv"
+        rows = _csv_rows(stream, checked, info)
     rows = map(checked, rows)
     try:
         headers = next(rows)
@@ -227,19 +232,40 @@ def read_table(kind: str, source: bytes | IO[bytes], *, max_rows: int | None = N
     return [h.strip() for h in headers], rows
 
 
+def stored_csv(kind: str, source: bytes | IO[bytes]) -> tuple[list[str], bytes, int]:
+    """Read an upload whole (every row checked) and return (header row, the table as UTF-8 CSV, data rows).
+
+    A UTF-8 CSV is kept byte for byte once every row has passed; anything else (another encoding, a workbook) is
+    written out as UTF-8 CSV by :func:`table_to_csv`. Either way the result reads back as the same rows.
+    """
+    stream: IO[bytes] = io.BytesIO(source) if isinstance(source, (bytes, bytearray, memoryview)) else source
+    start = stream.tell()
+    info: dict[str, str] = {}
+    headers, rows = read_table(kind, stream, info=info)
+    if info.get("encoding") in ("utf-8", "utf-8-sig"):
+        n = sum(1 for _ in rows)
+        stream.seek(start)
+        return headers, stream.read(), n
+    data, n = table_to_csv(headers, rows)
+    return headers, data, n
+
+
 def table_to_csv(headers: list[str], rows: Iterator[list[str]]) -> tuple[bytes, int]:
     """The table as UTF-8 CSV bytes (what an upload is kept as between preview and confirm) and its data rows.
 
     Blank rows are kept (as empty lines), so row numbers stay the file's.
     """
     buf = io.BytesIO()
-    text = io.TextIOWrapper(buf, encoding="utf-8", newline="", write_through=True)
-    out = csv.writer(text)
+    lines: list[str] = []
+    out = csv.writer(types.SimpleNamespace(write=lines.append))  # encoded a thousand lines at a time
     out.writerow(headers)
     n = 0
     for n, row in enumerate(rows, start=1):  # noqa: B007 - n is the count
         out.writerow(row)
-    text.detach()
+        if len(lines) >= 1000:
+            buf.write("".join(lines).encode())
+            lines.clear()
+    buf.write("".join(lines).encode())
     return buf.getvalue(), n
 
 
@@ -314,8 +340,8 @@ def _detect_encoding(stream: IO[bytes]) -> str:
     return "cp1252"
 
 
-def _csv_rows(stream: IO[bytes], checked: _Checked) -> Iterator[list[str]]:
-    encoding = _detect_encoding(stream)
+def _csv_rows(stream: IO[bytes], checked: _Checked, info: dict) -> Iterator[list[str]]:
+    info["encoding"] = encoding = _detect_encoding(stream)
     text = io.TextIOWrapper(stream, encoding=encoding, errors="strict", newline="")
     used = [0]
 

@@ -146,6 +146,8 @@ def test_encodings_are_detected_and_kept_as_utf8(alice, alice_client, encoding, 
     assert r.status_code == 302, _shown(r)[-2000:]
     batch = ImportBatch.objects.get()
     assert batch.kind == "csv" and bytes(batch.data).decode("utf-8").splitlines()[1] == "2025-03-04,99214,café – “Zoë”"
+    if encoding == "utf-8":  # already UTF-8: kept byte for byte once every row has passed
+        assert bytes(batch.data) == prefix + text.encode()
     r = alice_client.post(f"/log/import/{batch.pk}/", {"map_date": "Date of service", "map_entry": "CPT",
                                                        "map_notes": "Notes", "action": "confirm"})
     assert r.status_code == 302
