@@ -100,9 +100,13 @@ def mirror_releases(folder: str | Path) -> dict[str, Path]:
     return out
 
 
-def _order(name: str) -> tuple[int, str, str]:
+def order_key(name: str) -> tuple[int, str, str]:
+    """Sorts release names oldest first: RVU25D < RVU26A < RVU26AR (its correction re-issue) < RVU26B."""
     year, quarter = parse_name(name)
-    return (year, quarter, name)
+    return (year, quarter, normalise_name(name))
+
+
+_order = order_key
 
 
 def releases_to_start_with(names: list[str] | set[str]) -> list[str]:

@@ -55,6 +55,12 @@ class LoadError(Exception):
     """A release could not be loaded; nothing was written."""
 
 
+class LoadBusy(LoadError):
+    """Another process is loading (or has just loaded) the same release; nothing was written by this load.
+
+    A temporary condition: `rvuedge data update` run from cron exits 75 (EX_TEMPFAIL) on it."""
+
+
 @dataclass
 class LoadResult:
     release: Release | HcpcsRelease
@@ -120,13 +126,17 @@ def _is_zip(path: Path) -> bool:
 
 
 def _download(url: str, report: Report) -> bytes:
+    from rich.console import Console
     from rich.progress import BarColumn, DownloadColumn, Progress, TransferSpeedColumn
 
+    # The progress bar goes to standard error, and only to a terminal: a download from cron prints nothing.
+    console = Console(stderr=True)
     try:
         with urllib.request.urlopen(url, timeout=15) as response:  # noqa: S310 (https URLs only)
             total = int(response.headers.get("Content-Length") or 0) or None
             with Progress(
-                "[progress.description]{task.description}", BarColumn(), DownloadColumn(), TransferSpeedColumn()
+                "[progress.description]{task.description}", BarColumn(), DownloadColumn(), TransferSpeedColumn(),
+                console=console, disable=not console.is_terminal,
             ) as progress:
                 task = progress.add_task(f"Downloading {url.rsplit('/', 1)[-1]}", total=total)
                 return read_stream(response, url, total, lambda n: progress.update(task, advance=n))
@@ -420,17 +430,17 @@ def _sole_writer(model: Any, name: str, seen: Any, version: str) -> Iterator[Non
                 with connection.cursor() as cur:
                     cur.execute("SELECT pg_try_advisory_xact_lock(%s)", [lock_key(model._meta.db_table, name)])
                     if not cur.fetchone()[0]:
-                        raise LoadError(busy)
+                        raise LoadBusy(busy)
             current = model.objects.filter(name=name).first()
             if _state(current, version) != _state(seen, version):
-                raise LoadError(
+                raise LoadBusy(
                     f"{name} was loaded by another process while this one was reading its files; nothing was "
                     "written by this load (`rvuedge data list` shows what is loaded)."
                 )
             yield
     except OperationalError as exc:
         if connection.vendor == "sqlite" and _busy(exc):
-            raise LoadError(
+            raise LoadBusy(
                 f"{name} is being loaded by another process, or another process kept the database locked "
                 "for the whole wait; nothing was written by this load. Run the command again when the other "
                 "one has finished."
@@ -444,7 +454,7 @@ def _create_once(model: Any, **fields: Any) -> Any:
         with transaction.atomic():
             return model.objects.create(**fields)
     except IntegrityError:
-        raise LoadError(
+        raise LoadBusy(
             f"{fields['name']} was loaded by another process at the same time; nothing was written by this load."
         ) from None
 

@@ -15,6 +15,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from rvuedge.fees import catalog
 from rvuedge.fees.importer import LoadError, load_hcpcs, load_release
+from rvuedge.fees.migrating import ensure_migrated
 from rvuedge.fees.models import HcpcsRelease, Release
 
 
@@ -69,7 +70,9 @@ class Command(BaseCommand):
         for name in ("workers", "threads", "timeout"):
             if opts[name] < 1:
                 raise CommandError(f"--{name} must be at least 1 (got {opts[name]}).")
-        call_command("migrate", interactive=False, verbosity=0)
+        # The same locked migrate as `rvuedge data load`: a serve racing a first load on an empty database waits
+        # for the other process to finish setting the database up instead of migrating beside it.
+        ensure_migrated(lambda m: self.stderr.write(m))
         self.stdout.write("Database migrated.")
         for source in self._sources(opts["data"]):
             self.stdout.write(f"Loading {source} …")
