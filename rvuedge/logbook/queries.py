@@ -399,6 +399,26 @@ def provenance(user, start: dt.date, end: dt.date, rows: list[tuple[Any, ...]] |
             for k, n in sorted(groups.items(), key=lambda kv: -kv[1])]
 
 
+def release_mismatches(user, start: dt.date, end: dt.date) -> list[dict[str, Any]]:
+    """Encounters in the range credited with a release that was not in force on their date (no release of
+    their year, or of their quarter, was loaded): how many per (year, release), to say so beside the totals."""
+    from rvuedge.fees.models import Release
+    from rvuedge.fees.services import effective_date
+
+    starts = {r.name: effective_date(r) for r in Release.objects.all()}
+    qs = Encounter.objects.filter(user=user, deleted_at__isnull=True, date__gte=start, date__lte=end)
+    out = []
+    for name, year, n in (qs.values_list("release", "date__year").annotate(n=Count("id"))
+                          .order_by("date__year", "release")):
+        begins = starts.get(name)
+        if begins is None:
+            continue
+        early = n if begins.year != year else qs.filter(release=name, date__year=year, date__lt=begins).count()
+        if early:
+            out.append({"year": year, "release": name, "n": early, "no_release_of_year": begins.year != year})
+    return out
+
+
 def dashboard(user, profile, *, period: str = "month", start: dt.date | None = None, end: dt.date | None = None,
               today: dt.date | None = None) -> dict[str, Any]:
     """Everything the dashboard page and /api/log/summary show, from one place."""
@@ -419,6 +439,7 @@ def dashboard(user, profile, *, period: str = "month", start: dt.date | None = N
         "by_category": mix(user, start, end, "category", rows),
         "by_role": mix(user, start, end, "role", rows),
         "provenance": provenance(user, start, end, rows),
+        "release_mismatches": release_mismatches(user, start, end),
     }
 
 

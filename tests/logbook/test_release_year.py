@@ -81,3 +81,19 @@ def test_choose_release_prefers_the_dates_year():
     assert got is c26 and "in force on this date is not loaded" in note
     got, note = choose_release([c26], dt.date(2027, 1, 5))
     assert got is c26 and note.startswith("No 2027 CMS release is loaded")
+
+
+def test_dashboard_and_summary_say_how_many_encounters_lack_their_years_release(rvu26c, alice, alice_client):
+    log(alice, "27447", date="2026-03-10")   # RVU26C, not yet in force
+    log(alice, "99214", date="2026-03-11")
+    log(alice, "99214", date="2026-08-03")   # RVU26C, in force
+    log(alice, "99214", date="2024-06-03")   # RVU25A: no 2024 release
+    args = {"period": "year", "start": "2024-01-01", "end": "2026-12-31"}
+    body = alice_client.get("/log/dashboard/", args).content.decode()
+    assert "2 encounters of 2026 were credited with RVU26C, which was not yet in force on their dates" in body
+    assert "1 encounter of 2024 was credited with RVU25A because no 2024 CMS release is loaded" in body
+    summary = alice_client.get("/api/log/summary", args).json()
+    assert summary["release_mismatches"] == [
+        {"year": 2024, "release": "RVU25A", "n": 1, "no_release_of_year": True},
+        {"year": 2026, "release": "RVU26C", "n": 2, "no_release_of_year": False},
+    ]
