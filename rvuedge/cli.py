@@ -5,6 +5,7 @@
     rvuedge data load SOURCE [--release NAME] [--replace]
     rvuedge data load-hcpcs SOURCE
     rvuedge data list [--json]
+    rvuedge data update [--source MIRROR-OR-URL] [--json] [--quiet]
     rvuedge price LINE... [--release R] [--locality L] [--setting S] [--json]
     rvuedge price --scenario FILE --json
     rvuedge code CODE [--release R] [--locality L] [--json]
