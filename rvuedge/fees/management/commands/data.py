@@ -187,7 +187,7 @@ class Command(BaseCommand):
             try:
                 loaded_now = load_release(found.location, release_name=found.name, report=report)
             except LoadBusy as exc:
-                raise fail("busy", f"{exc} (rvuedge data update)", update.EX_TEMPFAIL) from None
+                raise fail("busy", str(exc), update.EX_TEMPFAIL) from None
             except LoadError as exc:
                 network = isinstance(exc.__cause__, (urllib.error.URLError, TimeoutError, OSError))
                 if network and found.location.startswith("https://"):
