@@ -1194,8 +1194,9 @@ def _tc_families(res: list[LineResult], st: _State) -> None:
     for (mp, session), members in groups.items():
         if len(members) < 2 and members[0].units < 2:
             continue
-        # study: [line, part, TC amount, PC amount, tie-break, TC rank, PC rank]
+        # study: [line, run, TC amount, PC amount, tie-break, TC rank of its first unit, PC rank of it]
         studies: list[list[Any]] = []
+        n = tc_units = pc_units = 0
         for r in members:
             row = r.row
             mod = row.mod  # type: ignore[union-attr]
@@ -1219,8 +1220,14 @@ def _tc_families(res: list[LineResult], st: _State) -> None:
             tb = _tiebreak(r)
             for p in _runs(r):  # a run of n equal units takes n consecutive ranks in each ranking
                 studies.append([r, p, tc, pc, tb, None, None])
+                count = p[_N]
+                n += count
+                if tc is not None:
+                    tc_units += count
+                if pc is not None:
+                    pc_units += count
         tc_list = [x for x in studies if x[2] is not None]
-        if sum(x[1][_N] for x in tc_list) > 1:
+        if tc_units > 1:
             tc_list.sort(key=_tc_key, reverse=True)
             k = 1
             for x in tc_list:
@@ -1228,7 +1235,7 @@ def _tc_families(res: list[LineResult], st: _State) -> None:
                 k += x[1][_N]
         if mp == "4":
             pc_list = [x for x in studies if x[3] is not None]
-            if sum(x[1][_N] for x in pc_list) > 1:
+            if pc_units > 1:
                 pc_list.sort(key=_pc_key, reverse=True)
                 k = 1
                 for x in pc_list:
@@ -1242,8 +1249,7 @@ def _tc_families(res: list[LineResult], st: _State) -> None:
             tc_cut, tc_factor, rule, what = _TC_CUTS[mp]
             label = "MULT PROC " + mp
             tc_label = "-25% TC" if mp == "6" else "-20% TC"
-        touched: dict[int, tuple[LineResult, _Cuts]] = {}
-        n = sum(x[1][_N] for x in studies)
+        touched: dict[int, tuple[LineResult, list[tuple[tuple[str, ...], int]]]] = {}
         for r, p, tc, pc, _tb, tr, pr in studies:
             rank = tr if tr is not None else pr
             if rank is None:
@@ -1252,46 +1258,44 @@ def _tc_families(res: list[LineResult], st: _State) -> None:
             _add_ranks(r, rank, count)
             entry = touched.get(id(r))
             if entry is None:
-                entry = touched[id(r)] = (r, _Cuts())
+                entry = touched[id(r)] = (r, [])
             cuts = entry[1]
             if tr is not None:
                 r.extras["tc_amount"] = tc
             # the run's units hold ranks tr, tr + 1, ... (and pr, pr + 1, ...): only its first unit can be
             # ranked first, so it is split in at most two pieces
-            pieces = [(p, tr, pr)]
             if count > 1 and (tr == 1 or pr == 1):
-                pieces.append((_split(r, p, 1), None if tr is None else tr + 1, None if pr is None else pr + 1))
-            for piece, t, c in pieces:
-                _tc_cut(r, piece, tc, pc, t is not None and t > 1, c is not None and c > 1, cuts, tc_cut, tc_factor,
+                rest = _split(r, p, 1)
+                _tc_cut(r, p, tc, pc, tr is not None and tr > 1, pr is not None and pr > 1, cuts, tc_cut, tc_factor,
+                        tc_label, credit_pc)
+                _tc_cut(r, rest, tc, pc, tr is not None, pr is not None, cuts, tc_cut, tc_factor, tc_label, credit_pc)
+            else:
+                _tc_cut(r, p, tc, pc, tr is not None and tr > 1, pr is not None and pr > 1, cuts, tc_cut, tc_factor,
                         tc_label, credit_pc)
         for r, cuts in touched.values():
-            _step(r, rule, label, None, "{}: rank {} of {} ({})", what, r._ranks, n, cuts)
+            _step(r, rule, label, None, _tc_text, what, r._ranks, n, cuts)
             if _pc_credit_cut(r, mp, credit_pc):
                 _wstep(r, rule, label, _IMAGING_PC_FACTOR, "-5%: professional component of a later imaging study")
             if mp == "4" and "OPPS_CAP_APPLIED" in r.flags:
                 r.flags.append("OPPS_CAP_WITH_IMAGING_MPPR")
 
 
-class _Cuts:
-    """The reductions of a line's ranked units, in unit order, as (labels of one unit, number of such units);
-    formats as the list of every unit's labels when an explanation is read."""
-
-    __slots__ = ("items",)
-
-    def __init__(self) -> None:
-        self.items: list[tuple[tuple[str, ...], int]] = []
-
-    def __str__(self) -> str:
-        if not self.items:
-            return "highest: paid in full"
-        labels = []
-        for unit, count in self.items:
+def _tc_text(what: str, ranks: Any, n: int, cuts: list[tuple[tuple[str, ...], int]]) -> str:
+    """The step text of a TC/PC ranking, formatted when the explanation is read: every unit's rank and
+    every unit's reductions (``cuts``: the reductions of one unit, and how many units took them)."""
+    if cuts:
+        labels: list[str] = []
+        for unit, count in cuts:
             labels.extend(unit * count)
-        return ", ".join(labels) + " of a later service"
+        tail = ", ".join(labels) + " of a later service"
+    else:
+        tail = "highest: paid in full"
+    return f"{what}: rank {ranks} of {n} ({tail})"
 
 
 def _tc_cut(r: LineResult, p: list[Any], tc: Decimal | None, pc: Decimal | None, tc_red: bool, pc_red: bool,
-            cuts: _Cuts, tc_cut: Decimal, tc_factor: Decimal, tc_label: str, credit_pc: bool) -> None:
+            cuts: list[tuple[tuple[str, ...], int]], tc_cut: Decimal, tc_factor: Decimal, tc_label: str,
+            credit_pc: bool) -> None:
     """The TC/PC reductions of each unit of the piece ``p`` (its units are all ranked first or all later)."""
     mod = r.row.mod  # type: ignore[union-attr]
     unit: tuple[str, ...] = ()
@@ -1323,7 +1327,7 @@ def _tc_cut(r: LineResult, p: list[Any], tc: Decimal | None, pc: Decimal | None,
             p[_B] = ZERO
         r._formula = formula
     if unit:
-        cuts.items.append((unit, p[_N]))
+        cuts.append((unit, p[_N]))
 
 
 def _pc_credit_cut(r: LineResult, mp: str, credit_pc: bool) -> bool:
@@ -1666,7 +1670,7 @@ def _finish(r: LineResult, st: _State) -> None:
     parts = r._parts
     # a line whose units were ranked as runs is finished as a line of several parts (each of its units had
     # its own part before units were ranked as runs; the figures and flags must not change)
-    one = len(parts) == 1 and not getattr(r, "_runs", False)
+    one = len(parts) == 1 and (parts[0][_N] == 1 or not getattr(r, "_runs", False))
     if r._late is None and r._ranks is None and r._null is None and r._formula is None and one:
         n, b, f, w, g, br = parts[0]
         fsa = r.fee_schedule_amount
