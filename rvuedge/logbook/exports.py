@@ -163,6 +163,21 @@ class _Explanations:
 
     def __init__(self) -> None:
         self._seen: dict[str | None, tuple[str, str]] = {}
+        self._starts: dict[str, Any] | None = None
+
+    def release_note(self, release: str, date: Any) -> str:
+        """Why ``release`` credited an encounter of ``date`` though it was not in force then ('' when it was)."""
+        if self._starts is None:
+            from rvuedge.fees.models import Release
+            from rvuedge.fees.services import effective_date
+
+            self._starts = {r.name: effective_date(r) for r in Release.objects.all()}
+        begins = self._starts.get(release)
+        if begins is None or begins <= date and begins.year == date.year:
+            return ""
+        if begins.year != date.year:
+            return f"No {date.year} CMS release was loaded; credited with {release} ({begins.year} values)"
+        return f"{release} was not yet in force on this date (the {date.year} release in force was not loaded)"
 
     def __call__(self, text: str | None) -> tuple[str, str]:
         hit = self._seen.get(text)
@@ -197,7 +212,7 @@ def _d(value: Decimal | None) -> str:
 
 EXPORT_COLUMNS = ["uid", "date", "entry", "setting", "pos", "site", "role", "attending", "category", "notes",
                   "total_wrvu", "total_wrvu_exact", "total_payment", "release", "policy", "locality", "credit",
-                  "explanation", "created_at", "updated_at"]
+                  "explanation", "created_at", "updated_at", "release_note"]
 LINE_COLUMNS = ["uid", "date", "entry", "setting", "role", "site", "category", "position", "code", "modifiers", "units",
                 "minutes", "description", "wrvu", "wrvu_exact", "payment", "wrvu_explanation", "payment_explanation",
                 "release", "policy", "locality"]
@@ -214,7 +229,7 @@ def export_row(e: dict[str, Any], lines: list[dict[str, Any]], explain: _Explana
             _text(e["site"]), _text(e["role"]), _text(e["attending"]), _text(e["category"]), _text(e["notes"]),
             str(e["total_wrvu"]), str(e["total_wrvu_exact"]), _d(e["total_payment"]), _text(e["release"]),
             _text(e["policy_name"]), _text(e["locality"]), _text(credit), _text(why), e["created_at"].isoformat(),
-            e["updated_at"].isoformat()]
+            e["updated_at"].isoformat(), explain.release_note(e["release"], e["date"])]
 
 
 def line_rows(e: dict[str, Any], lines: list[dict[str, Any]], explain: _Explanations) -> Iterator[list[Any]]:

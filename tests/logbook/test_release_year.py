@@ -97,3 +97,27 @@ def test_dashboard_and_summary_say_how_many_encounters_lack_their_years_release(
         {"year": 2024, "release": "RVU25A", "n": 1, "no_release_of_year": True},
         {"year": 2026, "release": "RVU26C", "n": 2, "no_release_of_year": False},
     ]
+
+
+def test_exports_say_which_encounters_were_credited_without_their_years_release(rvu26c, alice, alice_client):
+    import csv
+    import io
+
+    import openpyxl
+
+    log(alice, "27447", date="2026-03-10")
+    log(alice, "99214", date="2026-08-03")
+    log(alice, "99214", date="2024-06-03")
+    r = alice_client.get("/log/export/", {"format": "csv"})
+    rows = list(csv.DictReader(io.StringIO(b"".join(r.streaming_content).decode("utf-8-sig"))))
+    notes = {row["date"]: row["release_note"] for row in rows}
+    assert notes["2026-08-03"] == ""
+    assert notes["2026-03-10"] == ("RVU26C was not yet in force on this date (the 2026 release in force was not "
+                                   "loaded)")
+    assert notes["2024-06-03"] == "No 2024 CMS release was loaded; credited with RVU25A (2025 values)"
+    r = alice_client.get("/log/export/", {"format": "xlsx"})
+    data = b"".join(r.streaming_content) if r.streaming else r.content
+    sheet = openpyxl.load_workbook(io.BytesIO(data)).worksheets[0]
+    header, *body = [list(row) for row in sheet.iter_rows(values_only=True)]
+    col = header.index("release_note")
+    assert sorted((row[col] or "") for row in body)[1].startswith("No 2024 CMS release")
