@@ -186,7 +186,7 @@ def raw(fh):
 if fmt != "raw":
     consume(c.get("/log/export/?format=csv&start=2100-01-01"), open(os.devnull, "wb"))
     connection.close()
-out_path = tempfile.mktemp(prefix=f"rvuedge-export-{fmt}-", suffix=".xlsx" if fmt == "xlsx" else "")
+out_path = os.path.join(os.environ["BENCH_OUT_DIR"], f"export-{fmt}" + (".xlsx" if fmt == "xlsx" else ""))
 before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
 t = time.perf_counter()
 status = 200
@@ -256,6 +256,14 @@ def _env(database_url: str | None, data_dir: str, tree: Path) -> dict[str, str]:
 
 
 def run(code: str, args: list[str], env: dict[str, str], cwd: Path, timeout: float | None = None) -> dict:
+    out_dir = tempfile.mkdtemp(prefix="rvuedge-exportbench-out-")  # the downloaded file, removed whatever happens
+    try:
+        return _run(code, args, {**env, "BENCH_OUT_DIR": out_dir}, cwd, timeout)
+    finally:
+        shutil.rmtree(out_dir, ignore_errors=True)
+
+
+def _run(code: str, args: list[str], env: dict[str, str], cwd: Path, timeout: float | None) -> dict:
     try:
         proc = subprocess.run([sys.executable, "-c", code, *args], env=env, capture_output=True, text=True, cwd=cwd,
                               timeout=timeout)
