@@ -1,5 +1,11 @@
 """Getting data out of the log: the serialised encounter (shared with the JSON backup and the API), CSV/XLSX
-and case-log portal exports (every field, the credit and its explanation), and the PDF summaries."""
+and case-log portal exports (every field, the credit and its explanation), and the PDF summaries.
+
+Exports work for a log of any size the app accepts: they read it a page of encounters at a time
+(:func:`pages`), so memory stays flat; the CSV files are streamed page by page, the workbook is built in a
+temporary file before it is sent. Every text cell of a CSV or XLSX file goes through :func:`_text`: characters
+a workbook cannot hold are dropped and a cell a spreadsheet would run as a formula is escaped.
+"""
 
 from __future__ import annotations
 
