@@ -44,7 +44,12 @@ def _xlsx_rows(resp) -> dict[str, list[tuple]]:
     from openpyxl import load_workbook
 
     wb = load_workbook(io.BytesIO(_body(resp)), read_only=True)
-    return {ws.title: list(ws.iter_rows(values_only=True)) for ws in wb.worksheets}
+    out = {}
+    for ws in wb.worksheets:
+        rows = list(ws.iter_rows(values_only=True))
+        width = max((len(r) for r in rows), default=0)  # empty trailing cells are not written: pad them back
+        out[ws.title] = [tuple(r) + (None,) * (width - len(r)) for r in rows]
+    return out
 
 
 # --------------------------------------------------------------------------- formula escaping
