@@ -984,6 +984,7 @@ def _cross_line(res: list[LineResult], st: _State, enc: Encounter) -> str | None
     t_status = pairs_wanted = dup = echo = False
     n3 = n_tc = n5 = n_rank = n_anes = 0
     codes: set[str] = set()
+    bases: set[str] = set()  # ENDO BASE codes named by the MULT PROC 3 lines
     ranked: list[LineResult] = []  # MULT PROC 2 and 3 lines
     for r in res:
         code = r.code
@@ -1011,6 +1012,8 @@ def _cross_line(res: list[LineResult], st: _State, enc: Encounter) -> str | None
             n_rank += r.units
             n3 += r.units
             ranked.append(r)
+            if r.row.endo_base:  # type: ignore[union-attr]
+                bases.add(r.row.endo_base)  # type: ignore[union-attr]
         elif mp == "4" or mp == "6" or mp == "7":
             n_tc += r.units
         elif mp == "5":
@@ -1022,7 +1025,9 @@ def _cross_line(res: list[LineResult], st: _State, enc: Encounter) -> str | None
     if t_status:
         _status_t(res)
     pairs = _pairs(res, st.policy) if pairs_wanted else _NONE
-    families = _endoscopy(res, st) if n3 > 1 else _NONE
+    # a base endoscopy is "a code some MULT PROC 3 row names as its ENDO BASE", whatever its own indicator (in
+    # the CMS files the bases carry MULT PROC 2 and no ENDO BASE: 43235, 45378, 29870)
+    families = _endoscopy(res, st, bases) if n3 > 1 or (n3 and not bases.isdisjoint(codes)) else _NONE
     if n_tc > 1:
         _tc_families(res, st)
     if n5 > 1:
@@ -1104,13 +1109,19 @@ def _pairs(res: list[LineResult], policy: Policy) -> list[tuple[LineResult, Line
     return out
 
 
-def _endoscopy(res: list[LineResult], st: _State) -> list[list[Any]]:
-    """Collapse MULT PROC 3 families; return ranking units [members...] for families of 2+ units."""
+def _endoscopy(res: list[LineResult], st: _State, bases: set[str]) -> list[list[Any]]:
+    """Collapse MULT PROC 3 families; return ranking units [members...] for families of 2+ units. A family's
+    base is the code its members name as ENDO BASE (``bases``): its global line joins the family whatever its
+    own MULT PROC indicator, and is not paid separately when billed with a member."""
     families: dict[tuple[Any, str], list[LineResult]] = {}
     for r in res:
         row = r.row
-        if r._kind == "price" and not r._excluded and row.mult_proc == "3" and row.endo_base:  # type: ignore[union-attr]
+        if r._kind != "price" or r._excluded:
+            continue
+        if row.mult_proc == "3" and row.endo_base:  # type: ignore[union-attr]
             families.setdefault((r._mods.role, row.endo_base), []).append(r)  # type: ignore[union-attr]
+        elif row.code in bases and row.mod == "" and row.mult_proc in ("2", "3"):  # type: ignore[union-attr]
+            families.setdefault((r._mods.role, row.code), []).append(r)  # type: ignore[union-attr]
     units_out: list[list[Any]] = []
     policy = st.policy
     for (_role, base_code), members in families.items():
