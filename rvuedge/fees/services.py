@@ -82,32 +82,38 @@ _ROW_CACHE: dict[tuple[int, str], dict[str, list[RvuRow]]] = {}
 #: (code, modifier) -> row or None, per release: the engine asks for one exact row per line (hot path).
 _KEY_CACHE: dict[tuple[int, str], dict[tuple[str, str], RvuRow | None]] = {}
 _CODE_CACHE: dict[tuple[int, str], frozenset[str]] = {}
-_CAP_CACHE: dict[tuple[tuple[int, str], str], dict[tuple[str, str], Decimal]] = {}
+_CAP_CACHE: dict[tuple[tuple[int, str], str], dict[tuple[str, str], tuple[Decimal, Decimal]]] = {}
+#: release key -> whether the release was loaded with an OPPSCAP file
+_CAP_FILE: dict[tuple[int, str], bool] = {}
+ZERO = Decimal("0")
 
 ROW_FIELDS = [
     "hcpcs", "modifier", "description", "status", "not_used_for_medicare", "work_rvu", "nonfac_pe_rvu",
     "fac_pe_rvu", "mp_rvu", "nonfac_na", "fac_na", "pctc", "glob_days", "pre_op", "intra_op", "post_op",
     "mult_proc", "bilat_surg", "asst_surg", "co_surg", "team_surg", "endo_base", "dx_img_family", "conv_factor",
+    "opps_nonfac_pe", "opps_fac_pe", "opps_mp",
 ]
 
 
 def _to_row(v: tuple[Any, ...], release: str) -> RvuRow:
     (code, mod, desc, status, notused, work, pe_nf, pe_f, mp, nf_na, f_na, pctc, glob, pre, intra, post,
-     mult, bilat, asst, co, team, endo, dximg, cf) = v
+     mult, bilat, asst, co, team, endo, dximg, cf, opps_nf, opps_f, opps_mp) = v
     return RvuRow(
         code=code, mod=mod, status=status, work_rvu=work, pe_nonfac=pe_nf, pe_fac=pe_f, mp_rvu=mp,
         nonfac_na=nf_na, fac_na=f_na, not_used_for_medicare=bool(notused.strip()), pctc=pctc or "9",
         glob_days=glob or "XXX", pre_op=pre, intra_op=intra, post_op=post, mult_proc=mult or "9",
         bilat=bilat or "9", asst=asst or "9", co_surg=co or "9", team=team or "9", endo_base=endo,
         dx_img_family=dximg, conv_factor=cf, description=desc, release=release,
+        opps_nonfac_pe=opps_nf or ZERO, opps_fac_pe=opps_f or ZERO, opps_mp=opps_mp or ZERO,
     )
 
 
 class DbLookup:
     """RVU rows of one release, read from the database and cached per process (keyed by release fingerprint)."""
 
-    def __init__(self, release: Release, locality: str | None = None):
+    def __init__(self, release: Release, locality: str | None = None, opps_source: str | None = None):
         self.release_obj = release
+        self.opps_source = opps_source  # None: "file" if the release has OPPSCAP rows, else "columns"
         self.release = release.name
         self.locality = locality
         self._key = (release.pk, release.fingerprint)
@@ -161,7 +167,24 @@ class DbLookup:
     def near(self, code: str) -> list[str]:
         return near_codes(code, self.codes())
 
-    def opps_cap(self, code: str, mod: str, locality: str | None = None) -> Decimal | None:
+    def opps_cap_source(self, locality: str | None = None) -> str | None:
+        """Where the OPPS imaging cap comes from for a locality (pfs-rules 2.6, correction 2): ``"file"`` when
+        the release was loaded with an OPPSCAP file (its capped prices, both settings), ``"columns"`` when not
+        (the engine computes the cap from the row's PPRRVU OPPS PE/MP columns), None for national pricing
+        (CMS publishes capped amounts per locality only). ``opps_source`` given to the constructor forces
+        one of the two (tests compare them)."""
+        loc = locality or self.locality
+        if not loc or "-" not in loc:
+            return None
+        if self.opps_source is not None:
+            return self.opps_source
+        has_file = _CAP_FILE.get(self._key)
+        if has_file is None:
+            has_file = _CAP_FILE[self._key] = OppsCap.objects.filter(release=self.release_obj).exists()
+        return "file" if has_file else "columns"
+
+    def opps_cap(self, code: str, mod: str, locality: str | None = None, fac: bool = False) -> Decimal | None:
+        """The OPPSCAP file's capped price of a row in a locality (facility or non-facility), or None."""
         loc = locality or self.locality
         if not loc or "-" not in loc:
             return None
@@ -169,12 +192,16 @@ class DbLookup:
         if caps is None:
             mac, number = loc.split("-", 1)
             caps = {
-                (h, m): price
-                for h, m, price in OppsCap.objects.filter(release=self.release_obj, mac=mac, locality=number)
-                .values_list("hcpcs", "modifier", "nonfac_price")
+                (h, m): (nonfac, fac_price)
+                for h, m, nonfac, fac_price in OppsCap.objects.filter(
+                    release=self.release_obj, mac=mac, locality=number)
+                .values_list("hcpcs", "modifier", "nonfac_price", "fac_price")
             }
             _CAP_CACHE[(self._key, loc)] = caps
-        return caps.get((code, mod))
+        found = caps.get((code, mod))
+        if found is None:
+            return None
+        return found[1] if fac else found[0]
 
     def for_release(self, name: str) -> DbLookup | None:
         if name == self.release:
@@ -193,6 +220,7 @@ def clear_caches() -> None:
         _KEY_CACHE.clear()
         _CODE_CACHE.clear()
         _CAP_CACHE.clear()
+        _CAP_FILE.clear()
 
 
 # --------------------------------------------------------------------------- localities

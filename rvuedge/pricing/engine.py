@@ -5,7 +5,8 @@
 1. resolve each line's row (26/TC/53 rows) and validate modifiers against PCTC/BILAT/ASST/CO/TEAM;
 2. status gate (1.4, 3.4): non-payable lines get 0 or null and never enter ranking;
 3. FSA per unit with the setting's PE (NA -> other setting + flag), floored work GPCI, CF by QP status;
-4. OPPS imaging cap (non-facility); 5. bilateral adjustment;
+4. OPPS imaging cap (the OPPSCAP file's price, or computed from the PPRRVU OPPS columns without one; both
+   settings; a fixture's cap is non-facility); 5. bilateral adjustment;
 6. family reductions: endoscopy (MULT 3), imaging per session (4, separate TC and PC rankings),
    cardiovascular (6) and ophthalmology (7) TC cuts, therapy PE cut (5);
 7. standard surgical ranking (MULT 2 + collapsed endoscopy families), per claim role, 100/50/50/50/50,
@@ -287,7 +288,7 @@ class _State:
     """Everything a pricing run needs besides the lines; cached across encounters with the same inputs."""
 
     __slots__ = ("lookup", "policy", "cf", "gw", "gpe", "gmp", "cid", "anes_cf", "setting", "locality", "opps",
-                 "ctx", "year", "dos", "qp", "plain", "source_fn")
+                 "opps_source", "ctx", "year", "dos", "qp", "plain", "source_fn")
 
     def __init__(self, enc: Encounter, lookup: RvuLookup, policy: Policy, ctx: _Ctx):
         self.lookup = lookup
@@ -310,6 +311,11 @@ class _State:
             self.setting = None
         self.locality = enc.locality or ctx.gpci.locality
         self.opps = getattr(lookup, "opps_cap", None)
+        source_fn = getattr(lookup, "opps_cap_source", None)
+        # "file" (OPPSCAP prices, both settings), "columns" (computed from the PPRRVU OPPS columns, both
+        # settings), "fixture" (a lookup's own non-facility caps, e.g. a spec vector's) or None
+        self.opps_source = source_fn(self.locality) if source_fn is not None else (
+            "fixture" if self.opps is not None else None)
         #: code (or (code, modifiers)) -> what resolving such a line decided (see _resolve); rows of a lookup
         #: never change
         self.plain: dict[Any, tuple[Any, ...]] = {}
@@ -387,6 +393,29 @@ def _fsa(row: RvuRow, fac: bool, st: _State) -> Decimal:
             cache.clear()
         cache[key] = value
     return value
+
+
+def _opps_cap(st: _State, row: RvuRow, fac: bool, setting: str | None) -> Decimal | None:
+    """The OPPS imaging cap of one unit of ``row`` priced on the ``fac`` side, or None (pfs-rules 2.6 and its
+    correction 2): the release's OPPSCAP price ("file"), else (work RVU x work GPCI + OPPS PE RVU x PE GPCI +
+    OPPS MP RVU x MP GPCI) x CF in cents from the PPRRVU columns ("columns"), which reproduces every status-A
+    row of the OPPSCAP files of RVU22A-RVU25D on both sides; a fixture's caps are non-facility amounts."""
+    source = st.opps_source
+    if source == "columns":
+        pe = row.opps_fac_pe if fac else row.opps_nonfac_pe
+        if not (pe or row.opps_mp) or st.cf is None:
+            return None
+        key = ("opps", st.cid, fac)
+        cache: dict[Any, Decimal] = row._cache  # type: ignore[assignment]
+        value = cache.get(key)
+        if value is None:
+            value = cache[key] = cents((row.work_rvu * st.gw + pe * st.gpe + row.opps_mp * st.gmp) * st.cf)
+        return value
+    if source == "file":
+        return st.opps(row.code, row.mod, st.locality, fac=fac)  # type: ignore[misc]
+    if source == "fixture" and setting == NON_FACILITY:
+        return st.opps(row.code, row.mod, st.locality)  # type: ignore[misc]
+    return None
 
 
 def _pe_amount(row: RvuRow, fac: bool, st: _State) -> Decimal:
@@ -663,16 +692,31 @@ def _resolve(index: int, ln: Any, st: _State) -> LineResult:
               "PC/TC 5 incident-to code: not payable for a facility patient")
     if ln.incident_to and setting == FACILITY:
         flags.append("INCIDENT_TO_NOT_IN_FACILITY")
-    # 4. OPPS cap
-    if setting == NON_FACILITY and st.opps is not None:
-        cap = st.opps(code, row.mod, st.locality)
+    # 4. OPPS cap (both settings when the release's OPPSCAP file or PPRRVU OPPS columns give it)
+    if st.opps_source is not None:
+        cap = _opps_cap(st, row, fac, setting)
         if cap is not None and cap < fsa:
             for p in r._parts:
                 p[_B] = cap
             r.extras["opps_cap_amount"] = cents(cap)
             flags.append("OPPS_CAP_APPLIED")
-            _step(r, "OPPS_CAP", "OPPSCAP", None, "OPPS cap: pay the lower of the FSA {} and the OPPS amount {}",
-                  fsa, cap)
+            source = st.opps_source
+            if source == "fixture":
+                _step(r, "OPPS_CAP", "OPPSCAP", None,
+                      "OPPS cap: pay the lower of the FSA {} and the OPPS amount {}", fsa, cap)
+            else:
+                r.extras["opps_cap_source"] = source
+                side = "facility" if fac else "non-facility"
+                if source == "file":
+                    flags.append("OPPS_CAP_FROM_OPPSCAP_FILE")
+                    _step(r, "OPPS_CAP", "OPPSCAP", None, "OPPS cap: pay the lower of the FSA {} and the OPPS "
+                          "amount {} ({} price of the release's OPPSCAP file)", fsa, cap, side)
+                else:
+                    flags.append("OPPS_CAP_FROM_PPRRVU_COLUMNS")
+                    _step(r, "OPPS_CAP", "PPRRVU OPPS", None, "OPPS cap: pay the lower of the FSA {} and the OPPS "
+                          "amount {} (no OPPSCAP file loaded: computed from the PPRRVU columns as (work RVU {} x "
+                          "work GPCI + OPPS {} PE RVU {} x PE GPCI + OPPS MP RVU {} x MP GPCI) x CF)", fsa, cap,
+                          row.work_rvu, side, row.opps_fac_pe if fac else row.opps_nonfac_pe, row.opps_mp)
     # 5. bilateral
     bilat = row.bilat
     if c.bil50 or (c.rt and c.lt):
@@ -1223,8 +1267,8 @@ def _tc_families(res: list[LineResult], st: _State) -> None:
                     continue
                 fac = bool(r._fac)
                 tc = _fsa(tc_row, fac, st)
-                if r.setting == NON_FACILITY and st.opps is not None:
-                    cap = st.opps(r.code, "TC", st.locality)
+                if st.opps_source is not None:
+                    cap = _opps_cap(st, tc_row, fac, r.setting)
                     if cap is not None and cap < tc:
                         tc = cap
                 pc = _fsa(pc_row, fac, st)

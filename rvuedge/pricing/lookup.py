@@ -1,8 +1,9 @@
 """Where the engine gets RVU rows from.
 
 :class:`RvuLookup` is the small protocol the engine needs (``get``, ``rows_for``, ``near``). Two optional
-methods are used when present: ``opps_cap(code, mod, locality) -> Decimal | None`` (the OPPSCAP amount for a
-capped imaging row, pfs-rules 2.6) and ``for_release(name) -> RvuLookup`` (frozen/blended credit policies).
+methods are used when present: ``opps_cap(code, mod, locality, fac=False) -> Decimal | None`` (the OPPSCAP amount
+for a capped imaging row, pfs-rules 2.6) with ``opps_cap_source(locality) -> "file" | "columns" | None`` (the
+database lookup: the release's OPPSCAP file, or the cap computed from the PPRRVU OPPS columns when it has none) and ``for_release(name) -> RvuLookup`` (frozen/blended credit policies).
 Anaesthesia base units travel on the row (status ``J`` row with ``anes_base_units``).
 
 :class:`DictLookup` is the in-memory implementation used by tests and scenarios; the database-backed one
@@ -116,8 +117,10 @@ class DictLookup:
     def near(self, code: str) -> list[str]:
         return near_codes(code, self._by_code)
 
-    def opps_cap(self, code: str, mod: str, locality: str | None = None) -> Decimal | None:
-        if not self._caps:
+    def opps_cap(self, code: str, mod: str, locality: str | None = None, fac: bool = False) -> Decimal | None:
+        """A fixture cap (the spec's ``opps_cap_amount``) is a non-facility amount: the engine asks for it only
+        for non-facility lines (no ``opps_cap_source``: see the engine's ``_opps_cap``)."""
+        if not self._caps or fac:
             return None
         key = f"{code}-{mod}" if mod else code
         if locality:

@@ -121,7 +121,8 @@ _ROW_ALIASES = {
     "team_surg": "team",
     "pctc_ind": "pctc",
 }
-_ROW_DECIMALS = {"work_rvu", "pe_nonfac", "pe_fac", "mp_rvu", "pre_op", "intra_op", "post_op"}
+_ROW_DECIMALS = {"work_rvu", "pe_nonfac", "pe_fac", "mp_rvu", "pre_op", "intra_op", "post_op", "opps_nonfac_pe",
+                 "opps_fac_pe", "opps_mp"}
 _ROW_OPT_DECIMALS = {"conv_factor", "anes_base_units"}
 _ROW_BOOLS = {"nonfac_na", "fac_na", "not_used_for_medicare"}
 _ROW_STRS = {
@@ -183,6 +184,11 @@ class RvuRow:
     anes_base_units: Decimal | None = None
     description: str = ""
     release: str = ""
+    #: PPRRVU columns 29-31: the non-facility PE, facility PE and MP RVUs used for the OPPS payment amount
+    #: (the OPPS imaging cap, computed from them when a release has no OPPSCAP file).
+    opps_nonfac_pe: Decimal = ZERO
+    opps_fac_pe: Decimal = ZERO
+    opps_mp: Decimal = ZERO
     #: "CODE" or "CODE-MOD" (derived).
     key: str = field(init=False, repr=False, compare=False)
     # Per-row cache of fee schedule amounts by pricing context (engine-internal; not compared or hashed).
