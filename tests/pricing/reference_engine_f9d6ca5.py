@@ -1249,6 +1249,24 @@ def _pc_credit_cut(r: LineResult, mp: str, credit_pc: bool) -> bool:
     return False
 
 
+_THERAPY_TEXT = ("-50% of the PE of every unit after the highest-PE unit: such a unit is priced from its own RVUs "
+                 "with half the PE, (work x GPCI + 0.50 x PE x GPCI + MP x GPCI) x CF = {}")
+
+
+def _therapy_unit(row: RvuRow, fac: bool, st: _State) -> Decimal:
+    """A therapy unit after the highest-PE unit (MULT PROC 5): priced from its own RVUs with the PE halved,
+    rounded once to cents - the MPPR price CMS publishes (pfs-rules correction 3), not the rounded FSA minus
+    half the rounded PE amount."""
+    key = ("mppr5", st.cid, fac)
+    cache: dict[Any, Decimal] = row._cache  # type: ignore[assignment]
+    value = cache.get(key)
+    if value is None:
+        pe = row.pe_fac if fac else row.pe_nonfac
+        value = cache[key] = cents((row.work_rvu * st.gw + HALF * pe * st.gpe + row.mp_rvu * st.gmp)
+                                   * (st.cf or ZERO))
+    return value
+
+
 def _therapy(res: list[LineResult], st: _State) -> None:
     members = [r for r in res if r._kind == "price" and not r._excluded and r.row.mult_proc == "5"]  # type: ignore[union-attr]
     if sum(r.units for r in members) < 2:
@@ -1261,13 +1279,14 @@ def _therapy(res: list[LineResult], st: _State) -> None:
     for k, (r, p, pe) in enumerate(units, 1):
         _add_rank(r, k)
         if k > 1:
-            p[_B] = p[_B] - _THERAPY_PE_CUT * pe
-            r._formula = "FSA - 0.50*PE"
+            p[_B] = _therapy_unit(r.row, bool(r._fac), st)  # type: ignore[arg-type]
+            r._formula = "(work + 0.50*PE + MP) x GPCIs x CF"
             r.extras["pe_amount"] = pe
+            r.extras["reduced_unit_amount"] = p[_B]
     for r in members:
         ranks = r._ranks or []
         _step(r, "THERAPY_MPPR", "MULT PROC 5", None, "therapy unit rank {} of {}: {}", ", ".join(map(str, ranks)),
-              len(units), "-50% of the PE of every unit after the highest-PE unit" if r._formula else
+              len(units), _THERAPY_TEXT.format(r.extras["reduced_unit_amount"]) if r._formula else
               "highest-PE unit paid in full")
 
 

@@ -75,11 +75,14 @@ def test_cardio_and_ophtho_cuts_leave_the_pc_alone() -> None:
 
 def test_therapy_pe_cut_after_the_highest_pe_unit() -> None:
     # 97110: 0.89 x CF = 29.73, PE 0.42 x CF = 14.03; 97140: 0.81 x CF = 27.05, PE 0.36 x CF = 12.02.
-    # Units by PE: 97110#1 full, 97110#2 29.73 - 7.015 = 22.715 -> 22.72, 97140 27.05 - 6.01 = 21.04.
+    # Units by PE: 97110#1 full; a reduced unit is priced from its own RVUs with half the PE, rounded once
+    # (issue 12): 97110#2 (0.45 + 0.21 + 0.02) x CF = 22.7126 -> 22.71 (the old "rounded FSA minus half the
+    # rounded PE amount" gave 29.73 - 7.015 = 22.715 -> 22.72), 97140 (0.43 + 0.18 + 0.02) x CF = 21.04.
     result = price("97110-GPx2 97140-GP")
     t110, t140 = line_of(result, "97110", "GP"), line_of(result, "97140", "GP")
-    assert t110.payment == D("29.73") + D("22.72")  # different factors per unit: rounded unit by unit
-    assert t110.payment_factor is None and t110.extras["formula"] == "FSA - 0.50*PE"
+    assert t110.payment == D("29.73") + D("22.71")  # different factors per unit: rounded unit by unit
+    assert t110.payment_factor is None and t110.extras["formula"] == "(work + 0.50*PE + MP) x GPCIs x CF"
+    assert t110.extras["reduced_unit_amount"] == D("22.71")
     assert t140.payment == D("21.04") and t140.extras["pe_amount"] == D("12.02")
     assert result.total_wrvu_exact == D("1.33")  # work never cut
 
