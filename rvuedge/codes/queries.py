@@ -346,7 +346,14 @@ FLAG_NOTES = {
     "FAC_NA_PRICED_AT_NONFACILITY": "No facility rate (facility NA): Medicare prices it at the non-facility rate.",
     "ADDON_WITHOUT_PRIMARY": "Add-on code: paid only with its primary procedure.",
     "TC_BILLED_IN_FACILITY": "The technical component is normally billed by the facility, not the physician.",
+    "INCIDENT_TO_CODE_IN_FACILITY": "Incident-to code (PC/TC 5): Medicare does not pay it for a facility patient "
+                                    "(hospital inpatient or outpatient), so the facility payment is $0.00; no "
+                                    "wRVU is credited there unless your credit policy says otherwise "
+                                    "(incident_to_facility_wrvu).",
 }
+#: a flag whose note another flag of the same cell replaces (the FSA of an incident-to code in a facility is
+#: figured at the non-facility rate, but it is not paid)
+_NOTE_REPLACED_BY = {"FAC_NA_PRICED_AT_NONFACILITY": "INCIDENT_TO_CODE_IN_FACILITY"}
 
 
 def _payments(code: str, rows: list[dict[str, Any]], rel: Release, loc: LocalityChoice) -> dict[str, Any]:
@@ -368,6 +375,8 @@ def _payments(code: str, rows: list[dict[str, Any]], rel: Release, loc: Locality
             cells[setting] = cell
             for c in cell.values():
                 for f in c["flags"]:
+                    if _NOTE_REPLACED_BY.get(f) in c["flags"]:
+                        continue
                     text = FLAG_NOTES.get(f)
                     if text and text not in notes:
                         notes.append(text)
@@ -600,7 +609,10 @@ def _billing_notes(code: str, kind: str, rows: list[dict[str, Any]], status: str
     if g["nonfac_na"] and status in ind.PAYABLE:
         add("Non-facility NA", "CMS does not expect this service in an office; billed from one it is priced at the "
             "facility rate.")
-    if g["fac_na"] and status in ind.PAYABLE:
+    if g["fac_na"] and status in ind.PAYABLE and pctc == "5":
+        add("Facility NA", "There is no facility practice-expense value, and as an incident-to code (PC/TC 5) it "
+            "is not paid for a facility patient: the facility payment is $0.00.")
+    elif g["fac_na"] and status in ind.PAYABLE:
         add("Facility NA", "There is no facility practice-expense value; the non-facility rate applies.")
     if g["supervision_meaning"] and g["phys_supervision"] != "09":
         add(f"Physician supervision ({g['phys_supervision']})", g["supervision_meaning"] + ".")

@@ -503,6 +503,23 @@ def _deny(r: LineResult, flag: str, rule: str, indicator: str, text: str) -> Non
     _wstep(r, rule, indicator, ZERO, text)
 
 
+def _incident_to_in_facility(r: LineResult, policy: Policy) -> None:
+    """A PC/TC 5 (incident-to) code for a facility patient: Medicare pays 0 (pfs-rules 1.5) and the line leaves
+    the ranking; its credit follows the policy's ``incident_to_facility_wrvu`` ("none" or "full")."""
+    full = policy.incident_to_facility_wrvu == "full"
+    credit = ONE if full else ZERO
+    for p in r._parts:
+        p[_F] = ZERO
+        p[_G] = credit
+    r._excluded = True
+    r.flags.append("INCIDENT_TO_CODE_IN_FACILITY")
+    _step(r, "PCTC", "PCTC 5", ZERO, "PC/TC 5 incident-to code: not payable for a facility patient (Medicare pays "
+          "0 in a facility)")
+    _wstep(r, "PCTC", "PCTC 5", credit, "PC/TC 5 incident-to code for a facility patient: {} (policy "
+           "incident_to_facility_wrvu: {})", "full work RVU credited" if full else "no wRVU credit",
+           policy.incident_to_facility_wrvu)
+
+
 def _runs(r: LineResult) -> list[list[Any]]:
     """The line's parts as runs of equal units, for ranking units as separate services: a part of n units is
     a run that takes n consecutive ranks, and a rank boundary splits it (:func:`_split`) into at most three
@@ -687,8 +704,7 @@ def _resolve(index: int, ln: Any, st: _State) -> LineResult:
     if setting == FACILITY and row.pctc == "1" and row.mod in ("", "TC"):
         flags.append("TC_BILLED_IN_FACILITY")
     if setting == FACILITY and row.pctc == "5":
-        _deny(r, "INCIDENT_TO_CODE_IN_FACILITY", "PCTC", "PCTC 5",
-              "PC/TC 5 incident-to code: not payable for a facility patient")
+        _incident_to_in_facility(r, policy)
     if ln.incident_to and setting == FACILITY:
         flags.append("INCIDENT_TO_NOT_IN_FACILITY")
     # 4. OPPS cap (both settings when the release's OPPSCAP file or PPRRVU OPPS columns give it)

@@ -108,6 +108,9 @@ class Policy:
     npp_payment_factor: Decimal = Decimal("0.85")
     npp_wrvu_factor: Decimal = ONE
     anesthesia_time_unit_decimals: int = 1
+    #: wRVU credit of an incident-to code (PC/TC 5) billed for a facility patient, which Medicare does not pay:
+    #: "none" (0, as the payment) or "full" (its work RVU x units).
+    incident_to_facility_wrvu: str = "none"
     rvu_release: RvuRelease = field(default=_CURRENT)
     description: str = ""
 
@@ -126,7 +129,7 @@ class Policy:
         return out
 
 
-#: field -> (kind, low, high, help). kind: "bool", "factor", "opt_factor", "int", "str".
+#: field -> (kind, low, high, help). kind: "bool", "factor", "opt_factor", "int", "choice" (FIELD_CHOICES).
 FIELD_HELP: dict[str, tuple[str, Decimal | int | None, Decimal | int | None, str]] = {
     "multiple_procedure": ("bool", None, None, "apply MULT PROC 2/3 ranking and endoscopy-family arithmetic to credit"),
     "multiple_procedure_wrvu_factor": ("factor", ZERO, ONE, "credit factor for 2nd-5th ranked procedures"),
@@ -147,7 +150,11 @@ FIELD_HELP: dict[str, tuple[str, Decimal | int | None, Decimal | int | None, str
     "npp_payment_factor": ("factor", ZERO, ONE, "payment factor for NP/PA/CNS under own NPI"),
     "npp_wrvu_factor": ("factor", ZERO, ONE, "credit factor for NP/PA/CNS lines"),
     "anesthesia_time_unit_decimals": ("int", 0, 4, "decimals kept in anaesthesia time units"),
+    "incident_to_facility_wrvu": ("choice", None, None, "credit of an incident-to code (PC/TC 5) billed for a "
+                                  "facility patient, which Medicare does not pay: none or full"),
 }
+#: the allowed values of each "choice" field
+FIELD_CHOICES: dict[str, tuple[str, ...]] = {"incident_to_facility_wrvu": ("none", "full")}
 _IGNORED_KEYS = frozenset({"rounding", "notes"})
 _RELEASE_RE = re.compile(r"^[A-Za-z0-9_.\-]{1,40}$")
 
@@ -275,6 +282,11 @@ def load_policy(obj: Policy | dict[str, Any] | str | None) -> Policy:
         if kind == "bool":
             if not isinstance(value, bool):
                 raise PolicyError(key, f"expected true or false, got {value!r}")
+            changes[key] = value
+        elif kind == "choice":
+            allowed = FIELD_CHOICES[key]
+            if value not in allowed:
+                raise PolicyError(key, f"expected one of {', '.join(allowed)}, got {value!r}")
             changes[key] = value
         elif kind == "int":
             if isinstance(value, bool) or not isinstance(value, int | Decimal) or int(value) != value:
