@@ -1150,20 +1150,30 @@ def _pairs(res: list[LineResult], policy: Policy) -> list[tuple[LineResult, Line
         rts = sorted((r for r in members if r._pair == "RT"), key=_tiebreak)
         lts = sorted((r for r in members if r._pair == "LT"), key=_tiebreak)
         for a, b in zip(rts, lts, strict=False):
+            # one bilateral procedure shown as 100% on the RT line + the rest on the LT line (BILAT 1: 50%, so
+            # the pair pays 150% as modifier 50 does, to the cent; BILAT 0/2: 0%, paid once); see
+            # docs/pfs-readings.md, section 5
             bilat = a.row.bilat  # type: ignore[union-attr]
-            half = _PAIR_FACTOR[bilat]
+            whole = _PAIR_FACTOR[bilat] * 2
             if bilat == "1":
-                whole = policy.bilateral_wrvu_factor if policy.bilateral_wrvu_factor is not None else (
+                credit = policy.bilateral_wrvu_factor if policy.bilateral_wrvu_factor is not None else (
                     _BILAT_FACTOR["1"] if policy.bilateral else ONE)
-                credit = whole / 2
             else:
-                credit = HALF
-            for r in (a, b):
+                credit = ONE
+            first_credit = min(ONE, credit)
+            rest, rest_credit = whole - ONE, credit - first_credit
+            what = ("bilateral procedure (BILAT 1: 150%)" if bilat == "1"
+                    else f"procedure paid once (BILAT {bilat})")
+            for r, pay, wfactor, text in (
+                    (a, ONE, first_credit, "RT and LT lines priced as one {}: 100% on this RT line, {}% on the LT "
+                     "line"),
+                    (b, rest, rest_credit, "RT and LT lines priced as one {}: 100% on the RT line, {}% on this LT "
+                     "line")):
                 r.flags.append("BILATERAL_RT_LT_PAIR")
-                _scale(r, half, credit)
-                _step(r, "BILATERAL", f"BILAT SURG {bilat}", half,
-                      "RT and LT lines priced as one bilateral procedure: {} of the bilateral amount each", half)
-                _wstep(r, "BILATERAL", f"BILAT SURG {bilat}", credit, "bilateral pair: credit x{}", credit)
+                _scale(r, pay, wfactor)
+                _step(r, "BILATERAL", f"BILAT SURG {bilat}", pay, text, what, fmt_exact(rest * 100))
+                _wstep(r, "BILATERAL", f"BILAT SURG {bilat}", wfactor, "bilateral pair: credit x{} (pair x{})",
+                       wfactor, credit)
             out.append((a, b))
     return out
 

@@ -166,10 +166,13 @@ def test_bilateral_indicators() -> None:
 
 
 def test_bilateral_rt_lt_lines_and_two_units() -> None:
-    # 20610 non-facility 1.73 x CF = 57.78; RT and LT lines: 0.75 each -> 43.335 -> 43.34 each
+    # 20610 non-facility 1.73 x CF = 57.78; RT and LT lines (issue 12): 100% on the RT line, 50% on the LT line
+    # -> 57.78 + 28.89 = 86.67, the 150% of modifier 50 to the cent (75% on each line rounded to 43.34 twice)
     pair = price("20610-RT 20610-LT")
-    assert [line.payment for line in pair.lines] == [D("43.34"), D("43.34")]
+    assert [line.payment for line in pair.lines] == [D("57.78"), D("28.89")]
+    assert pair.total_payment == D("86.67")
     assert all("BILATERAL_RT_LT_PAIR" in line.flags for line in pair.lines)
+    assert [line.wrvu_exact for line in pair.lines] == [D("0.77"), D("0.385")]
     assert pair.total_wrvu_exact == D("1.155")
     two = price("20610x2").lines[0]
     assert two.payment == D("86.67") and "TWO_UNITS_PRICED_AS_BILATERAL" in two.flags  # 57.78 x 1.5
