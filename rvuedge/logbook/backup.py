@@ -188,13 +188,14 @@ def _constant(name: str) -> Any:
     raise RestoreError("file", f"{name} is not a number JSON allows")
 
 
-def parse_backup(data: bytes) -> Any:
+def parse_backup(data: bytes, *, capped: bool = True) -> Any:
     """The JSON of an uploaded backup; :class:`RestoreError` for anything that is not strict JSON.
 
     NaN and Infinity (which Python's json reads by default) are refused, as are numbers too large for a float
-    and nesting too deep to read (the file is refused, not the server).
+    and nesting too deep to read (the file is refused, not the server). ``capped=False`` is for an operator's
+    file (``rvuedge logbook restore``), which the web upload's size cap does not limit.
     """
-    if len(data) > restore_max_bytes():
+    if capped and len(data) > restore_max_bytes():
         raise RestoreError("file", too_big_message())
     try:
         text = data.decode("utf-8-sig")
