@@ -346,6 +346,10 @@ FLAG_NOTES = {
     "FAC_NA_PRICED_AT_NONFACILITY": "No facility rate (facility NA): Medicare prices it at the non-facility rate.",
     "ADDON_WITHOUT_PRIMARY": "Add-on code: paid only with its primary procedure.",
     "TC_BILLED_IN_FACILITY": "The technical component is normally billed by the facility, not the physician.",
+    "OPPS_CAP_FROM_OPPSCAP_FILE": "Imaging cap: the locality payment is capped at the OPPS amount CMS lists in "
+                                  "this release's OPPSCAP file.",
+    "OPPS_CAP_FROM_PPRRVU_COLUMNS": "Imaging cap: the locality payment is capped at the OPPS amount, computed from "
+                                    "the release's PPRRVU OPPS columns (it was loaded without an OPPSCAP file).",
     "INCIDENT_TO_CODE_IN_FACILITY": "Incident-to code (PC/TC 5): Medicare does not pay it for a facility patient "
                                     "(hospital inpatient or outpatient), so the facility payment is $0.00; no "
                                     "wRVU is credited there unless your credit policy says otherwise "

@@ -30,12 +30,22 @@ CENT = Decimal("0.01")
 SIDES = ("facility", "non_facility")
 
 
+def _forget_loaded_data() -> None:
+    """Drop every cache of what is loaded (price lookups, the code pages' data version and page caches), so the
+    RVU26C loaded here is seen now, and is not seen once the test's transaction is rolled back."""
+    from rvuedge.codes import queries, search
+
+    clear_caches()
+    search.forget_version()
+    queries.clear_caches()
+
+
 @pytest.fixture
 def rvu26c(cms_dir):
     load_release(str(cms_dir / "rvu26c" / "PPRRVU2026_Jul_nonQPP.csv"), release_name="RVU26C")
-    clear_caches()
+    _forget_loaded_data()
     yield
-    clear_caches()
+    _forget_loaded_data()
 
 
 def _encounter(release, loc, code: str, mod: str, setting: str) -> Encounter:
@@ -181,3 +191,23 @@ def test_rvu26c_capped_lines_equal_the_column_formula_in_every_locality(rvu26c):
                     capped += 1
                     assert "OPPS_CAP_FROM_PPRRVU_COLUMNS" in line.flags
     assert capped > 100
+
+
+def _page(path: str, **params: str) -> str:
+    import html
+    import re
+
+    from django.test import Client
+
+    body = Client().get(path, params).content.decode()
+    return html.unescape(re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", body)))
+
+
+def test_code_page_names_the_cap_source(rvu26c):
+    rvu25a = _page("/codes/74263/", release="RVU25A", locality="13202-01")
+    assert "$402.13" in rvu25a
+    assert "capped at the OPPS amount CMS lists in this release's OPPSCAP file" in rvu25a
+    rvu26c_page = _page("/codes/74263/", release="RVU26C", locality="01112-65")
+    assert "$494.97" in rvu26c_page
+    assert "computed from the release's PPRRVU OPPS columns (it was loaded without an OPPSCAP file)" in rvu26c_page
+    assert "Imaging cap" not in _page("/codes/74263/", release="RVU26C")  # national: never capped
