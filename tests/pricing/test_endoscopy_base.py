@@ -121,3 +121,30 @@ def test_adding_a_family_base_never_raises_the_total(data):
     assert with_base.total_payment <= without.total_payment
     assert with_base.total_wrvu_exact <= without.total_wrvu_exact
     assert {ln.code: ln for ln in with_base.lines}[base].payment == Decimal("0.00")
+
+
+@pytest.fixture
+def rvu26c(cms_dir):
+    from rvuedge.codes import queries, search
+    from rvuedge.fees.importer import load_release
+    from rvuedge.fees.services import clear_caches
+
+    def forget() -> None:
+        clear_caches()
+        search.forget_version()
+        queries.clear_caches()
+
+    load_release(str(cms_dir / "rvu26c" / "PPRRVU2026_Jul_nonQPP.csv"), release_name="RVU26C")
+    forget()
+    yield
+    forget()
+
+
+@pytest.mark.parametrize(("member", "base"), [("43239", "43235"), ("45385", "45378")])
+def test_rvu26c_base_with_its_member_pays_zero(rvu26c, member, base):
+    row = FeeRow.objects.get(release__name="RVU26C", hcpcs=base, modifier="")
+    assert (row.mult_proc, row.endo_base) == ("2", "")
+    result = price_lines(f"{member} {base}", release="RVU26C", locality="13202-01", setting="facility").result
+    lines = {ln.code: ln for ln in result.lines}
+    assert lines[base].payment == Decimal("0.00") and lines[base].wrvu_exact == 0
+    assert result.total_payment == lines[member].payment == lines[member].fee_schedule_amount
