@@ -5,18 +5,7 @@ from __future__ import annotations
 import pytest
 from django.test import Client
 
-from rvuedge.fees.importer import load_release
-from rvuedge.fees.services import clear_caches
-
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def rvu26c(cms_dir):
-    load_release(str(cms_dir / "rvu26c" / "PPRRVU2026_Jul_nonQPP.csv"), release_name="RVU26C")
-    clear_caches()
-    yield
-    clear_caches()
 
 
 def test_locality_payment_names_the_borrowed_gpci_file(rvu26c):

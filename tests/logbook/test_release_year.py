@@ -8,19 +8,9 @@ import json
 import pytest
 from django.test import Client
 
-from rvuedge.fees.importer import load_release
-from rvuedge.fees.services import clear_caches
 from tests.logbook.fixtures import log
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def rvu26c(cms_dir):
-    load_release(str(cms_dir / "rvu26c" / "PPRRVU2026_Jul_nonQPP.csv"), release_name="RVU26C")
-    clear_caches()
-    yield
-    clear_caches()
 
 
 @pytest.mark.parametrize(("date", "release", "note"), [

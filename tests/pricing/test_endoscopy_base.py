@@ -123,23 +123,6 @@ def test_adding_a_family_base_never_raises_the_total(data):
     assert {ln.code: ln for ln in with_base.lines}[base].payment == Decimal("0.00")
 
 
-@pytest.fixture
-def rvu26c(cms_dir):
-    from rvuedge.codes import queries, search
-    from rvuedge.fees.importer import load_release
-    from rvuedge.fees.services import clear_caches
-
-    def forget() -> None:
-        clear_caches()
-        search.forget_version()
-        queries.clear_caches()
-
-    load_release(str(cms_dir / "rvu26c" / "PPRRVU2026_Jul_nonQPP.csv"), release_name="RVU26C")
-    forget()
-    yield
-    forget()
-
-
 @pytest.mark.parametrize(("member", "base"), [("43239", "43235"), ("45385", "45378")])
 def test_rvu26c_base_with_its_member_pays_zero(rvu26c, member, base):
     row = FeeRow.objects.get(release__name="RVU26C", hcpcs=base, modifier="")

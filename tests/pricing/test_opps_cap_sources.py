@@ -13,11 +13,9 @@ from decimal import ROUND_HALF_UP, Decimal
 
 import pytest
 
-from rvuedge.fees.importer import load_release
 from rvuedge.fees.models import FeeRow, OppsCap
 from rvuedge.fees.services import (
     DbLookup,
-    clear_caches,
     get_release,
     localities,
     price_lines,
@@ -28,24 +26,6 @@ from rvuedge.pricing import Encounter, EncounterLine, price_encounter
 pytestmark = pytest.mark.django_db
 CENT = Decimal("0.01")
 SIDES = ("facility", "non_facility")
-
-
-def _forget_loaded_data() -> None:
-    """Drop every cache of what is loaded (price lookups, the code pages' data version and page caches), so the
-    RVU26C loaded here is seen now, and is not seen once the test's transaction is rolled back."""
-    from rvuedge.codes import queries, search
-
-    clear_caches()
-    search.forget_version()
-    queries.clear_caches()
-
-
-@pytest.fixture
-def rvu26c(cms_dir):
-    load_release(str(cms_dir / "rvu26c" / "PPRRVU2026_Jul_nonQPP.csv"), release_name="RVU26C")
-    _forget_loaded_data()
-    yield
-    _forget_loaded_data()
 
 
 def _encounter(release, loc, code: str, mod: str, setting: str) -> Encounter:
