@@ -7,6 +7,7 @@ from typing import Any
 
 from . import catalog
 from .models import HcpcsRelease, Release
+from .services import effective_date, gpci_release_for, release_label, release_sort_key
 
 
 def release_summary(release: Release) -> dict[str, Any]:
@@ -50,8 +51,6 @@ def hcpcs_summaries() -> list[dict[str, Any]]:
 def data_status(today: dt.date) -> dict[str, Any]:
     """What the /data/ page and /data.json show: the loaded releases by year, the one in force today, and
     what to run when a year (today's, or the one after the newest release) has no release of its own."""
-    from .services import effective_date, gpci_release_for, release_label, release_sort_key
-
     releases = sorted(Release.objects.all(), key=release_sort_key)
     rows = []
     for r in reversed(releases):

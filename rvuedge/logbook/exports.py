@@ -28,6 +28,9 @@ from django.db.models import Q, TextField
 from django.db.models.functions import Cast
 from django.utils import timezone
 
+from rvuedge.fees.models import Release
+from rvuedge.fees.services import effective_date
+
 from .credit import line_text
 from .models import ROLE_LABELS, Encounter
 from .models import EncounterLine as LineModel
@@ -174,9 +177,6 @@ class _Explanations:
     def release_note(self, release: str, date: Any) -> str:
         """Why ``release`` credited an encounter of ``date`` though it was not in force then ('' when it was)."""
         if self._starts is None:
-            from rvuedge.fees.models import Release
-            from rvuedge.fees.services import effective_date
-
             self._starts = {r.name: effective_date(r) for r in Release.objects.all()}
         begins = self._starts.get(release)
         if begins is None or begins <= date and begins.year == date.year:

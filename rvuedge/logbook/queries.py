@@ -24,6 +24,9 @@ from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Sum
 from django.http import Http404
 from django.utils import timezone
 
+from rvuedge.fees.models import Release
+from rvuedge.fees.services import effective_date
+
 from .models import (
     OBSERVED,
     ROLE_LABELS,
@@ -402,9 +405,6 @@ def provenance(user, start: dt.date, end: dt.date, rows: list[tuple[Any, ...]] |
 def release_mismatches(user, start: dt.date, end: dt.date) -> list[dict[str, Any]]:
     """Encounters in the range credited with a release that was not in force on their date (no release of
     their year, or of their quarter, was loaded): how many per (year, release), to say so beside the totals."""
-    from rvuedge.fees.models import Release
-    from rvuedge.fees.services import effective_date
-
     starts = {r.name: effective_date(r) for r in Release.objects.all()}
     qs = Encounter.objects.filter(user=user, deleted_at__isnull=True, date__gte=start, date__lte=end)
     out = []
