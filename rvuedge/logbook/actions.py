@@ -6,7 +6,6 @@ import dataclasses
 import datetime as dt
 import hashlib
 import json
-from dataclasses import dataclass, field
 from datetime import timedelta as td
 from typing import Any
 
@@ -14,115 +13,26 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from rvuedge.accounts.services import get_profile_for_user
-from rvuedge.pricing import EncounterLine, PricingError
 
-from .credit import (
-    Crediter,
-    EntryError,
-    entry_text,
-    known_modifiers,
-    line_text,
-    parse_entry_text,
-    resolve_setting,
+from . import backup, imports
+from .credit import Crediter, EntryError, known_modifiers, line_text, parse_entry_text
+from .entries import (
+    MAX_LINES,
+    ROLE_KEYS,
+    TEXT_LABELS,
+    TEXT_LIMITS,
+    EncounterInput,
+    clean_field,
+    line_models,
+    prepare,
 )
-from .models import ROLES, TRASH_DAYS, EmployerReport, Encounter, Favourite
+from .imports import ImportFileError, read_table
+from .models import TRASH_DAYS, EmployerReport, Encounter, Favourite, ImportBatch
 from .models import EncounterLine as LineModel
 from .phi import PhiError, check_fields
-from .text import TextError, clean_text
+from .reconcile import ReportError, parse_report
 
-ROLE_KEYS = {k for k, _ in ROLES}
-TEXT_LIMITS = {"site": 80, "attending": 80, "category": 80, "notes": 1000}
-TEXT_LABELS = {"site": "Site label", "attending": "Attending label", "category": "Case category", "notes": "Notes"}
-MAX_LINES = 30
-
-
-@dataclass
-class EncounterInput:
-    """What a user typed or sent. ``entry`` is rapid-entry text; ``lines`` the structured alternative."""
-
-    entry: str | None = None
-    lines: list[EncounterLine] | None = None
-    date: dt.date | None = None
-    setting: str | None = None
-    pos: str | None = None
-    site: str = ""
-    role: str | None = None
-    attending: str = ""
-    category: str = ""
-    notes: str = ""
-    extra: dict[str, Any] = field(default_factory=dict)
-
-
-def _clean(name: str, value: str | None) -> str:
-    """A free-text field cleaned for storage (:func:`clean_text`); NUL bytes and invalid Unicode refused."""
-    try:
-        return clean_text(value, multiline=name == "notes")
-    except TextError as exc:
-        raise EntryError(name, f"{TEXT_LABELS[name]} {exc.reason}") from None
-
-
-def _today() -> dt.date:
-    return timezone.localdate()
-
-
-def prepare(user, data: EncounterInput, crediter: Crediter, *, today: dt.date | None = None,
-            parse: Any = None) -> tuple[dict[str, Any], list[dict[str, Any]]]:
-    """Validate and credit; return (encounter fields, line rows). Raises :class:`EntryError`; stores nothing.
-
-    ``today`` and ``parse`` (a memoised :func:`parse_entry_text`) let bulk imports skip repeated work.
-    """
-    texts = {}
-    for name, limit in TEXT_LIMITS.items():
-        value = _clean(name, getattr(data, name))
-        if len(value) > limit:
-            raise EntryError(name, f"{TEXT_LABELS[name]} is limited to {limit} characters")
-        texts[name] = value
-    try:
-        check_fields(texts, TEXT_LABELS)
-    except PhiError as exc:
-        raise EntryError(exc.field, exc.message) from None
-    if data.lines:
-        lines, typed_date = list(data.lines), None
-    else:
-        lines, typed_date = (parse or parse_entry_text)(data.entry or "")
-    if len(lines) > MAX_LINES:
-        raise EntryError("entry", f"At most {MAX_LINES} lines per encounter")
-    today = today or _today()
-    dos = typed_date or data.date or today
-    if not (dt.date(1990, 1, 1) <= dos <= today + td(days=366)):
-        raise EntryError("date", f"Date of service {dos} is out of range")
-    profile = crediter.profile
-    setting, pos = resolve_setting(data.setting, data.pos, profile.default_setting)
-    role = (data.role or "").strip() or _default_role(profile)
-    if role not in ROLE_KEYS:
-        raise EntryError("role", f"Unknown role {role!r} (use one of: {', '.join(sorted(ROLE_KEYS))})")
-    try:
-        credit = crediter.credit(lines, dos, setting)
-    except PricingError as exc:
-        token = None
-        if exc.line is not None and 0 <= exc.line < len(lines):
-            token = entry_text([lines[exc.line]])
-        near = f" Did you mean {', '.join(exc.near)}?" if exc.near else ""
-        raise EntryError("entry", f"{token + ': ' if token else ''}{exc.reason}.{near}",
-                         [{"token": token, "error": exc.reason, "near": list(exc.near)}]) from None
-    text = entry_text(lines)
-    if len(text) > 500:
-        raise EntryError("entry", "The codes of one encounter are limited to 500 characters")
-    fields = {
-        "date": dos, "entry": text, "setting": setting, "pos": pos, "role": role, **texts,
-        **credit.fields,
-    }
-    return fields, credit.lines
-
-
-def _default_role(profile) -> str:
-    from .models import ROLES_BY_STAGE
-
-    return ROLES_BY_STAGE.get(profile.career_stage, ["performed"])[0]
-
-
-def _line_models(enc: Encounter, rows: list[dict[str, Any]]) -> list[LineModel]:
-    return [LineModel(encounter=enc, user_id=enc.user_id, date=enc.date, **row) for row in rows]
+__all__ = ["MAX_LINES", "EncounterInput", "prepare"]  # re-exported: callers log through this module
 
 
 class IdempotencyConflict(EntryError):
@@ -188,7 +98,7 @@ def do_log_encounter(user, data: EncounterInput, *, idempotency_key: str | None 
         with transaction.atomic():
             enc = Encounter.objects.create(user=user, idempotency_key=key, idempotency_hash=digest, created_at=now,
                                            updated_at=now, **fields)
-            LineModel.objects.bulk_create(_line_models(enc, rows))
+            LineModel.objects.bulk_create(line_models(enc, rows))
     except IntegrityError:
         if key is None:
             raise
@@ -216,7 +126,7 @@ def do_update_encounter(user, enc: Encounter, data: EncounterInput, *, crediter:
             for name, value in fields.items():
                 setattr(enc, name, value)
             LineModel.objects.filter(encounter=enc).delete()
-            LineModel.objects.bulk_create(_line_models(enc, rows))
+            LineModel.objects.bulk_create(line_models(enc, rows))
         enc.updated_at = timezone.now()
         enc.save()
     return enc
@@ -253,7 +163,7 @@ BULK_FIELDS = {"category": "Case category", "site": "Site label", "attending": "
 def do_bulk_set(user, ids: list[int], name: str, value: str) -> int:
     if name not in BULK_FIELDS:
         raise EntryError("action", f"Cannot set {name!r} in bulk")
-    value = _clean(name, value) if name in TEXT_LABELS else (value or "").strip()
+    value = clean_field(name, value) if name in TEXT_LABELS else (value or "").strip()
     if name == "role":
         if value not in ROLE_KEYS:
             raise EntryError("role", f"Unknown role {value!r}")
@@ -288,6 +198,58 @@ def do_toggle_favourite(user, token: str) -> bool:
     return True
 
 
+# --------------------------------------------------------------------------- imports and restores
+
+def do_start_import(user, filename: str, table: imports.Upload) -> ImportBatch:
+    """Keep an uploaded file (already read and checked by :func:`imports.read_upload`) for preview and confirm."""
+    return ImportBatch.objects.create(user=user, filename=filename[:200], kind="csv", data=table.data,
+                                      headers=table.headers, mapping=imports.guess_mapping(table.headers))
+
+
+def do_save_preview(user, batch: ImportBatch, mapping: dict[str, str], status: str, report: dict[str, Any]) -> None:
+    """Keep a preview's mapping and check report, only while the batch is not done: a preview finishing after a
+    confirm must not revive it."""
+    ImportBatch.objects.filter(pk=batch.pk, user=user).exclude(status="done").update(
+        status=status, report=report, mapping=mapping)
+
+
+def claim_batch(batch_id: int, user) -> bool:
+    """Mark an import as done if it was not; True for the one request that did (the caller's transaction makes
+    the mark and the rows it writes one: a failure undoes both). A second confirm of the same batch, even one
+    sent at the same moment, gets False: on PostgreSQL its UPDATE waits for the first transaction and then
+    finds the batch done; on SQLite transactions take the write lock when they begin (settings: IMMEDIATE)."""
+    return bool(ImportBatch.objects.filter(pk=batch_id, user=user).exclude(status="done").update(status="done"))
+
+
+def do_confirm_import(user, profile, batch: ImportBatch, mapping: dict[str, str]) -> imports.ImportReport | None:
+    """Import a previewed batch: its rows and the batch's done mark in one transaction; None when another request
+    already imported it (nothing is written twice). The file itself is dropped once imported."""
+    with transaction.atomic():
+        if not claim_batch(batch.pk, user):
+            return None
+        report = imports.commit_import(user, profile, batch.kind, bytes(batch.data), mapping)
+        ImportBatch.objects.filter(pk=batch.pk).update(report=report.to_dict(), data=b"", mapping=mapping)
+    return report
+
+
+def do_purge_uploads(user=None, *, older_than: dt.timedelta = dt.timedelta(hours=imports.UPLOAD_KEEP_HOURS),
+                     now: dt.datetime | None = None) -> int:
+    """Delete import batches (the uploaded file and its report) older than ``older_than``; return how many.
+
+    Run by ``rvuedge logbook purge`` (cron) and, for one user, whenever they open the import page. Employer
+    reports keep no file: only the rows reconciling needs (see EmployerReport), kept until the user deletes them.
+    """
+    qs = ImportBatch.objects.filter(created_at__lt=(now or timezone.now()) - older_than)
+    if user is not None:
+        qs = qs.filter(user=user)
+    return qs.delete()[1].get("logbook.ImportBatch", 0)
+
+
+def do_restore_backup(user, profile, data: dict[str, Any]) -> dict[str, int]:
+    """Restore a parsed JSON backup (:func:`backup.parse_backup`): all of it or nothing (see :func:`backup.restore`)."""
+    return backup.restore(user, profile, data)
+
+
 # --------------------------------------------------------------------------- employer reports
 
 def do_upload_report(user, filename: str, data: bytes, label: str = "") -> tuple[EmployerReport, bool]:
@@ -296,11 +258,6 @@ def do_upload_report(user, filename: str, data: bytes, label: str = "") -> tuple
     Every row is checked first (:class:`~rvuedge.logbook.reconcile.ReportError` names file, line and column;
     nothing is stored then). The same file uploaded twice is stored once.
     """
-    import hashlib
-
-    from .imports import ImportFileError, read_table
-    from .reconcile import ReportError, parse_report
-
     digest = hashlib.sha256(data).hexdigest()
     existing = EmployerReport.objects.filter(user=user, sha256=digest).first()
     if existing is not None:

@@ -8,7 +8,7 @@ brackets. A download cut short by an error therefore never parses as a backup.
 A restore checks the whole file before it writes anything (:func:`restore`); any bad value refuses it whole,
 with a message naming the value's path (``encounters[3].lines[0].units: ...``). The bounds come from where they
 are defined: text lengths and decimal digits from the model fields, units and minutes from
-:mod:`rvuedge.pricing`, the lines per encounter from :data:`rvuedge.logbook.actions.MAX_LINES`, so that nothing
+:mod:`rvuedge.pricing`, the lines per encounter from :data:`rvuedge.logbook.entries.MAX_LINES`, so that nothing
 restored can break a later export or page.
 """
 
@@ -34,7 +34,7 @@ from rvuedge.pricing import MAX_MINUTES, MAX_UNITS, PolicyError, load_policy
 from rvuedge.pricing.lines import MAX_MODIFIERS
 
 from . import exports
-from .actions import MAX_LINES
+from .entries import MAX_LINES
 from .imports import store_bulk
 from .models import Encounter, Favourite
 from .models import EncounterLine as LineModel
@@ -233,7 +233,7 @@ _CODE = re.compile(r"[0-9A-Z]{5}")
 _MODIFIER = re.compile(r"[0-9A-Z]{2}")
 _POS = re.compile(r"[0-9]{2}")
 _DECIMAL_TEXT = re.compile(r"-?\d{1,40}(?:\.\d{1,40})?")
-# The dates of service an entry path accepts (actions.prepare): from 1990 to a year ahead.
+# The dates of service an entry path accepts (entries.prepare): from 1990 to a year ahead.
 _FIRST_DATE = dt.date(1990, 1, 1)
 _AHEAD = dt.timedelta(days=366)
 

@@ -5,6 +5,7 @@ import uuid
 from django import forms
 from django.utils import timezone
 
+from .backup import restore_max_bytes, too_big_message
 from .models import ROLE_LABELS, ROLES, ROLES_BY_STAGE
 
 SETTING_CHOICES = [("", "Profile default"), ("non_facility", "Non-facility (office)"), ("facility", "Facility")]
@@ -71,14 +72,10 @@ class RestoreForm(forms.Form):
     file = forms.FileField(label="Backup file (.json)")
 
     def __init__(self, *args, **kwargs):
-        from .backup import restore_max_bytes
-
         super().__init__(*args, **kwargs)
         self.fields["file"].help_text = f"an RVU Edge backup (.json) of up to {restore_max_bytes() / 1024 / 1024:g} MB"
 
     def clean_file(self):
-        from .backup import restore_max_bytes, too_big_message
-
         upload = self.cleaned_data["file"]
         if upload.size > restore_max_bytes():
             raise forms.ValidationError(too_big_message()[0].upper() + too_big_message()[1:] + ".")

@@ -27,8 +27,8 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from . import tables
-from .actions import EncounterInput, prepare
 from .credit import Crediter, EntryError, line_text, parse_entry_text
+from .entries import EncounterInput, prepare
 from .models import ROLE_LABELS, ROLES, Encounter
 from .models import EncounterLine as LineModel
 from .tables import TableError, _uncell, norm_header, parse_date, quote
@@ -445,33 +445,8 @@ def commit_import(user, profile, kind: str, data: bytes | IO[bytes], mapping: di
         return _scan(user, profile, kind, data, mapping, write=True)
 
 
-def claim_batch(batch_id: int, user) -> bool:
-    """Mark an import as done if it was not; True for the one request that did (the caller's transaction makes
-    the mark and the rows it writes one: a failure undoes both). A second confirm of the same batch, even one
-    sent at the same moment, gets False: on PostgreSQL its UPDATE waits for the first transaction and then
-    finds the batch done; on SQLite transactions take the write lock when they begin (settings: IMMEDIATE)."""
-    from .models import ImportBatch
-
-    return bool(ImportBatch.objects.filter(pk=batch_id, user=user).exclude(status="done").update(status="done"))
-
-
 #: Hours an uploaded import file (ImportBatch: the file as CSV and its check report) is kept.
 UPLOAD_KEEP_HOURS = 24
-
-
-def purge_uploads(user=None, *, older_than: dt.timedelta = dt.timedelta(hours=UPLOAD_KEEP_HOURS),
-                  now: dt.datetime | None = None) -> int:
-    """Delete import batches (the uploaded file and its report) older than ``older_than``; return how many.
-
-    Run by ``rvuedge logbook purge`` (cron) and, for one user, whenever they open the import page. Employer
-    reports keep no file: only the rows reconciling needs (see EmployerReport), kept until the user deletes them.
-    """
-    from .models import ImportBatch
-
-    qs = ImportBatch.objects.filter(created_at__lt=(now or timezone.now()) - older_than)
-    if user is not None:
-        qs = qs.filter(user=user)
-    return qs.delete()[1].get("logbook.ImportBatch", 0)
 
 
 def errors_csv(report: dict[str, Any]) -> str:

@@ -162,7 +162,7 @@ class EncounterLine(models.Model):
 
     @property
     def text(self) -> str:
-        from .credit import line_text
+        from .credit import line_text  # credit reads the fee tables: not loaded while the models load
 
         return line_text(self.code, self.modifier_list, self.units, self.minutes)
 

@@ -15,7 +15,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.files.uploadhandler import FileUploadHandler, SkipFile
 from django.core.paginator import Paginator
-from django.db import IntegrityError, OperationalError, transaction
+from django.db import IntegrityError, OperationalError
 from django.db.models import Count, Sum
 from django.http import FileResponse, HttpResponse, HttpResponseBadRequest, StreamingHttpResponse
 from django.shortcuts import redirect, render
@@ -42,7 +42,7 @@ from .forms import (
     UploadForm,
     role_choices,
 )
-from .models import ROLES, ImportBatch
+from .models import ROLES
 from .phi import PhiError
 from .reconcile import COLUMN_LABELS, PROBLEMS, STATUSES, ReportError
 
@@ -429,11 +429,9 @@ def import_start(request):
             except imports.ImportFileError as exc:
                 form.add_error("file", str(exc))
             else:
-                batch = ImportBatch.objects.create(user=request.user, filename=name[:200], kind="csv",
-                                                   data=table.data, headers=table.headers,
-                                                   mapping=imports.guess_mapping(table.headers))
+                batch = actions.do_start_import(request.user, name, table)
                 return redirect("logbook:import_detail", pk=batch.pk)
-    imports.purge_uploads(request.user)
+    actions.do_purge_uploads(request.user)
     return render(request, "logbook/importexport.html", {
         "form": form, "restore_form": RestoreForm(), "rform": RangeForm(), "active": "data",
         "today": timezone.localdate(),
@@ -444,11 +442,9 @@ def _confirm_import(request, batch, profile, mapping) -> str:
     """Import a previewed batch; the message for the user. Only one request ever imports a batch: the claim and
     the rows are one transaction."""
     try:
-        with transaction.atomic():
-            if not imports.claim_batch(batch.pk, request.user):
-                return "already"
-            report = imports.commit_import(request.user, profile, batch.kind, bytes(batch.data), mapping)
-            ImportBatch.objects.filter(pk=batch.pk).update(report=report.to_dict(), data=b"", mapping=mapping)
+        report = actions.do_confirm_import(request.user, profile, batch, mapping)
+        if report is None:
+            return "already"
     except IntegrityError:
         # Another request logged one of these rows meanwhile; nothing was written.
         raise EntryError("file", "Some of these rows were logged meanwhile and nothing was imported; "
@@ -487,9 +483,7 @@ def import_detail(request, pk: int):
             batch.status, batch.report = "previewed", report.to_dict()
         except (imports.ImportFileError, EntryError) as exc:
             batch.report = {"fatal": str(exc)}
-        # Saved only while the batch is not done: a preview finishing after a confirm must not revive it.
-        ImportBatch.objects.filter(pk=batch.pk).exclude(status="done").update(
-            status=batch.status, report=batch.report, mapping=mapping)
+        actions.do_save_preview(request.user, batch, mapping, batch.status, batch.report)
     report = batch.report
     errors_shown = (report.get("errors") or [])[:200]
     return render(request, "logbook/import_preview.html", {
@@ -547,7 +541,7 @@ def _restore_backup(request, cap: _CappedUpload):
     profile = get_profile_for_user(request.user)
     try:
         data = backup.parse_backup(form.cleaned_data["file"].read())
-        result = backup.restore(request.user, profile, data)
+        result = actions.do_restore_backup(request.user, profile, data)
     except backup.RestoreError as exc:
         messages.error(request, f"Nothing was restored. {exc}")
     else:

@@ -10,9 +10,9 @@ from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 
 from rvuedge.accounts.services import get_profile_for_user
-from rvuedge.logbook.actions import do_purge_trash
-from rvuedge.logbook.backup import RestoreError, parse_backup, restore
-from rvuedge.logbook.imports import UPLOAD_KEEP_HOURS, purge_uploads
+from rvuedge.logbook.actions import do_purge_trash, do_purge_uploads, do_restore_backup
+from rvuedge.logbook.backup import RestoreError, parse_backup
+from rvuedge.logbook.imports import UPLOAD_KEEP_HOURS
 from rvuedge.logbook.minimums import MinimumsError, load_minimums
 from rvuedge.logbook.models import TRASH_DAYS
 
@@ -49,7 +49,7 @@ class Command(BaseCommand):
             if hours < 1:
                 raise CommandError("--upload-hours must be at least 1 (an upload waiting for its preview is kept)")
             n = do_purge_trash()
-            uploads = purge_uploads(older_than=dt.timedelta(hours=hours))
+            uploads = do_purge_uploads(older_than=dt.timedelta(hours=hours))
             self.stdout.write(f"Purged {n} encounters from the trash and {uploads} uploaded import files older than "
                               f"{hours} hours.")
         elif opts["action"] == "restore":
@@ -59,7 +59,7 @@ class Command(BaseCommand):
             path = Path(opts["file"])
             try:
                 data = parse_backup(path.read_bytes(), capped=False)
-                result = restore(user, get_profile_for_user(user), data)
+                result = do_restore_backup(user, get_profile_for_user(user), data)
             except OSError as exc:
                 raise CommandError(f"{path}: {exc.strerror or exc}") from exc
             except RestoreError as exc:
