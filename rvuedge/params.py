@@ -24,6 +24,8 @@ from ninja import Schema
 from ninja.schema import DjangoGetter
 from pydantic import AfterValidator, ConfigDict, Field, model_validator
 
+from rvuedge.errors import ErrorOut, ParamError, error_response
+
 __all__ = [
     "MAX_ID",
     "MAX_OFFSET",
@@ -58,16 +60,6 @@ MIN_DATE = dt.date(1900, 1, 1)
 MAX_DATE = dt.date(2199, 12, 31)
 _INT = re.compile(r"[+-]?[0-9]{1,19}")
 _MAX_NUMBER_CHARS = 40
-
-
-class ParamError(ValueError):
-    """A request parameter that cannot be used; ``field`` names it and ``message`` says what is accepted."""
-
-    def __init__(self, field: str, message: str, *, status: int = 400):
-        self.field = field
-        self.message = message
-        self.status = status
-        super().__init__(message)
 
 
 def _range(lo: int | Decimal, hi: int | Decimal) -> str:
@@ -135,15 +127,6 @@ def query_decimal(request, name: str, *, lo: Decimal | int, hi: Decimal | int, l
 
 
 # --------------------------------------------------------------------------- pydantic types for the JSON API
-
-
-class ErrorOut(Schema):
-    """Every error the JSON API answers: what is wrong (``detail``), the field at fault, per-item problems."""
-
-    detail: str
-    field: str | None = None
-    problems: list[dict[str, Any]] = []
-
 
 
 def _text(value: str) -> str:
@@ -218,21 +201,6 @@ def limit_type(hi: int) -> Any:
 
 
 # --------------------------------------------------------------------------- middleware
-
-
-def _wants_json(request) -> bool:
-    return request.path.endswith(".json") or request.GET.get("format") == "json"
-
-
-def error_response(request, field: str, message: str, status: int = 400):
-    """The API's error object under /api/, the JSON twins' ``{"error": …}``, else plain text."""
-    from django.http import HttpResponse, JsonResponse
-
-    if request.path.startswith("/api/"):
-        return JsonResponse({"detail": message, "field": field}, status=status)
-    if _wants_json(request):
-        return JsonResponse({"error": message, "field": field}, status=status)
-    return HttpResponse(f"Bad request: {message}\n", status=status, content_type="text/plain; charset=utf-8")
 
 
 class RequestGuardMiddleware:

@@ -6,6 +6,8 @@ from django.urls import include, path
 from rvuedge.api import api
 from rvuedge.fees import views as fees_views
 
+handler404 = "rvuedge.errors.page_not_found"
+
 urlpatterns = [
     path("releases.json", fees_views.releases_json, name="releases-json"),
     path("data/", fees_views.data_page, name="data"),

@@ -210,12 +210,14 @@ def test_a_bad_request_is_a_clear_4xx_and_stores_nothing(world, who, method, pat
         assert word in text, text[:400]
     if r["Content-Type"].startswith(JSON):
         data = r.json()
-        if path.startswith("/api/"):
-            assert isinstance(data["detail"], str) and data["detail"]  # the API's one error shape (ErrorOut)
-            if field is not None:
-                assert data["field"] == field, data
-        else:
-            assert data["error"] and data["field"], data  # the JSON twins' error shape
+        # One error shape for the API and the JSON twins (rvuedge.errors.ErrorOut).
+        assert set(data) == {"detail", "field", "problems"}, data
+        assert isinstance(data["detail"], str) and data["detail"]
+        assert isinstance(data["problems"], list)
+        if field is not None:
+            assert data["field"] == field, data
+        if not path.startswith("/api/"):
+            assert data["field"], data  # a twin's bad parameter is always named
     else:
         assert "Traceback" not in text
     assert _snapshot() == before

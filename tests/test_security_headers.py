@@ -241,7 +241,7 @@ def test_api_unexpected_error_is_json_without_details(client, settings, monkeypa
             r = client.get("/api/codes/search", {"q": "knee"})
         assert r.status_code == 500
         assert r["Content-Type"].startswith("application/json")
-        assert r.json() == {"detail": "Internal server error"}
+        assert r.json() == {"detail": "Internal server error", "field": None, "problems": []}
         assert "Traceback" not in r.content.decode() and "secret internals" not in r.content.decode()
     # … and the server log has it, with the traceback.
     assert any("Unexpected error in GET /api/codes/search" in rec.getMessage() and rec.exc_info

@@ -14,7 +14,8 @@ from django.http import Http404
 from ninja import Router
 
 from rvuedge.accounts.auth import api_auth
-from rvuedge.params import BodyIn, Date, ErrorOut, Id, JsonObject, ParamError, Text
+from rvuedge.errors import ErrorOut
+from rvuedge.params import BodyIn, Date, Id, JsonObject, ParamError, Text
 
 from . import queries, services
 from .contracts import ContractError, compute_pay, split_values

@@ -25,6 +25,7 @@ from django.utils.html import escape, json_script
 from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_safe
 
+from rvuedge.errors import json_error
 from rvuedge.fees.services import NotFound
 from rvuedge.params import MAX_PAGE, query_int
 
@@ -59,7 +60,7 @@ def _query_string(request: HttpRequest, **overrides: Any) -> str:
 
 def not_found(request: HttpRequest, message: str, as_json: bool) -> HttpResponse:
     if as_json:
-        return json_response({"error": message}, status=404)
+        return json_error(message, 404, "code")
     return render(request, "codes/not_found.html", {"message": message}, status=404)
 
 

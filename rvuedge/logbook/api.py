@@ -20,7 +20,8 @@ from pydantic import Field
 
 from rvuedge.accounts.auth import api_auth
 from rvuedge.accounts.services import get_profile_for_user
-from rvuedge.params import BodyIn, Date, ErrorOut, Id, Offset, ParamError, Text, check_json, limit_type
+from rvuedge.errors import ErrorOut, error_body
+from rvuedge.params import BodyIn, Date, Id, Offset, ParamError, Text, check_json, limit_type
 from rvuedge.pricing import EncounterLine, PricingError
 from rvuedge.pricing.model import MAX_MINUTES, MAX_UNITS
 
@@ -141,7 +142,7 @@ def _lines(items: list[LineIn] | None) -> list[EncounterLine] | None:
 
 
 def _error(exc: EntryError) -> Status:
-    return Status(getattr(exc, "status", 422), {"detail": exc.message, "field": exc.field, "problems": exc.problems})
+    return Status(getattr(exc, "status", 422), error_body(exc.message, exc.field, exc.problems))
 
 
 def _out(enc) -> dict[str, Any]:

@@ -153,7 +153,7 @@ def test_specialties_fall_back_to_sections_yaml(client):
 def test_unknown_and_malformed_codes(client):
     r = client.get("/codes/99999/")
     assert r.status_code == 404 and "not in any loaded CMS file" in r.content.decode()
-    assert client.get("/codes/99999.json").json()["error"].startswith("99999 is not in any loaded")
+    assert client.get("/codes/99999.json").json()["detail"].startswith("99999 is not in any loaded")
     r = client.get("/codes/27447/?release=RVU99A")
     assert r.status_code == 404 and "RVU99A is not loaded" in r.content.decode()
     r = client.get("/codes/g2211/")
