@@ -11,6 +11,7 @@ import pytest
 from hypothesis import given
 
 from rvuedge.pricing import Encounter, EncounterLine, engine
+from rvuedge.pricing.engine import context, encounter, plans
 
 from .test_properties import CAPS, LOOKUP, ROWS, SETTINGS, encounters
 
@@ -27,18 +28,18 @@ def _dump(result: Any) -> str:
 
 
 def _fresh(enc: Encounter, lookup: Any) -> str:
-    original = engine._state_for
+    original = encounter._state_for
 
     def no_plans(enc: Encounter, lookup: Any, policy: Any, cache: bool) -> Any:
-        st = engine._State(enc, lookup, policy, engine._ctx_for(enc))
+        st = context._State(enc, lookup, policy, context._ctx_for(enc))
         st.plain = _Forgetful()
         return st
 
-    engine._state_for = no_plans  # type: ignore[assignment]
+    encounter._state_for = no_plans  # type: ignore[assignment]
     try:
         return _dump(engine.price_encounter(enc, lookup))
     finally:
-        engine._state_for = original  # type: ignore[assignment]
+        encounter._state_for = original  # type: ignore[assignment]
 
 
 @SETTINGS
@@ -61,14 +62,14 @@ def test_a_repeated_line_in_one_encounter_uses_the_plan_only_where_it_may(units:
 
 
 def test_plans_stay_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(engine, "_MAX_PLANS", 3)
-    monkeypatch.setattr(engine, "_plan_count", 0)
+    monkeypatch.setattr(plans, "_MAX_PLANS", 3)
+    monkeypatch.setattr(plans, "_plan_count", 0)
     rows = [r for r in ROWS if r.status == "A" and r.mod == ""][:6]
     enc = Encounter(lines=tuple(EncounterLine(r.code) for r in rows), setting="facility",
                     conversion_factor=engine.CF_TABLE[2026][0])
     first = _dump(engine.price_encounter(enc, LOOKUP))
     other = replace(enc, setting="non_facility")
     engine.price_encounter(other, LOOKUP)
-    total = sum(len(st.plain) for st in engine._STATE_CACHE.values())
+    total = sum(len(st.plain) for st in context._STATE_CACHE.values())
     assert total <= 3
     assert _dump(engine.price_encounter(enc, LOOKUP)) == first == _fresh(enc, LOOKUP)

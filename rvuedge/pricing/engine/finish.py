@@ -1,0 +1,161 @@
+"""Stage 11-12 of pfs-rules 3.2: apply the later factors, multiply and round once per line (unit by unit where
+factors differ), credit the wRVUs, and close each explanation."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..model import LineResult
+from ..money import ONE, ZERO, cents, fmt_exact, round_wrvu, time_units
+from .constants import _AD_BASE, _ANES_FACTOR, _B, _BR, _F, _G, _N, _W, _ZERO_CENTS
+from .context import _State
+from .steps import _credit, _extra, _part_amount, _push, _scale, _step, _unreduced, _wpush, _wstep
+
+
+def _finish(r: LineResult, st: _State) -> None:
+    kind = r._kind
+    if kind == "anes":
+        _finish_anesthesia(r, st)
+        return
+    if kind == "zero":
+        r.payment = _ZERO_CENTS
+        exact = r._parts[0][_W] * r.units
+        r.wrvu_exact = exact
+        r.wrvu = round_wrvu(exact)
+        return
+    if kind == "null":
+        r.payment = None
+        exact = r._parts[0][_W] * r.units
+        r.wrvu_exact = exact
+        r.wrvu = round_wrvu(exact)
+        return
+    if r._p is None and r._late is None and r._ranks is None and r._null is None and r._formula is None:
+        _unreduced(r, r.fee_schedule_amount, r.row.work_rvu, r.units)  # type: ignore[union-attr,arg-type]
+        return
+    parts = r._parts
+    # a line whose units were ranked as runs is finished as a line of several parts (each of its units had
+    # its own part before units were ranked as runs; the figures and flags must not change)
+    one = len(parts) == 1 and (parts[0][_N] == 1 or not getattr(r, "_runs", False))
+    if r._late is None and r._ranks is None and r._null is None and r._formula is None and one:
+        n, b, f, w, g, br = parts[0]
+        fsa = r.fee_schedule_amount
+        if f is ONE and g is ONE and b is fsa and not br and n == r.units:
+            _unreduced(r, fsa, w, n)  # type: ignore[arg-type]
+            return
+    policy = st.policy
+    late = r._late
+    if late:
+        for rule, indicator, pay, credit, fmt, args in late:
+            if isinstance(credit, str):
+                credit = {"co": policy.co_surgery_wrvu_factor, "team": policy.team_wrvu_factor,
+                          "asst": policy.assistant_wrvu_factor, "as": policy.as_modifier_wrvu_factor,
+                          "split": pay if policy.global_split else None}[credit]
+            _scale(r, pay, credit)
+            _step(r, rule, indicator, pay, fmt, *args)
+            if credit is not None and credit != ONE:
+                _wstep(r, rule, indicator, credit, "credit x{} ({})", credit, rule.lower().replace("_", " "))
+    ranks = r._ranks
+    if ranks is not None:
+        if type(ranks) is list:  # one rank from _rank_simple
+            r.rank = ranks[0]
+        else:
+            r.rank = ranks.low  # type: ignore[attr-defined]
+            if len(ranks) > 1:
+                _extra(r, "ranks", ranks)  # listed when read (LineResult.extras)
+    # 11. payment
+    fsa = r.fee_schedule_amount
+    if one:
+        p = parts[0]
+        f = p[_F]
+        n = p[_N]
+        if r._null is not None or p[_BR]:
+            payment = None
+        else:
+            x = p[_B] if f is ONE else p[_B] * f
+            payment = cents(x * n) if n != 1 or x is not fsa else fsa
+        r.payment_factor = f if (r._formula is None and payment is not None and p[_B] == fsa) else None
+        g = p[_G]
+        exact = p[_W] if g is ONE else p[_W] * g
+        if n != 1:
+            exact = exact * n
+        if g is not ONE and g != ONE and p[_W] == r.row.work_rvu:  # type: ignore[union-attr]
+            r._wrvu_factor = g
+    else:
+        merged: dict[tuple[Any, ...], list[Any]] = {}
+        for p in parts:
+            key = (p[_B], p[_F], p[_W], p[_G], p[_BR])
+            m = merged.get(key)
+            if m is None:
+                merged[key] = list(p)
+            else:
+                m[_N] += p[_N]
+        parts = r._parts = list(merged.values())
+        if r._null is not None or any(p[_BR] for p in parts):
+            payment = None
+        else:
+            payment = ZERO
+            for p in parts:
+                payment += cents(_part_amount(p))
+        factors = {p[_F] for p in parts}
+        same_base = all(p[_B] == fsa for p in parts)
+        r.payment_factor = parts[0][_F] if (
+            len(factors) == 1 and same_base and r._formula is None and payment is not None) else None
+        if len(factors) > 1:
+            _extra(r, "unit_factors", [str(p[_F]) + (f" x{p[_N]}" if p[_N] > 1 else "") for p in parts])
+        exact = _credit(parts)
+    if r._formula is not None:
+        _extra(r, "formula", r._formula)
+    r.payment = payment
+    r.wrvu_exact = exact
+    r.wrvu = round_wrvu(exact)
+    steps = r._steps
+    last = steps[-1][3] if steps else (fsa * r.units if fsa is not None else None)
+    if payment is None:
+        reason = r._null or "6th and later procedures are priced by report"
+        _push(r, ("PAYMENT", None, None, None, "no formula payment: {}", (reason,)))
+    elif last is None or last != payment:
+        _push(r, ("ROUND", None, None, payment, "payment rounded half-up to cents: {}", (payment,)))
+    wsteps = r._wsteps
+    wlast = wsteps[-1][3] if wsteps else r.row.work_rvu * r.units  # type: ignore[union-attr]
+    if wlast != exact:
+        _wpush(r, ("CREDIT", None, None, exact, "wRVU credit {}", (fmt_exact(exact),)))
+
+
+def _finish_anesthesia(r: LineResult, st: _State) -> None:
+    info = r._anes
+    r.fee_schedule_amount = None
+    r.wrvu_exact = ZERO
+    r.wrvu = round_wrvu(ZERO)
+    _wpush(r, ("WORK_RVU", "STATUS J", None, ZERO,
+               "anaesthesia (status J): no PFS work RVU, credit 0", ()))
+    if info is None:
+        r.payment = _ZERO_CENTS
+        r.payment_factor = ZERO
+        _push(r, ("ANESTHESIA", "STATUS J", ZERO, r.payment,
+                  "multiple anaesthesia procedures: paid on the line with the highest base units", ()))
+        return
+    base, minutes, mod = info
+    places = st.policy.anesthesia_time_unit_decimals
+    if mod == "AD":
+        units = _AD_BASE + (ONE if r.line.present_at_induction else ZERO)
+        text, args = "AD medical supervision: {} base units (no time units)", (units,)
+    else:
+        tu = time_units(minutes, places)
+        units = base + tu
+        text = "{} base units + {} min / 15 = {} time units -> {} units"
+        args = (base, minutes, tu, units)
+    factor = _ANES_FACTOR.get(mod or "AA", ONE)
+    cf = st.anes_cf
+    assert cf is not None
+    amount = units * cf
+    r.extras["total_units"] = units
+    _push(r, ("ANESTHESIA", "STATUS J", None, amount, text + " x anaesthesia CF {}", (*args, cf)))
+    if factor != ONE:
+        amount = amount * factor
+        _push(r, ("ANESTHESIA", f"MOD {mod}", factor, amount,
+                  "{}: medically directed, 50% of the allowed amount", (mod,)))
+        r.payment_factor = factor
+    payment = cents(amount)
+    r.payment = payment
+    if payment != amount:
+        _push(r, ("ROUND", None, None, payment, "payment rounded half-up to cents: {}", (payment,)))

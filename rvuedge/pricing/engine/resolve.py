@@ -1,0 +1,472 @@
+"""Stage 1-5 and 8-10 of pfs-rules 3.2 for one line: classify its modifiers, find its row, the status gate, the
+setting and FSA, the OPPS cap, bilateral, surgical role, global split and provider type."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from ..lookup import RvuLookup
+from ..model import FACILITY, NPP_PROVIDER_TYPES, LineResult, PricingError, RvuRow, setting_for_pos
+from ..money import ONE, ZERO, cents, fmt_exact, mul_factor
+from ..policy import Policy
+from .constants import (
+    _AS_MODIFIER,
+    _ASSISTANT,
+    _B,
+    _BILAT_FACTOR,
+    _CO_SURGERY,
+    _N,
+    _PAIR_FACTOR,
+    _PCTC_TEXT,
+    _REJECT_STATUS,
+    _ZERO_CENTS,
+    _ZERO_STATUS,
+    MODIFIER_KINDS,
+    NEUTRAL_MODIFIERS,
+)
+from .context import _fsa, _opps_cap, _State
+from .plans import _plan, _plannable, _remember
+from .steps import (
+    _amount,
+    _deny,
+    _glob_days,
+    _incident_to_in_facility,
+    _late,
+    _push,
+    _scale,
+    _step,
+    _unreduced,
+    _wpush,
+    _wstep,
+)
+
+
+class _Mods:
+    """A line's modifiers, classified."""
+
+    __slots__ = ("comp", "disc", "reduced", "bil50", "rt", "lt", "role", "split", "anes", "distinct",
+                 "fs", "inc22")
+
+    def __init__(self) -> None:
+        self.comp = ""
+        self.disc = self.reduced = self.bil50 = self.rt = self.lt = self.distinct = self.fs = False
+        self.inc22 = False
+        self.role: str | None = None
+        self.split: str | None = None
+        self.anes: str | None = None
+
+
+_NO_MODS = _Mods()
+
+
+def _classify(code: str, mods: tuple[str, ...], r: LineResult) -> _Mods:
+    if not mods:
+        return _NO_MODS
+    c = _Mods()
+    seen: set[str] = set()
+    for m in mods:
+        if m in seen:
+            raise PricingError(f"{code}: modifier {m} is repeated", code=code)
+        seen.add(m)
+        kind = MODIFIER_KINDS.get(m)
+        if kind is None:
+            if m not in NEUTRAL_MODIFIERS:
+                r.flags.append(f"UNRECOGNISED_MODIFIER_{m}")
+            continue
+        if kind == "comp":
+            if c.comp:
+                raise PricingError(f"{code}: modifiers 26 and TC cannot be billed on one line", code=code)
+            c.comp = m
+        elif kind == "role":
+            if c.role:
+                raise PricingError(f"{code}: modifiers {c.role} and {m} cannot be combined on one line", code=code)
+            c.role = m
+        elif kind == "split":
+            if c.split:
+                raise PricingError(f"{code}: modifiers {c.split} and {m} cannot be combined on one line",
+                                   code=code)
+            c.split = m
+        elif kind == "anes":
+            if c.anes:
+                raise PricingError(f"{code}: anaesthesia modifiers {c.anes} and {m} are mutually exclusive",
+                                   code=code)
+            c.anes = m
+        elif kind == "disc":
+            c.disc = True
+        elif kind == "reduced":
+            c.reduced = True
+        elif kind == "bilat":
+            c.bil50 = True
+        elif kind == "rt":
+            c.rt = True
+        elif kind == "lt":
+            c.lt = True
+        elif kind == "distinct":
+            c.distinct = True
+        elif kind == "fs":
+            c.fs = True
+        elif kind == "increased":
+            c.inc22 = True
+    if c.disc and c.reduced:
+        raise PricingError(f"{code}: modifiers 52 and 53 cannot be combined on one line", code=code)
+    return c
+
+
+def _resolve(index: int, ln: Any, st: _State) -> LineResult:
+    code = ln.code
+    mods = ln.modifiers
+    r = LineResult(index, ln)
+    c = _classify(code, mods, r) if mods else _NO_MODS
+    r._mods = c
+    # setting
+    if ln.setting is not None:
+        setting: str | None = ln.setting
+        r._echo_setting = True
+    elif ln.pos is not None:
+        setting = setting_for_pos(ln.pos)
+        r._echo_setting = True
+    else:
+        setting = st.setting
+    r.setting = setting
+    # 1. row
+    lookup = st.lookup
+    used53 = False
+    if c is _NO_MODS:
+        row = lookup.get(code, "")
+    elif c.comp:
+        row = lookup.get(code, c.comp)
+    elif c.disc:
+        row = lookup.get(code, "53")
+        used53 = row is not None
+        if row is None:
+            row = lookup.get(code, "")
+    else:
+        row = lookup.get(code, "")
+    if row is None:
+        _missing_row(code, c, lookup, index)
+    assert row is not None
+    r.row = row
+    status = row.status
+    r.status = status
+    if c.comp and not (row.pctc == "1" or (row.pctc == "6" and c.comp == "26")):
+        raise PricingError(
+            f"{code}-{c.comp}: modifier {c.comp} is not valid with PC/TC indicator {row.pctc} "
+            f"({_PCTC_TEXT.get(row.pctc, 'unknown')})", code=code, line=index)
+    # 2. status gate
+    if (status != "A" or row.not_used_for_medicare or c.anes) and _gate(r, c, st, row, status, index):
+        return r
+    # 3. setting + FSA
+    if setting is None:
+        raise PricingError(f"{code}: no setting (facility / non_facility) or place of service given",
+                           code=code, line=index)
+    fac = setting == FACILITY
+    na_note = None
+    if fac:
+        if row.fac_na:
+            fac = False
+            r.flags.append("FAC_NA_PRICED_AT_NONFACILITY")
+            na_note = "facility NA indicator set: priced with the non-facility PE"
+    elif row.nonfac_na:
+        fac = True
+        r.flags.append("NONFAC_NA_PRICED_AT_FACILITY")
+        na_note = "non-facility NA indicator set: priced with the facility PE"
+    r._fac = fac
+    fsa = row._cache.get(st.cid + fac)
+    if fsa is None:
+        fsa = _fsa(row, fac, st)
+    r.fee_schedule_amount = fsa
+    r._kind = "price"
+    units = ln.units
+    r._ctx = st.ctx  # the explanation starts with the FSA and work-RVU steps, built when read
+    if na_note is not None:
+        r._na_note = na_note
+    policy = st.policy
+    if (c is _NO_MODS and row.pctc in ("0", "9") and ln.provider_type == "physician"
+            and (units == 1 or row.bilat not in ("1", "2", "3")) and ln.days_furnished is None
+            and not ln.incident_to):
+        r._session = ln.session or ""
+        if not mods and _plannable(ln):
+            _remember(st, code, _plan(r, na_note, row.bilat not in ("1", "2", "3"), True))
+        r._done = 1  # finished now; a cross-line rule that touches it leaves parts or ranks for _finish
+        _unreduced(r, fsa, row.work_rvu, units)
+        return r  # fast path: nothing else can apply before the cross-line rules
+    r._session = ln.session if ln.session is not None else (
+        f"distinct:{index}" if c.distinct else "")  # 59/X{EPSU}: a session of its own
+    flags = r.flags
+    # diagnostic test TC billed for a facility patient; incident-to code in a facility
+    if setting == FACILITY and row.pctc == "1" and row.mod in ("", "TC"):
+        flags.append("TC_BILLED_IN_FACILITY")
+    if setting == FACILITY and row.pctc == "5":
+        _incident_to_in_facility(r, policy)
+    if ln.incident_to and setting == FACILITY:
+        flags.append("INCIDENT_TO_NOT_IN_FACILITY")
+    # 4. OPPS cap (both settings when the release's OPPSCAP file or PPRRVU OPPS columns give it)
+    if st.opps_source is not None:
+        cap = _opps_cap(st, row, fac, setting)
+        if cap is not None and cap < fsa:
+            for p in r._parts:
+                p[_B] = cap
+            r.extras["opps_cap_amount"] = cents(cap)
+            flags.append("OPPS_CAP_APPLIED")
+            source = st.opps_source
+            if source == "fixture":
+                _step(r, "OPPS_CAP", "OPPSCAP", None,
+                      "OPPS cap: pay the lower of the FSA {} and the OPPS amount {}", fsa, cap)
+            else:
+                r.extras["opps_cap_source"] = source
+                side = "facility" if fac else "non-facility"
+                if source == "file":
+                    flags.append("OPPS_CAP_FROM_OPPSCAP_FILE")
+                    _step(r, "OPPS_CAP", "OPPSCAP", None, "OPPS cap: pay the lower of the FSA {} and the OPPS "
+                          "amount {} ({} price of the release's OPPSCAP file)", fsa, cap, side)
+                else:
+                    flags.append("OPPS_CAP_FROM_PPRRVU_COLUMNS")
+                    _step(r, "OPPS_CAP", "PPRRVU OPPS", None, "OPPS cap: pay the lower of the FSA {} and the OPPS "
+                          "amount {} (no OPPSCAP file loaded: computed from the PPRRVU columns as (work RVU {} x "
+                          "work GPCI + OPPS {} PE RVU {} x PE GPCI + OPPS MP RVU {} x MP GPCI) x CF)", fsa, cap,
+                          row.work_rvu, side, row.opps_fac_pe if fac else row.opps_nonfac_pe, row.opps_mp)
+    # 5. bilateral
+    bilat = row.bilat
+    if c.bil50 or (c.rt and c.lt):
+        if bilat == "9" or bilat not in _BILAT_FACTOR:
+            if c.bil50:
+                raise PricingError(f"{code}-50: modifier 50 is not valid: BILAT SURG {bilat} (bilateral concept "
+                                   "does not apply)", code=code, line=index)
+        else:
+            _bilateral(r, bilat, policy, "modifier 50" if c.bil50 else "RT+LT")
+            if units > 1:
+                flags.append("BILATERAL_WITH_UNITS")
+            if c.bil50 and (c.rt or c.lt):
+                flags.append("MODIFIER_50_WITH_RT_LT")
+    elif units == 2 and bilat in ("1", "2", "3") and not (c.rt or c.lt) and row.glob_days != "ZZZ":
+        r._parts[0][_N] = 1
+        flags.append("TWO_UNITS_PRICED_AS_BILATERAL")
+        _bilateral(r, bilat, policy, "2 units")
+    elif c.rt != c.lt and bilat in _PAIR_FACTOR:
+        r._pair = "RT" if c.rt else "LT"
+    # 8 (validation part). surgical role: denial now (keeps the line out of ranking), factor later
+    role = c.role
+    if role is not None:
+        _resolve_role(r, role, row)
+    # 9. global split
+    split = c.split
+    if split is not None:
+        _resolve_split(r, split, row, ln, index)
+    elif ln.days_furnished is not None:
+        raise PricingError(f"{code}: days_furnished applies only to modifier 55", code=code, line=index)
+    if c.reduced:
+        r._null = "reduced service (52): priced by the contractor"
+        flags.append("CONTRACTOR_PRICED_REDUCED_SERVICE")
+        _late(r, ("REDUCED_SERVICE", "MOD 52", None, policy.reduced_service_wrvu_factor,
+                  "52 reduced service: no formula price (contractor review); credit x{}",
+                  (policy.reduced_service_wrvu_factor,)))
+        r._excluded = True
+    elif c.disc and not used53:
+        r._null = "discontinued (53) without its own row: priced by the contractor"
+        flags.append("CONTRACTOR_PRICED_DISCONTINUED")
+        _late(r, ("DISCONTINUED", "MOD 53", None, policy.discontinued_wrvu_factor,
+                  "53 discontinued: no 53 row, contractor priced; credit x{}", (policy.discontinued_wrvu_factor,)))
+        r._excluded = True
+    elif used53:
+        _push(r, ("DISCONTINUED", "MOD 53", None, _amount(r._parts),
+                  "53 discontinued: priced from the file's own {}-53 row", (code,)))
+    if c.inc22 and policy.increased_service_wrvu_factor != ONE:
+        _late(r, ("INCREASED_SERVICE", "MOD 22", None, policy.increased_service_wrvu_factor,
+                  "22 increased service: no automatic payment increase; credit x{}",
+                  (policy.increased_service_wrvu_factor,)))
+    if c.fs and policy.split_shared_wrvu_factor != ONE:
+        _late(r, ("SPLIT_SHARED", "MOD FS", None, policy.split_shared_wrvu_factor,
+                  "FS split/shared visit: credit x{}", (policy.split_shared_wrvu_factor,)))
+    # 10. provider type
+    if ln.provider_type in NPP_PROVIDER_TYPES and role != "AS" and not ln.incident_to:
+        _late(r, ("NPP", ln.provider_type.upper(), policy.npp_payment_factor, policy.npp_wrvu_factor,
+                  "{} billing under own NPI: {}% of the physician amount",
+                  (ln.provider_type.upper(), fmt_exact(policy.npp_payment_factor * 100))))
+    untouched = (r._p is None and r._late is None and r._null is None and r._pair is None and not r._excluded
+                 and r._steps is None and r._extras is None)
+    if units == 1 and not c.distinct and _plannable(ln):
+        # nothing about the line is line-specific: remembered for the next line like it (see _price)
+        _remember(st, (code, mods) if mods else code, _plan(r, na_note, False, untouched))
+    if untouched:  # nothing changed the line (its modifiers chose the row or changed nothing): finished now
+        r._done = 1
+        _unreduced(r, fsa, row.work_rvu, units)
+    return r
+
+
+def _gate(r: LineResult, c: _Mods, st: _State, row: RvuRow, status: str, index: int) -> bool:
+    """Status gate (pfs-rules 1.4, 3.4). True when the line is finished (not priced from RVUs)."""
+    code = r.code
+    if status == "J" or row.anes_base_units is not None:
+        _resolve_anesthesia(r, c, st)
+        return True
+    if c.anes:
+        raise PricingError(f"{code}: {c.anes} is an anaesthesia modifier but {code} is not an anaesthesia code",
+                           code=code, line=index)
+    if status in _REJECT_STATUS:
+        raise PricingError(f"{code} {_REJECT_STATUS[status]}; it cannot be billed", code=code, line=index)
+    units = r.units
+    work = row.work_rvu
+    flags = r.flags
+    zero = _ZERO_STATUS.get(status)
+    if zero is not None or (row.not_used_for_medicare and status in ("A", "R", "T")):
+        if zero is None:
+            zero = ("NOT_USED_FOR_MEDICARE_PAYMENT", "RVUs not used for Medicare payment", True)
+        flag, text, creditable = zero
+        credit = creditable and st.policy.credit_non_medicare_rvus
+        r._kind = "zero"
+        r._parts = [[units, ZERO, ZERO, work if credit else ZERO, ONE, False]]
+        flags.append(flag)
+        _push(r, ("STATUS", f"STATUS {status}", None, _ZERO_CENTS, "Status {}: {}; Medicare pays 0",
+                  (status, text)))
+        if credit:
+            _wpush(r, ("WORK_RVU", f"STATUS {status}", None, work * units,
+                       "work RVU {} x {} credited (credit_non_medicare_rvus)", (work, units)))
+        else:
+            _wpush(r, ("WORK_RVU", f"STATUS {status}", None, ZERO, "Status {}: no wRVU credit", (status,)))
+        r._excluded = True
+        return True
+    if status == "C" or (status == "R" and not (work or row.pe_nonfac or row.pe_fac or row.mp_rvu)):
+        r._kind = "null"
+        r._null = "contractor priced"
+        flags.append("STATUS_C_CONTRACTOR_PRICED" if status == "C" else "STATUS_R_CONTRACTOR_PRICED")
+        if not work:
+            flags.append("NEEDS_MANUAL_VALUATION")
+        r._parts = [[units, ZERO, ONE, work, ONE, False]]
+        _push(r, ("STATUS", f"STATUS {status}", None, None,
+                  "Status {}: priced by the contractor (MAC) case by case", (status,)))
+        _wpush(r, ("WORK_RVU", f"STATUS {status}", None, work * units,
+                   "file work RVU {} x {}" + ("" if work else " (needs manual valuation)"), (work, units)))
+        r._excluded = True
+        return True
+    if status not in ("A", "R", "T"):
+        raise PricingError(f"{code}: unknown status code {status!r}", code=code, line=index)
+    if status == "R":
+        flags.append("STATUS_R_RESTRICTED")
+    return False
+
+
+def _missing_row(code: str, c: _Mods, lookup: RvuLookup, index: int) -> None:
+    rows = lookup.rows_for(code)
+    if not rows:
+        raise PricingError(f"unknown code {code}", code=code, line=index, near=lookup.near(code))
+    if c.comp:
+        base = rows[0]
+        if not (base.pctc == "1" or (base.pctc == "6" and c.comp == "26")):
+            raise PricingError(
+                f"{code}-{c.comp}: modifier {c.comp} is not valid with PC/TC indicator {base.pctc} "
+                f"({_PCTC_TEXT.get(base.pctc, 'unknown')})", code=code, line=index)
+        raise PricingError(f"{code}: the file has no {c.comp} row", code=code, line=index)
+    have = ", ".join(r.key for r in rows)
+    raise PricingError(f"{code}: no global row (the file has {have}); add the modifier", code=code, line=index)
+
+
+def _bilateral(r: LineResult, bilat: str, policy: Policy, how: str) -> None:
+    factor = _BILAT_FACTOR[bilat]
+    if bilat == "1":
+        credit = policy.bilateral_wrvu_factor if policy.bilateral_wrvu_factor is not None else (
+            factor if policy.bilateral else ONE)
+    else:
+        credit = factor if policy.bilateral or bilat != "3" else ONE
+    if bilat == "0":
+        r.flags.append("BILATERAL_PAID_ONCE")
+    _scale(r, factor, credit)
+    text = {"0": "BILAT 0: no 150% rule; paid once at 100%", "1": "+50%: bilateral (150%)",
+            "2": "BILAT 2: RVUs already bilateral; paid once at 100%", "3": "each side at 100% (200%)"}[bilat]
+    _step(r, "BILATERAL", f"BILAT SURG {bilat}", factor, "{} ({})", text, how)
+    if credit != ONE or factor != ONE:
+        _wstep(r, "BILATERAL", f"BILAT SURG {bilat}", credit, "bilateral credit x{} ({})", credit, how)
+
+
+def _resolve_role(r: LineResult, role: str, row: RvuRow) -> None:
+    code = r.code
+    if role == "62":
+        ind = row.co_surg
+        label = f"CO-SURG {ind}"
+        if ind in ("0", "9"):
+            _deny(r, "CO_SURGERY_NOT_ALLOWED" if ind == "0" else "CO_SURGERY_NOT_APPLICABLE", "CO_SURGERY", label,
+                  f"62 co-surgery not payable for {code} ({label})")
+            return
+        if ind == "1":
+            r.flags.append("CO_SURGERY_DOCUMENTATION_REQUIRED")
+        _late(r, ("CO_SURGERY", label, _CO_SURGERY, "co", "62 co-surgeon: 62.5% of the FSA", ()))
+    elif role == "66":
+        ind = row.team
+        label = f"TEAM SURG {ind}"
+        if ind in ("0", "9"):
+            _deny(r, "TEAM_SURGERY_NOT_ALLOWED" if ind == "0" else "TEAM_SURGERY_NOT_APPLICABLE", "TEAM_SURGERY",
+                  label, f"66 team surgery not payable for {code} ({label})")
+            return
+        r._null = "team surgery: priced by report"
+        r.flags.append("TEAM_SURGERY_BY_REPORT")
+        r._excluded = True
+        _late(r, ("TEAM_SURGERY", label, None, "team", "66 team surgery: priced by report (contractor)", ()))
+    else:
+        ind = row.asst
+        label = f"ASST SURG {ind}"
+        if ind in ("1", "9"):
+            _deny(r, "ASSISTANT_NOT_PAYABLE" if ind == "1" else "ASSISTANT_NOT_APPLICABLE", "ASSISTANT", label,
+                  f"{role} assistant at surgery never paid for {code} ({label})")
+            return
+        if ind == "0":
+            r.flags.append("ASSISTANT_DOCUMENTATION_REQUIRED")
+        if role == "AS":
+            _late(r, ("ASSISTANT", label, _AS_MODIFIER, "as",
+                      "AS non-physician assistant: 16% x 85% = 13.6% of the FSA", ()))
+        else:
+            _late(r, ("ASSISTANT", label, _ASSISTANT, "asst", f"{role} assistant at surgery: 16% of the FSA", ()))
+
+
+def _resolve_split(r: LineResult, split: str, row: RvuRow, ln: Any, index: int) -> None:
+    code = r.code
+    if not (row.pre_op or row.intra_op or row.post_op):
+        raise PricingError(f"{code}-{split}: modifier {split} needs a global-surgery code with pre/intra/post-op "
+                           f"shares; {code} has GLOB DAYS {row.glob_days}", code=code, line=index)
+    days = ln.days_furnished
+    if split != "55" and days is not None:
+        raise PricingError(f"{code}: days_furnished applies only to modifier 55", code=code, line=index)
+    if split == "54":
+        share, text = row.intra_op, "54 surgical care only: intra-op share {}"
+        args: tuple[Any, ...] = (row.intra_op,)
+    elif split == "56":
+        share, text, args = row.pre_op, "56 pre-op care only: pre-op share {}", (row.pre_op,)
+    elif split == "78":
+        share, text, args = row.intra_op, "78 return to the OR: intra-op share {} (no new global)", (row.intra_op,)
+    else:
+        share, text, args = row.post_op, "55 post-op care only: post-op share {}", (row.post_op,)
+        if days is not None:
+            glob = _glob_days(row)
+            if not glob:
+                raise PricingError(f"{code}-55: days furnished cannot be prorated on GLOB DAYS {row.glob_days}",
+                                   code=code, line=index)
+            if not 1 <= days <= glob:
+                raise PricingError(f"{code}-55: days furnished must be 1..{glob}, got {days}", code=code,
+                                   line=index)
+            share = mul_factor(row.post_op, Decimal(days) / Decimal(glob))
+            text = "55 post-op care only: post-op share {} x {}/{} days furnished = {}"
+            args = (row.post_op, days, glob, share)
+            r.extras["postop_days_furnished"] = days
+    if split in ("55", "56"):
+        r._excluded = True  # no procedure performed that day: not ranked
+    _late(r, ("GLOBAL_SPLIT", f"MOD {split}", share, "split", text, args))
+
+
+def _resolve_anesthesia(r: LineResult, c: _Mods, st: _State) -> None:
+    ln = r.line
+    row = r.row
+    assert row is not None
+    code = r.code
+    base = row.anes_base_units
+    if base is None:
+        raise PricingError(f"{code}: anaesthesia code without base units", code=code, line=r.index)
+    minutes = ln.minutes
+    if minutes is None and c.anes != "AD":
+        raise PricingError(f"{code}: anaesthesia line needs minutes (e.g. {code}-AAx129m)", code=code, line=r.index)
+    if st.anes_cf is None:
+        raise PricingError(f"no anaesthesia conversion factor known for {st.year}", code=code, line=r.index)
+    if c.anes is None:
+        r.flags.append("ANESTHESIA_MODIFIER_MISSING")
+    r._kind = "anes"
+    r._excluded = True
+    r._anes = [base, minutes or 0, c.anes]
+    r._parts = [[1, ZERO, ONE, ZERO, ONE, False]]
