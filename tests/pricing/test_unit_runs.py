@@ -183,7 +183,7 @@ def _encounter(entry: str, units: int) -> Encounter:
 
 def _peak(enc: Encounter, price: Any = price_encounter, lookup: DictLookup = LOOKUP,
           explain: bool = False) -> tuple[int, Any]:
-    price(enc, lookup)  # caches (context, plans, row amounts) warm, as in a running server
+    price(enc, lookup)  # caches (row amounts) warm, as in a running server
     tracemalloc.start()
     try:
         result = price(enc, lookup)

@@ -28,7 +28,6 @@ The package, by stage (each module imports only the ones above it):
 - ``constants``  CFs, floors, rule factors, modifier kinds, status texts, the part layout
 - ``context``    the encounter's context (GPCIs, CFs, floors, setting, OPPS source) and per-row cached amounts
 - ``steps``      shared pieces: part arithmetic, explanation steps, scaling/denial, unit runs and ranks
-- ``plans``      the per-context plans later lines of a kind are built from
 - ``resolve``    one line: modifiers, row, status gate, FSA, OPPS cap, bilateral, role, split, provider
 - ``ranking``    the multiple-procedure ranking
 - ``cross_line`` claim checks and the family rules across lines (status T, RT/LT, endoscopy, TC cuts, therapy)

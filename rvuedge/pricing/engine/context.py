@@ -27,7 +27,7 @@ def _context_id(key: tuple[Decimal, ...]) -> int:
 
 
 class _Ctx:
-    """GPCIs, CFs and floors for one (locality, CF inputs, QP, date) combination; cached across encounters."""
+    """GPCIs, CFs and floors for one (locality, CF inputs, QP, date) combination."""
 
     __slots__ = ("gpci", "cf", "anes_cf", "gw", "gpe", "gmp", "cid", "floor_note", "year")
 
@@ -72,29 +72,14 @@ class _Ctx:
         self.cid = _context_id((gw, gpci.pe, gpci.mp, cf or ZERO))
 
 
-_CTX_CACHE: dict[tuple[Any, ...], _Ctx] = {}
-
-
-def _ctx_for(enc: Encounter) -> _Ctx:
-    gpci = enc.gpci or NATIONAL_GPCI
-    # id(gpci) is safe: the cached _Ctx keeps the Gpci alive, so its id cannot be reused while cached
-    key = (id(gpci), enc.conversion_factor, enc.conversion_factor_qp, enc.anesthesia_cf, enc.anesthesia_cf_qp,
-           enc.qp, enc.date_of_service, enc.apply_work_gpci_floor)
-    ctx = _CTX_CACHE.get(key)
-    if ctx is None or ctx.gpci is not gpci:
-        if len(_CTX_CACHE) > 1024:
-            _CTX_CACHE.clear()
-        ctx = _CTX_CACHE[key] = _Ctx(enc, gpci)
-    return ctx
-
-
 class _State:
-    """Everything a pricing run needs besides the lines; cached across encounters with the same inputs."""
+    """Everything pricing one encounter needs besides the lines."""
 
     __slots__ = ("lookup", "policy", "cf", "gw", "gpe", "gmp", "cid", "anes_cf", "setting", "locality", "opps",
-                 "opps_source", "ctx", "year", "dos", "qp", "plain", "source_fn")
+                 "opps_source", "ctx", "year", "dos", "qp", "source_fn")
 
-    def __init__(self, enc: Encounter, lookup: RvuLookup, policy: Policy, ctx: _Ctx):
+    def __init__(self, enc: Encounter, lookup: RvuLookup, policy: Policy):
+        ctx = _Ctx(enc, enc.gpci or NATIONAL_GPCI)
         self.lookup = lookup
         self.policy = policy
         self.ctx = ctx
@@ -120,9 +105,6 @@ class _State:
         # settings), "fixture" (a lookup's own non-facility caps, e.g. a spec vector's) or None
         self.opps_source = source_fn(self.locality) if source_fn is not None else (
             "fixture" if self.opps is not None else None)
-        #: code (or (code, modifiers)) -> what resolving such a line decided (see _resolve); rows of a lookup
-        #: never change
-        self.plain: dict[Any, tuple[Any, ...]] = {}
         self.source_fn = self.source  # handed to every result, which calls it only when its source is read
 
     def source(self) -> dict[str, Any]:
@@ -143,44 +125,6 @@ class _State:
             "rvu_release": self.policy.rvu_release.to_dict(),
         }
 
-
-_STATE_CACHE: dict[tuple[Any, ...], _State] = {}
-
-
-_LAST: dict[str | None, tuple[Any, _State]] = {}  # setting -> (inputs, state) of the last such encounter
-
-
-def _state_for(enc: Encounter, lookup: RvuLookup, policy: Policy, cache: bool) -> _State:
-    if not cache:
-        return _State(enc, lookup, policy, _ctx_for(enc))
-    return _state_lookup(enc, enc.gpci or NATIONAL_GPCI, lookup, policy)
-
-
-def _state_lookup(enc: Encounter, gpci: Any, lookup: RvuLookup, policy: Policy) -> _State:
-    last_entry = _LAST.get(enc.setting)
-    if last_entry is not None:  # same input objects as the previous encounter: skip hashing the key
-        last, last_state = last_entry
-        (l_gpci, l_lookup, l_policy, l_cf, l_cfq, l_acf, l_acfq, l_qp, l_dos, l_floor, l_setting, l_pos,
-         l_loc) = last
-        if (l_gpci is gpci and l_lookup is lookup and l_policy is policy and l_cf is enc.conversion_factor
-                and l_cfq is enc.conversion_factor_qp and l_acf is enc.anesthesia_cf
-                and l_acfq is enc.anesthesia_cf_qp and l_qp is enc.qp and l_dos is enc.date_of_service
-                and l_floor is enc.apply_work_gpci_floor and l_setting is enc.setting and l_pos is enc.pos
-                and l_loc is enc.locality):
-            return last_state  # type: ignore[no-any-return]
-    # ids are safe: a cached _State keeps its Gpci, lookup and policy alive, and identity is re-checked
-    key = (id(gpci), enc.conversion_factor, enc.conversion_factor_qp, enc.anesthesia_cf, enc.anesthesia_cf_qp,
-           enc.qp, enc.date_of_service, enc.apply_work_gpci_floor, id(lookup), id(policy), enc.setting, enc.pos,
-           enc.locality)
-    st = _STATE_CACHE.get(key)
-    if st is None or st.lookup is not lookup or st.policy is not policy or st.ctx.gpci is not gpci:
-        if len(_STATE_CACHE) > 256:
-            _STATE_CACHE.clear()
-        st = _STATE_CACHE[key] = _State(enc, lookup, policy, _ctx_for(enc))
-    _LAST[enc.setting] = ((gpci, lookup, policy, enc.conversion_factor, enc.conversion_factor_qp, enc.anesthesia_cf,
-                 enc.anesthesia_cf_qp, enc.qp, enc.date_of_service, enc.apply_work_gpci_floor, enc.setting, enc.pos,
-                 enc.locality), st)
-    return st
 
 def _fsa(row: RvuRow, fac: bool, st: _State) -> Decimal:
     """Cent-rounded FSA of one unit, cached on the row per (GPCIs, CF, setting)."""

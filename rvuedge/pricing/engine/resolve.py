@@ -26,7 +26,6 @@ from .constants import (
     NEUTRAL_MODIFIERS,
 )
 from .context import _fsa, _opps_cap, _State
-from .plans import _plan, _plannable, _remember
 from .steps import (
     _amount,
     _deny,
@@ -114,23 +113,55 @@ def _classify(code: str, mods: tuple[str, ...], r: LineResult) -> _Mods:
 
 
 def _resolve(index: int, ln: Any, st: _State) -> LineResult:
-    code = ln.code
-    mods = ln.modifiers
+    """One line through the per-line steps of pfs-rules 3.2, in order; the cross-line rules come later."""
     r = LineResult(index, ln)
-    c = _classify(code, mods, r) if mods else _NO_MODS
+    c = _classify(ln.code, ln.modifiers, r) if ln.modifiers else _NO_MODS
     r._mods = c
-    # setting
+    r.setting = _line_setting(r, ln, st)
+    row, used53 = _find_row(r, c, st.lookup, index)  # 1. row
+    if (row.status != "A" or row.not_used_for_medicare or c.anes) and _gate(r, c, st, row, row.status, index):
+        return r  # 2. status gate: not priced from RVUs
+    fsa = _fee_schedule_amount(r, row, st, index)  # 3. setting + FSA
+    if _nothing_else_applies(ln, c, row):
+        r._session = ln.session or ""
+        r._done = 1  # finished now; a cross-line rule that touches it leaves parts or ranks for _finish
+        _unreduced(r, fsa, row.work_rvu, ln.units)
+        return r
+    r._session = ln.session if ln.session is not None else (
+        f"distinct:{index}" if c.distinct else "")  # 59/X{EPSU}: a session of its own
+    _facility_flags(r, ln, row, st.policy)
+    if st.opps_source is not None:
+        _opps_cap_step(r, row, fsa, st)  # 4.
+    _bilateral_step(r, c, row, st.policy, index)  # 5.
+    if c.role is not None:  # 8 (validation part). surgical role: denial now (keeps it out of ranking), factor later
+        _resolve_role(r, c.role, row)
+    if c.split is not None:  # 9. global split
+        _resolve_split(r, c.split, row, ln, index)
+    elif ln.days_furnished is not None:
+        raise PricingError(f"{ln.code}: days_furnished applies only to modifier 55", code=ln.code, line=index)
+    _reduced_and_credit_modifiers(r, c, used53, st.policy)
+    _provider_type(r, ln, c, st.policy)  # 10.
+    if _untouched(r):  # nothing changed the line (its modifiers chose the row or changed nothing): finished now
+        r._done = 1
+        _unreduced(r, fsa, row.work_rvu, ln.units)
+    return r
+
+
+def _line_setting(r: LineResult, ln: Any, st: _State) -> str | None:
+    """The line's own setting or place of service (echoed in its result), else the encounter's."""
     if ln.setting is not None:
-        setting: str | None = ln.setting
         r._echo_setting = True
-    elif ln.pos is not None:
-        setting = setting_for_pos(ln.pos)
+        return ln.setting  # type: ignore[no-any-return]
+    if ln.pos is not None:
         r._echo_setting = True
-    else:
-        setting = st.setting
-    r.setting = setting
-    # 1. row
-    lookup = st.lookup
+        return setting_for_pos(ln.pos)
+    return st.setting
+
+
+def _find_row(r: LineResult, c: _Mods, lookup: RvuLookup, index: int) -> tuple[RvuRow, bool]:
+    """Step 1: the row the modifiers choose (26/TC rows, a 53 row when the file has one); whether a 53 row was
+    used. Raises for an unknown code, a missing row or a component modifier the PC/TC indicator forbids."""
+    code = r.code
     used53 = False
     if c is _NO_MODS:
         row = lookup.get(code, "")
@@ -147,19 +178,20 @@ def _resolve(index: int, ln: Any, st: _State) -> LineResult:
         _missing_row(code, c, lookup, index)
     assert row is not None
     r.row = row
-    status = row.status
-    r.status = status
+    r.status = row.status
     if c.comp and not (row.pctc == "1" or (row.pctc == "6" and c.comp == "26")):
         raise PricingError(
             f"{code}-{c.comp}: modifier {c.comp} is not valid with PC/TC indicator {row.pctc} "
             f"({_PCTC_TEXT.get(row.pctc, 'unknown')})", code=code, line=index)
-    # 2. status gate
-    if (status != "A" or row.not_used_for_medicare or c.anes) and _gate(r, c, st, row, status, index):
-        return r
-    # 3. setting + FSA
+    return row, used53
+
+
+def _fee_schedule_amount(r: LineResult, row: RvuRow, st: _State, index: int) -> Decimal:
+    """Step 3: the FSA of one unit in the line's setting (an NA indicator prices it with the other setting's PE)."""
+    setting = r.setting
     if setting is None:
-        raise PricingError(f"{code}: no setting (facility / non_facility) or place of service given",
-                           code=code, line=index)
+        raise PricingError(f"{r.code}: no setting (facility / non_facility) or place of service given",
+                           code=r.code, line=index)
     fac = setting == FACILITY
     na_note = None
     if fac:
@@ -177,62 +209,74 @@ def _resolve(index: int, ln: Any, st: _State) -> LineResult:
         fsa = _fsa(row, fac, st)
     r.fee_schedule_amount = fsa
     r._kind = "price"
-    units = ln.units
     r._ctx = st.ctx  # the explanation starts with the FSA and work-RVU steps, built when read
     if na_note is not None:
         r._na_note = na_note
-    policy = st.policy
-    if (c is _NO_MODS and row.pctc in ("0", "9") and ln.provider_type == "physician"
-            and (units == 1 or row.bilat not in ("1", "2", "3")) and ln.days_furnished is None
-            and not ln.incident_to):
-        r._session = ln.session or ""
-        if not mods and _plannable(ln):
-            _remember(st, code, _plan(r, na_note, row.bilat not in ("1", "2", "3"), True))
-        r._done = 1  # finished now; a cross-line rule that touches it leaves parts or ranks for _finish
-        _unreduced(r, fsa, row.work_rvu, units)
-        return r  # fast path: nothing else can apply before the cross-line rules
-    r._session = ln.session if ln.session is not None else (
-        f"distinct:{index}" if c.distinct else "")  # 59/X{EPSU}: a session of its own
-    flags = r.flags
-    # diagnostic test TC billed for a facility patient; incident-to code in a facility
-    if setting == FACILITY and row.pctc == "1" and row.mod in ("", "TC"):
-        flags.append("TC_BILLED_IN_FACILITY")
-    if setting == FACILITY and row.pctc == "5":
+    return fsa
+
+
+def _nothing_else_applies(ln: Any, c: _Mods, row: RvuRow) -> bool:
+    """No modifier, no PC/TC or bilateral concern, a physician, nothing line-specific: no per-line rule after
+    the FSA can apply, only the cross-line rules."""
+    return (c is _NO_MODS and row.pctc in ("0", "9") and ln.provider_type == "physician"
+            and (ln.units == 1 or row.bilat not in ("1", "2", "3")) and ln.days_furnished is None
+            and not ln.incident_to)
+
+
+def _facility_flags(r: LineResult, ln: Any, row: RvuRow, policy: Policy) -> None:
+    """A diagnostic test's TC billed for a facility patient; an incident-to code or service in a facility."""
+    if r.setting != FACILITY:
+        return
+    if row.pctc == "1" and row.mod in ("", "TC"):
+        r.flags.append("TC_BILLED_IN_FACILITY")
+    if row.pctc == "5":
         _incident_to_in_facility(r, policy)
-    if ln.incident_to and setting == FACILITY:
-        flags.append("INCIDENT_TO_NOT_IN_FACILITY")
-    # 4. OPPS cap (both settings when the release's OPPSCAP file or PPRRVU OPPS columns give it)
-    if st.opps_source is not None:
-        cap = _opps_cap(st, row, fac, setting)
-        if cap is not None and cap < fsa:
-            for p in r._parts:
-                p[_B] = cap
-            r.extras["opps_cap_amount"] = cents(cap)
-            flags.append("OPPS_CAP_APPLIED")
-            source = st.opps_source
-            if source == "fixture":
-                _step(r, "OPPS_CAP", "OPPSCAP", None,
-                      "OPPS cap: pay the lower of the FSA {} and the OPPS amount {}", fsa, cap)
-            else:
-                r.extras["opps_cap_source"] = source
-                side = "facility" if fac else "non-facility"
-                if source == "file":
-                    flags.append("OPPS_CAP_FROM_OPPSCAP_FILE")
-                    _step(r, "OPPS_CAP", "OPPSCAP", None, "OPPS cap: pay the lower of the FSA {} and the OPPS "
-                          "amount {} ({} price of the release's OPPSCAP file)", fsa, cap, side)
-                else:
-                    flags.append("OPPS_CAP_FROM_PPRRVU_COLUMNS")
-                    _step(r, "OPPS_CAP", "PPRRVU OPPS", None, "OPPS cap: pay the lower of the FSA {} and the OPPS "
-                          "amount {} (no OPPSCAP file loaded: computed from the PPRRVU columns as (work RVU {} x "
-                          "work GPCI + OPPS {} PE RVU {} x PE GPCI + OPPS MP RVU {} x MP GPCI) x CF)", fsa, cap,
-                          row.work_rvu, side, row.opps_fac_pe if fac else row.opps_nonfac_pe, row.opps_mp)
-    # 5. bilateral
+    if ln.incident_to:
+        r.flags.append("INCIDENT_TO_NOT_IN_FACILITY")
+
+
+def _opps_cap_step(r: LineResult, row: RvuRow, fsa: Decimal, st: _State) -> None:
+    """Step 4: the OPPS imaging cap (both settings when the release's OPPSCAP file or PPRRVU OPPS columns give
+    it; a fixture's caps are non-facility)."""
+    fac = r._fac
+    cap = _opps_cap(st, row, fac, r.setting)
+    if cap is None or cap >= fsa:
+        return
+    flags = r.flags
+    for p in r._parts:
+        p[_B] = cap
+    r.extras["opps_cap_amount"] = cents(cap)
+    flags.append("OPPS_CAP_APPLIED")
+    source = st.opps_source
+    if source == "fixture":
+        _step(r, "OPPS_CAP", "OPPSCAP", None,
+              "OPPS cap: pay the lower of the FSA {} and the OPPS amount {}", fsa, cap)
+        return
+    r.extras["opps_cap_source"] = source
+    side = "facility" if fac else "non-facility"
+    if source == "file":
+        flags.append("OPPS_CAP_FROM_OPPSCAP_FILE")
+        _step(r, "OPPS_CAP", "OPPSCAP", None, "OPPS cap: pay the lower of the FSA {} and the OPPS "
+              "amount {} ({} price of the release's OPPSCAP file)", fsa, cap, side)
+    else:
+        flags.append("OPPS_CAP_FROM_PPRRVU_COLUMNS")
+        _step(r, "OPPS_CAP", "PPRRVU OPPS", None, "OPPS cap: pay the lower of the FSA {} and the OPPS "
+              "amount {} (no OPPSCAP file loaded: computed from the PPRRVU columns as (work RVU {} x "
+              "work GPCI + OPPS {} PE RVU {} x PE GPCI + OPPS MP RVU {} x MP GPCI) x CF)", fsa, cap,
+              row.work_rvu, side, row.opps_fac_pe if fac else row.opps_nonfac_pe, row.opps_mp)
+
+
+def _bilateral_step(r: LineResult, c: _Mods, row: RvuRow, policy: Policy, index: int) -> None:
+    """Step 5: modifier 50, RT+LT on one line, or two units of a bilateral code; a lone RT or LT waits for its
+    pair (cross-line)."""
     bilat = row.bilat
+    units = r.units
+    flags = r.flags
     if c.bil50 or (c.rt and c.lt):
         if bilat == "9" or bilat not in _BILAT_FACTOR:
             if c.bil50:
-                raise PricingError(f"{code}-50: modifier 50 is not valid: BILAT SURG {bilat} (bilateral concept "
-                                   "does not apply)", code=code, line=index)
+                raise PricingError(f"{r.code}-50: modifier 50 is not valid: BILAT SURG {bilat} (bilateral concept "
+                                   "does not apply)", code=r.code, line=index)
         else:
             _bilateral(r, bilat, policy, "modifier 50" if c.bil50 else "RT+LT")
             if units > 1:
@@ -245,32 +289,26 @@ def _resolve(index: int, ln: Any, st: _State) -> LineResult:
         _bilateral(r, bilat, policy, "2 units")
     elif c.rt != c.lt and bilat in _PAIR_FACTOR:
         r._pair = "RT" if c.rt else "LT"
-    # 8 (validation part). surgical role: denial now (keeps the line out of ranking), factor later
-    role = c.role
-    if role is not None:
-        _resolve_role(r, role, row)
-    # 9. global split
-    split = c.split
-    if split is not None:
-        _resolve_split(r, split, row, ln, index)
-    elif ln.days_furnished is not None:
-        raise PricingError(f"{code}: days_furnished applies only to modifier 55", code=code, line=index)
+
+
+def _reduced_and_credit_modifiers(r: LineResult, c: _Mods, used53: bool, policy: Policy) -> None:
+    """52 and 53 (contractor priced, or a 53 row of its own), and the credit-only factors of 22 and FS."""
     if c.reduced:
         r._null = "reduced service (52): priced by the contractor"
-        flags.append("CONTRACTOR_PRICED_REDUCED_SERVICE")
+        r.flags.append("CONTRACTOR_PRICED_REDUCED_SERVICE")
         _late(r, ("REDUCED_SERVICE", "MOD 52", None, policy.reduced_service_wrvu_factor,
                   "52 reduced service: no formula price (contractor review); credit x{}",
                   (policy.reduced_service_wrvu_factor,)))
         r._excluded = True
     elif c.disc and not used53:
         r._null = "discontinued (53) without its own row: priced by the contractor"
-        flags.append("CONTRACTOR_PRICED_DISCONTINUED")
+        r.flags.append("CONTRACTOR_PRICED_DISCONTINUED")
         _late(r, ("DISCONTINUED", "MOD 53", None, policy.discontinued_wrvu_factor,
                   "53 discontinued: no 53 row, contractor priced; credit x{}", (policy.discontinued_wrvu_factor,)))
         r._excluded = True
     elif used53:
         _push(r, ("DISCONTINUED", "MOD 53", None, _amount(r._parts),
-                  "53 discontinued: priced from the file's own {}-53 row", (code,)))
+                  "53 discontinued: priced from the file's own {}-53 row", (r.code,)))
     if c.inc22 and policy.increased_service_wrvu_factor != ONE:
         _late(r, ("INCREASED_SERVICE", "MOD 22", None, policy.increased_service_wrvu_factor,
                   "22 increased service: no automatic payment increase; credit x{}",
@@ -278,20 +316,20 @@ def _resolve(index: int, ln: Any, st: _State) -> LineResult:
     if c.fs and policy.split_shared_wrvu_factor != ONE:
         _late(r, ("SPLIT_SHARED", "MOD FS", None, policy.split_shared_wrvu_factor,
                   "FS split/shared visit: credit x{}", (policy.split_shared_wrvu_factor,)))
-    # 10. provider type
-    if ln.provider_type in NPP_PROVIDER_TYPES and role != "AS" and not ln.incident_to:
+
+
+def _provider_type(r: LineResult, ln: Any, c: _Mods, policy: Policy) -> None:
+    """Step 10: a non-physician practitioner billing under their own NPI."""
+    if ln.provider_type in NPP_PROVIDER_TYPES and c.role != "AS" and not ln.incident_to:
         _late(r, ("NPP", ln.provider_type.upper(), policy.npp_payment_factor, policy.npp_wrvu_factor,
                   "{} billing under own NPI: {}% of the physician amount",
                   (ln.provider_type.upper(), fmt_exact(policy.npp_payment_factor * 100))))
-    untouched = (r._p is None and r._late is None and r._null is None and r._pair is None and not r._excluded
-                 and r._steps is None and r._extras is None)
-    if units == 1 and not c.distinct and _plannable(ln):
-        # nothing about the line is line-specific: remembered for the next line like it (see _price)
-        _remember(st, (code, mods) if mods else code, _plan(r, na_note, False, untouched))
-    if untouched:  # nothing changed the line (its modifiers chose the row or changed nothing): finished now
-        r._done = 1
-        _unreduced(r, fsa, row.work_rvu, units)
-    return r
+
+
+def _untouched(r: LineResult) -> bool:
+    """No rule changed the line's parts, steps, factors or extras."""
+    return (r._p is None and r._late is None and r._null is None and r._pair is None and not r._excluded
+            and r._steps is None and r._extras is None)
 
 
 def _gate(r: LineResult, c: _Mods, st: _State, row: RvuRow, status: str, index: int) -> bool:
