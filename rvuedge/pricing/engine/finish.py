@@ -3,111 +3,152 @@ factors differ), credit the wRVUs, and close each explanation."""
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 
 from ..model import LineResult
 from ..money import ONE, ZERO, cents, fmt_exact, round_wrvu, time_units
+from ..policy import Policy
 from .constants import _AD_BASE, _ANES_FACTOR, _B, _BR, _F, _G, _N, _W, _ZERO_CENTS
 from .context import _State
 from .steps import _credit, _extra, _part_amount, _push, _scale, _step, _unreduced, _wpush, _wstep
 
 
 def _finish(r: LineResult, st: _State) -> None:
+    """Steps 11-12 for one line: later factors, ranks, payment and credit, the closing explanation steps."""
     kind = r._kind
     if kind == "anes":
         _finish_anesthesia(r, st)
         return
-    if kind == "zero":
-        r.payment = _ZERO_CENTS
-        exact = r._parts[0][_W] * r.units
-        r.wrvu_exact = exact
-        r.wrvu = round_wrvu(exact)
+    if kind == "zero" or kind == "null":
+        _finish_unpriced(r)
         return
-    if kind == "null":
-        r.payment = None
-        exact = r._parts[0][_W] * r.units
-        r.wrvu_exact = exact
-        r.wrvu = round_wrvu(exact)
+    if _finished_unreduced(r):
         return
-    if r._p is None and r._late is None and r._ranks is None and r._null is None and r._formula is None:
-        _unreduced(r, r.fee_schedule_amount, r.row.work_rvu, r.units)  # type: ignore[union-attr,arg-type]
-        return
-    parts = r._parts
     # a line whose units were ranked as runs is finished as a line of several parts (each of its units had
     # its own part before units were ranked as runs; the figures and flags must not change)
+    parts = r._parts
     one = len(parts) == 1 and (parts[0][_N] == 1 or not getattr(r, "_runs", False))
-    if r._late is None and r._ranks is None and r._null is None and r._formula is None and one:
-        n, b, f, w, g, br = parts[0]
-        fsa = r.fee_schedule_amount
-        if f is ONE and g is ONE and b is fsa and not br and n == r.units:
-            _unreduced(r, fsa, w, n)  # type: ignore[arg-type]
-            return
-    policy = st.policy
-    late = r._late
-    if late:
-        for rule, indicator, pay, credit, fmt, args in late:
-            if isinstance(credit, str):
-                credit = {"co": policy.co_surgery_wrvu_factor, "team": policy.team_wrvu_factor,
-                          "asst": policy.assistant_wrvu_factor, "as": policy.as_modifier_wrvu_factor,
-                          "split": pay if policy.global_split else None}[credit]
-            _scale(r, pay, credit)
-            _step(r, rule, indicator, pay, fmt, *args)
-            if credit is not None and credit != ONE:
-                _wstep(r, rule, indicator, credit, "credit x{} ({})", credit, rule.lower().replace("_", " "))
-    ranks = r._ranks
-    if ranks is not None:
-        if type(ranks) is list:  # one rank from _rank_simple
-            r.rank = ranks[0]
-        else:
-            r.rank = ranks.low  # type: ignore[attr-defined]
-            if len(ranks) > 1:
-                _extra(r, "ranks", ranks)  # listed when read (LineResult.extras)
-    # 11. payment
-    fsa = r.fee_schedule_amount
-    if one:
-        p = parts[0]
-        f = p[_F]
-        n = p[_N]
-        if r._null is not None or p[_BR]:
-            payment = None
-        else:
-            x = p[_B] if f is ONE else p[_B] * f
-            payment = cents(x * n) if n != 1 or x is not fsa else fsa
-        r.payment_factor = f if (r._formula is None and payment is not None and p[_B] == fsa) else None
-        g = p[_G]
-        exact = p[_W] if g is ONE else p[_W] * g
-        if n != 1:
-            exact = exact * n
-        if g is not ONE and g != ONE and p[_W] == r.row.work_rvu:  # type: ignore[union-attr]
-            r._wrvu_factor = g
-    else:
-        merged: dict[tuple[Any, ...], list[Any]] = {}
-        for p in parts:
-            key = (p[_B], p[_F], p[_W], p[_G], p[_BR])
-            m = merged.get(key)
-            if m is None:
-                merged[key] = list(p)
-            else:
-                m[_N] += p[_N]
-        parts = r._parts = list(merged.values())
-        if r._null is not None or any(p[_BR] for p in parts):
-            payment = None
-        else:
-            payment = ZERO
-            for p in parts:
-                payment += cents(_part_amount(p))
-        factors = {p[_F] for p in parts}
-        same_base = all(p[_B] == fsa for p in parts)
-        r.payment_factor = parts[0][_F] if (
-            len(factors) == 1 and same_base and r._formula is None and payment is not None) else None
-        if len(factors) > 1:
-            _extra(r, "unit_factors", [str(p[_F]) + (f" x{p[_N]}" if p[_N] > 1 else "") for p in parts])
-        exact = _credit(parts)
+    if one and _finished_unreduced_part(r, parts[0]):
+        return
+    if r._late:
+        _apply_late_factors(r, st.policy)
+    _record_ranks(r)
+    payment, exact = _pay_one_part(r, parts[0]) if one else _pay_parts(r)
     if r._formula is not None:
         _extra(r, "formula", r._formula)
     r.payment = payment
     r.wrvu_exact = exact
     r.wrvu = round_wrvu(exact)
+    _close_explanations(r, payment, exact)
+
+
+def _finish_unpriced(r: LineResult) -> None:
+    """A line the status gate left at 0 (``zero``) or to the contractor (``null``): credit from its one part."""
+    r.payment = _ZERO_CENTS if r._kind == "zero" else None
+    exact = r._parts[0][_W] * r.units
+    r.wrvu_exact = exact
+    r.wrvu = round_wrvu(exact)
+
+
+def _finished_unreduced(r: LineResult) -> bool:
+    """A line no rule touched: FSA x units, work RVU x units."""
+    if r._p is None and r._late is None and r._ranks is None and r._null is None and r._formula is None:
+        _unreduced(r, r.fee_schedule_amount, r.row.work_rvu, r.units)  # type: ignore[union-attr,arg-type]
+        return True
+    return False
+
+
+def _finished_unreduced_part(r: LineResult, part: list[Any]) -> bool:
+    """A line of one part whose factors stayed 1 and whose amount stayed the FSA (nothing to apply later)."""
+    if r._late is not None or r._ranks is not None or r._null is not None or r._formula is not None:
+        return False
+    n, b, f, w, g, br = part
+    fsa = r.fee_schedule_amount
+    if f is ONE and g is ONE and b is fsa and not br and n == r.units:
+        _unreduced(r, fsa, w, n)  # type: ignore[arg-type]
+        return True
+    return False
+
+
+def _apply_late_factors(r: LineResult, policy: Policy) -> None:
+    """Factors decided while resolving but applied after ranking (roles, split care, NPP, 22/52/53/FS credit);
+    a named credit factor takes the policy's value."""
+    for rule, indicator, pay, credit, fmt, args in r._late:  # type: ignore[union-attr]
+        if isinstance(credit, str):
+            credit = {"co": policy.co_surgery_wrvu_factor, "team": policy.team_wrvu_factor,
+                      "asst": policy.assistant_wrvu_factor, "as": policy.as_modifier_wrvu_factor,
+                      "split": pay if policy.global_split else None}[credit]
+        _scale(r, pay, credit)
+        _step(r, rule, indicator, pay, fmt, *args)
+        if credit is not None and credit != ONE:
+            _wstep(r, rule, indicator, credit, "credit x{} ({})", credit, rule.lower().replace("_", " "))
+
+
+def _record_ranks(r: LineResult) -> None:
+    ranks = r._ranks
+    if ranks is None:
+        return
+    if type(ranks) is list:  # one rank from _rank_simple
+        r.rank = ranks[0]
+    else:
+        r.rank = ranks.low  # type: ignore[attr-defined]
+        if len(ranks) > 1:
+            _extra(r, "ranks", ranks)  # listed when read (LineResult.extras)
+
+
+def _pay_one_part(r: LineResult, p: list[Any]) -> tuple[Decimal | None, Decimal]:
+    """Payment and exact credit of a line of one part, rounded once."""
+    fsa = r.fee_schedule_amount
+    f = p[_F]
+    n = p[_N]
+    payment: Decimal | None
+    if r._null is not None or p[_BR]:
+        payment = None
+    else:
+        x = p[_B] if f is ONE else p[_B] * f
+        payment = cents(x * n) if n != 1 or x is not fsa else fsa
+    r.payment_factor = f if (r._formula is None and payment is not None and p[_B] == fsa) else None
+    g = p[_G]
+    exact = p[_W] if g is ONE else p[_W] * g
+    if n != 1:
+        exact = exact * n
+    if g is not ONE and g != ONE and p[_W] == r.row.work_rvu:  # type: ignore[union-attr]
+        r._wrvu_factor = g
+    return payment, exact
+
+
+def _pay_parts(r: LineResult) -> tuple[Decimal | None, Decimal]:
+    """Payment and exact credit of a line of several parts: equal parts merged, each part rounded to cents."""
+    fsa = r.fee_schedule_amount
+    merged: dict[tuple[Any, ...], list[Any]] = {}
+    for p in r._parts:
+        key = (p[_B], p[_F], p[_W], p[_G], p[_BR])
+        m = merged.get(key)
+        if m is None:
+            merged[key] = list(p)
+        else:
+            m[_N] += p[_N]
+    parts = r._parts = list(merged.values())
+    payment: Decimal | None
+    if r._null is not None or any(p[_BR] for p in parts):
+        payment = None
+    else:
+        payment = ZERO
+        for p in parts:
+            payment += cents(_part_amount(p))
+    factors = {p[_F] for p in parts}
+    same_base = all(p[_B] == fsa for p in parts)
+    r.payment_factor = parts[0][_F] if (
+        len(factors) == 1 and same_base and r._formula is None and payment is not None) else None
+    if len(factors) > 1:
+        _extra(r, "unit_factors", [str(p[_F]) + (f" x{p[_N]}" if p[_N] > 1 else "") for p in parts])
+    return payment, _credit(parts)
+
+
+def _close_explanations(r: LineResult, payment: Decimal | None, exact: Decimal) -> None:
+    """The last step of each explanation must show the result: no payment and why, the rounding, the credit."""
+    fsa = r.fee_schedule_amount
     steps = r._steps
     last = steps[-1][3] if steps else (fsa * r.units if fsa is not None else None)
     if payment is None:
