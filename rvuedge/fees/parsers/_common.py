@@ -7,7 +7,7 @@ import csv
 import dataclasses
 import gc
 import io
-from collections.abc import Callable, Generator, Iterator
+from collections.abc import Callable, Generator, Iterable, Iterator
 from decimal import Decimal, InvalidOperation
 from typing import Any, TypeVar
 
@@ -104,6 +104,36 @@ class CsvRows:
                 yield row
         except csv.Error as exc:
             raise csv_error(self.name, self.text, self.last + 1, reader.line_num, exc, self.columns) from None
+
+
+#: How many lines a parser reads looking for its header row before giving up.
+MAX_HEADER_SEARCH = 30
+
+
+def find_header(src: CsvRows, find_columns: Callable[[list[str]], dict[str, int] | None], required: Iterable[tuple[str, str]],
+                not_found: tuple[str, str]) -> tuple[dict[str, int], list[str], int]:
+    """Read ``src`` up to its header row, the first row ``find_columns`` maps (within :data:`MAX_HEADER_SEARCH`
+    lines); return its column map, its cells and its line. ``required`` lists (key, label) every header must
+    have; ``not_found`` is the (field, message) of the error when no row is a header. Error messages name
+    the header's columns from then on (``src.columns``)."""
+    cols: dict[str, int] | None = None
+    header: list[str] = []
+    header_line = 1
+    for row in src:
+        cols = find_columns(row)
+        if cols is not None:
+            header, header_line = row, src.line
+            break
+        if src.line >= MAX_HEADER_SEARCH:
+            break
+    if cols is None:
+        field, message = not_found
+        raise ParseError(src.name, src.line or 1, field, message)
+    for key, label in required:
+        if key not in cols:
+            raise ParseError(src.name, header_line, label, "missing required column")
+    src.columns = [" ".join(h.split()) for h in header]
+    return cols, header, header_line
 
 
 def spans_lines(row: list[str]) -> bool:

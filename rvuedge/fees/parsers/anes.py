@@ -11,12 +11,20 @@ from __future__ import annotations
 import re
 from decimal import Decimal
 
-from ._common import CsvRows, clean_name, decode_text, first_duplicate, is_blank, pad_digits, to_decimal
+from ._common import (
+    CsvRows,
+    clean_name,
+    decode_text,
+    find_header,
+    first_duplicate,
+    is_blank,
+    pad_digits,
+    to_decimal,
+)
 from .rows import AnesFile, AnesRow, ParseError
 
 __all__ = ["parse_anes"]
 
-_MAX_HEADER_SEARCH = 30
 _NATIONAL_CF_RE = re.compile(
     r"national\s+(?:anes(?:thesia)?\s+)?(?:cf|conversion\s+factor)\s+(?:of\s+)?\$?\s*(\d+(?:\.\d+)?)", re.I
 )
@@ -51,28 +59,10 @@ def parse_anes(data: bytes, name: str) -> AnesFile:
     """Parse an ANES{yyyy}.csv file; ``national_cf`` comes from a "National Anes CF of X" header."""
     text = decode_text(data, name, _LABELS["mac"])
     src = CsvRows(text, name)
-    cols: dict[str, int] | None = None
-    header: list[str] = []
-    header_line = 1
-    for row in src:
-        cols = _find_columns(row)
-        if cols is not None:
-            header, header_line = row, src.line
-            break
-        if src.line >= _MAX_HEADER_SEARCH:
-            break
-    if cols is None:
-        raise ParseError(
-            name,
-            src.line or 1,
-            _LABELS["cf"],
-            "not an ANES file: no header row with contractor and conversion factor columns",
-        )
-    for key, label in _LABELS.items():
-        if key not in cols:
-            raise ParseError(name, header_line, label, "missing required column")
+    cols, header, header_line = find_header(src, _find_columns, _LABELS.items(),
+                                            (_LABELS["cf"], "not an ANES file: no header row with "
+                                             "contractor and conversion factor columns"))
     labels = {k: " ".join(header[i].split()) for k, i in cols.items()}
-    src.columns = [" ".join(h.split()) for h in header]
     width = max(cols.values()) + 1
 
     national_cf: Decimal | None = None

@@ -10,12 +10,20 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from ._common import CsvRows, clean_name, decode_text, first_duplicate, is_blank, pad_digits, to_decimal
+from ._common import (
+    CsvRows,
+    clean_name,
+    decode_text,
+    find_header,
+    first_duplicate,
+    is_blank,
+    pad_digits,
+    to_decimal,
+)
 from .rows import GpciRow, ParseError
 
 __all__ = ["parse_gpci"]
 
-_MAX_HEADER_SEARCH = 30
 
 
 def _norm(cell: str) -> str:
@@ -66,30 +74,12 @@ def parse_gpci(data: bytes, name: str) -> list[GpciRow]:
     """Parse a GPCI{yyyy}.csv file. MAC is zero-padded to 5 digits, locality to 2; '*' marks stripped."""
     text = decode_text(data, name, "Medicare Administrative Contractor (MAC)")
     src = CsvRows(text, name)
-    cols: dict[str, int] | None = None
-    header: list[str] = []
-    header_line = 1
-    for row in src:
-        cols = _find_columns(row)
-        if cols is not None:
-            header, header_line = row, src.line
-            break
-        if src.line >= _MAX_HEADER_SEARCH:
-            break
-    if cols is None:
-        raise ParseError(
-            name,
-            src.line or 1,
-            "Locality Number",
-            "not a GPCI file: no header row with locality and GPCI columns",
-        )
-    for key, label in _REQUIRED:
-        if key not in cols:
-            raise ParseError(name, header_line, label, "missing required column")
+    cols, header, header_line = find_header(src, _find_columns, _REQUIRED,
+                                            ("Locality Number", "not a GPCI file: no header row with "
+                                             "locality and GPCI columns"))
     if "work" not in cols:  # only a "without floor" column: that is the work GPCI in force
         cols["work"] = cols["work_no_floor"]
     labels = {k: " ".join(header[i].split()) for k, i in cols.items()}
-    src.columns = [" ".join(h.split()) for h in header]
     width = max(cols.values()) + 1
     has_no_floor = "work_no_floor" in cols
 

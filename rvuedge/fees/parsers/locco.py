@@ -13,12 +13,11 @@ dropped. A repeat with different data is a ParseError.
 
 from __future__ import annotations
 
-from ._common import CsvRows, clean_name, decode_text, is_blank, pad_digits
+from ._common import CsvRows, clean_name, decode_text, find_header, is_blank, pad_digits
 from .rows import LocalityRow, ParseError
 
 __all__ = ["parse_locco"]
 
-_MAX_HEADER_SEARCH = 30
 _LABELS = {
     "mac": "Medicare Administrative Contractor",
     "locality": "Locality Number",
@@ -53,28 +52,10 @@ def parse_locco(data: bytes, name: str) -> list[LocalityRow]:
     """Parse a {yy}LOCCO.csv file (state carried forward over blank state cells)."""
     text = decode_text(data, name, _LABELS["mac"])
     src = CsvRows(text, name)
-    cols: dict[str, int] | None = None
-    header: list[str] = []
-    header_line = 1
-    for row in src:
-        cols = _find_columns(row)
-        if cols is not None:
-            header, header_line = row, src.line
-            break
-        if src.line >= _MAX_HEADER_SEARCH:
-            break
-    if cols is None:
-        raise ParseError(
-            name,
-            src.line or 1,
-            _LABELS["locality"],
-            "not a LOCCO file: no header row with locality and counties columns",
-        )
-    for key, label in _LABELS.items():
-        if key not in cols:
-            raise ParseError(name, header_line, label, "missing required column")
+    cols, header, header_line = find_header(src, _find_columns, _LABELS.items(),
+                                            (_LABELS["locality"], "not a LOCCO file: no header row with "
+                                             "locality and counties columns"))
     labels = {k: " ".join(header[i].split()) for k, i in cols.items()}
-    src.columns = [" ".join(h.split()) for h in header]
     width = max(cols.values()) + 1
 
     out: list[LocalityRow] = []
