@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import contextlib
 import csv
-import dataclasses
 import gc
 import io
 from collections.abc import Callable, Generator, Iterable, Iterator
 from decimal import Decimal, InvalidOperation
-from typing import Any, TypeVar
+from typing import Any
 
 from .rows import ParseError
 
@@ -281,9 +280,6 @@ def is_modifier(mod: str) -> bool:
     )
 
 
-T = TypeVar("T")
-
-
 @contextlib.contextmanager
 def gc_paused() -> Generator[None, None, None]:
     """Pause the cyclic garbage collector while building many row objects.
@@ -300,43 +296,6 @@ def gc_paused() -> Generator[None, None, None]:
     finally:
         if was_enabled:
             gc.enable()
-
-
-def frozen_factory(cls: type[T]) -> Callable[..., T]:
-    """Return a fast positional constructor for a frozen, slotted dataclass without __post_init__.
-
-    ``frozen_factory(FeeRow)(*values)`` builds exactly what ``FeeRow(*values)`` builds (same type,
-    equality, hash, repr) about 5x faster. A frozen dataclass ``__init__`` routes every field through
-    ``object.__setattr__`` (~3 us for a 33-field row; 19k rows ~ 100 ms), which dominates parsing.
-    The factory is a plain slotted twin class with the same ``__slots__`` whose generated ``__init__``
-    stores the slots directly and then switches the instance's class to ``cls`` (CPython allows this
-    because the memory layouts are identical). Defaults are not applied: pass every field.
-    """
-    cached = _FACTORIES.get(cls)
-    if cached is not None:
-        return cached
-    if not (isinstance(cls, type) and dataclasses.is_dataclass(cls) and "__slots__" in cls.__dict__):
-        raise TypeError(f"{cls!r} is not a slotted dataclass")
-    if hasattr(cls, "__post_init__"):
-        raise TypeError(f"{cls.__name__} has __post_init__; use the normal constructor")
-    names = [f.name for f in dataclasses.fields(cls)]  # type: ignore[arg-type]
-    if tuple(cls.__slots__) != tuple(names):  # type: ignore[attr-defined]
-        raise TypeError(f"{cls.__name__}: __slots__ do not match the dataclass fields")
-    for n in names:
-        if not n.isidentifier() or n.startswith("_"):
-            raise TypeError(f"{cls.__name__}: unsupported field name {n!r}")
-    body = "".join(f"    self.{n} = {n}\n" for n in names)
-    source = f"def __init__(self, {', '.join(names)}):\n{body}    self.__class__ = _target\n"
-    namespace: dict[str, Any] = {"_target": cls}
-    exec(source, namespace)  # noqa: S102 - generated from dataclass field names only
-    twin = type(
-        f"_{cls.__name__}Factory", (), {"__slots__": cls.__slots__, "__init__": namespace["__init__"]}
-    )  # type: ignore[attr-defined]
-    _FACTORIES[cls] = twin
-    return twin
-
-
-_FACTORIES: dict[type, Any] = {}
 
 
 def first_duplicate(keys: list[Any]) -> int | None:

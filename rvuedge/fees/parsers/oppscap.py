@@ -19,7 +19,6 @@ from ._common import (
     csv_error,
     decode_text,
     first_duplicate,
-    frozen_factory,
     gc_paused,
     is_blank,
     is_modifier,
@@ -86,7 +85,7 @@ def parse_oppscap(data: bytes, name: str) -> list[OppsCapRow]:
     col_name = names
 
     i_code, i_mod, i_stat, i_mac, i_loc, i_fac, i_nf = (index[f] for f, _c, _a in OPPSCAP_COLUMNS)
-    make = frozen_factory(OppsCapRow)
+    make = OppsCapRow
     D = Decimal
     codes_ok: set[str] = set()
     macs: dict[str, str] = {}  # raw cell -> zero-padded id (validated once per distinct value)

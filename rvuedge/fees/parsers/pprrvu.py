@@ -24,7 +24,6 @@ from ._common import (
     csv_error,
     decode_text,
     first_duplicate,
-    frozen_factory,
     gc_paused,
     is_blank,
     is_modifier,
@@ -218,7 +217,7 @@ def _data_rows(
     (i_code, i_mod, i_desc, i_stat, i_nu, i_work, i_nfpe, i_nfna, i_fpe, i_fna, i_mp, i_nft, i_ft, i_pctc,
      i_glob, i_pre, i_intra, i_post, i_mult, i_bil, i_asst, i_co, i_team, i_pric, i_endo, i_cf, i_sup,
      i_calc, i_dxf, i_onf, i_of, i_omp) = (index.get(f, -1) for f, _c, _a in PPRRVU_COLUMNS)  # fmt: skip
-    make = frozen_factory(FeeRow)
+    make = FeeRow
     dec = number_memo()  # str -> Decimal; a plain dict so the lookups stay fast
     dec_cols = [index[f] for f in _DECIMAL_FIELDS]
     code_ok = _CODE_RE.fullmatch
