@@ -229,6 +229,52 @@ def _single_file_kind(f: SourceFile) -> str:
     return kind
 
 
+@dataclass
+class _ParsedRelease:
+    """Every file of a release, parsed in memory (nothing written yet)."""
+
+    main: SourceFile
+    qpp: SourceFile | None
+    fee: Any  # PprrvuFile
+    fee_qpp: Any  # PprrvuFile | None
+    gpci_f: SourceFile | None
+    locco_f: SourceFile | None
+    anes_f: SourceFile | None
+    opps_f: SourceFile | None
+    gpcis: list[Any]
+    localities: list[Any]
+    anes: Any  # AnesFile | None
+    opps: list[Any]
+
+    def file_info(self) -> list[dict[str, Any]]:
+        """Name, kind, sha256 and row count of each file (provenance; the fingerprint is computed from it)."""
+        info: list[dict[str, Any]] = [
+            {"name": self.main.name, "kind": "pprrvu", "sha256": self.main.sha256, "rows": len(self.fee.rows)}
+        ]
+        if self.fee_qpp is not None and self.qpp is not None:
+            info.append({"name": self.qpp.name, "kind": "pprrvu_qpp", "sha256": self.qpp.sha256,
+                         "rows": len(self.fee_qpp.rows)})
+        for f, kind, rows in (
+            (self.gpci_f, "gpci", len(self.gpcis)),
+            (self.locco_f, "locco", len(self.localities)),
+            (self.anes_f, "anes", len(self.anes.rows) if self.anes else 0),
+            (self.opps_f, "oppscap", len(self.opps)),
+        ):
+            if f is not None:
+                info.append({"name": f.name, "kind": kind, "sha256": f.sha256, "rows": rows})
+        return info
+
+    def counts(self) -> dict[str, int]:
+        return {
+            "fee_rows": len(self.fee.rows),
+            "codes": len({r.hcpcs for r in self.fee.rows}),
+            "gpci": len(self.gpcis),
+            "localities": len(self.localities),
+            "anesthesia_cf": len(self.anes.rows) if self.anes else 0,
+            "opps_cap": len(self.opps),
+        }
+
+
 def load_release(
     source: str,
     *,
@@ -238,10 +284,63 @@ def load_release(
 ) -> LoadResult:
     started = time.perf_counter()
     files, name_hint = resolve_source(source, report)
-    label = source
+    main, qpp = _pprrvu_files(files, source)
+    parsed = _parse_release(files, main, qpp, source, report)
+    _check_release(parsed)
+    name, year = _release_name(release_name, name_hint, parsed)
+    file_info = parsed.file_info()
+    fingerprint = _fingerprint(file_info)
+    counts = parsed.counts()
+
+    existing = Release.objects.filter(name=name).first()
+    if existing is not None:
+        if existing.fingerprint == fingerprint:
+            return LoadResult(existing, False, f"{name} is already loaded from these files; nothing changed.",
+                              existing.counts)
+        if not replace:
+            raise LoadError(
+                f"{name} is already loaded from different files (loaded {existing.loaded_at:%Y-%m-%d %H:%M}); "
+                "pass --replace to replace it"
+            )
+
+    report(f"Writing {name} ({counts['fee_rows']:,} fee rows, {counts['opps_cap']:,} OPPS cap rows)")
+    with _sole_writer(Release, name, existing, "fingerprint"):
+        if existing is not None:
+            existing.delete()
+        fee = parsed.fee
+        release = _create_once(
+            Release,
+            name=name,
+            year=year,
+            title=fee.title,
+            released=fee.released,
+            layout=fee.layout,
+            conv_factor=fee.conv_factor,
+            conv_factor_qp=parsed.fee_qpp.conv_factor if parsed.fee_qpp else None,
+            anes_national_cf=parsed.anes.national_cf if parsed.anes else None,
+            source=source[:500],
+            fingerprint=fingerprint,
+            files=file_info,
+            counts=counts,
+            loaded_at=timezone.now(),
+        )
+        _insert_rows(release.pk, parsed)
+        # The search index is derived from the loaded data: rebuild it in the same transaction.
+        # Imported here: codes sits above fees (it reads fee rows); the loader reaches up only for this.
+        from rvuedge.codes.search import rebuild_index
+
+        rebuild_index()
+        release.load_seconds = Decimal(f"{time.perf_counter() - started:.3f}")
+        release.save(update_fields=["load_seconds"])
+    verb = "Replaced" if existing is not None else "Loaded"
+    return LoadResult(release, True, f"{verb} {name}.", counts)
+
+
+def _pprrvu_files(files: list[SourceFile], label: str) -> tuple[SourceFile, SourceFile | None]:
+    """The release's non-QPP PPRRVU file and its QPP twin, if any; a single file must be a PPRRVU file."""
     if not files:
         raise LoadError(f"{label}: no CMS files found (expected PPRRVU, GPCI, LOCCO, ANES and OPPSCAP CSVs)")
-    single = Path(source).expanduser().is_file() and not zipfile.is_zipfile(Path(source).expanduser())
+    single = Path(label).expanduser().is_file() and not zipfile.is_zipfile(Path(label).expanduser())
     if single and len(files) == 1:
         kind = _single_file_kind(files[0])
         if kind not in ("pprrvu", "pprrvu_txt"):
@@ -265,11 +364,16 @@ def load_release(
                 "(or the whole release zip) so that non-qualifying clinicians can be priced"
             )
         raise LoadError(f"{label}: more than one PPRRVU file ({names}); keep one per release")
+    return main[0], qpp[0] if qpp else None
 
+
+def _parse_release(files: list[SourceFile], main: SourceFile, qpp: SourceFile | None, label: str,
+                   report: Report) -> _ParsedRelease:
+    """Parse every file in memory; a parse error names the file, line and column."""
     try:
-        report(f"Parsing {main[0].name}")
-        fee = parse_pprrvu(main[0].data, main[0].name)
-        fee_qpp = parse_pprrvu(qpp[0].data, qpp[0].name) if qpp else None
+        report(f"Parsing {main.name}")
+        fee = parse_pprrvu(main.data, main.name)
+        fee_qpp = parse_pprrvu(qpp.data, qpp.name) if qpp else None
         gpci_f = _one(files, "gpci", label)
         locco_f = _one(files, "locco", label)
         anes_f = _one(files, "anes", label)
@@ -280,123 +384,70 @@ def load_release(
         opps = parse_oppscap(opps_f.data, opps_f.name) if opps_f else []
     except ParseError as exc:
         raise LoadError(str(exc)) from exc
+    return _ParsedRelease(main, qpp, fee, fee_qpp, gpci_f, locco_f, anes_f, opps_f, gpcis,
+                          _merge_localities(localities), anes, opps)
 
-    localities = _merge_localities(localities)
-    if not fee.rows:
-        raise LoadError(f"{main[0].name}: the file has a header but no data rows")
-    if fee.conv_factor is None:
-        raise LoadError(f"{main[0].name}: no conversion factor found in the CONV FACTOR column")
-    _check_fee_rows(fee.rows, main[0].name)
-    _check_fits(gpcis, gpci_f.name if gpci_f else "", {"work_gpci": 4, "work_gpci_no_floor": 4, "pe_gpci": 4,
-                                                      "mp_gpci": 4}, {"name": 120})
-    _check_fits(localities, locco_f.name if locco_f else "", {}, {"state": 40, "area": 120})
-    if anes:
-        _check_fits(anes.rows, anes_f.name, {"conv_factor": 5}, {"name": 120})
-    _check_fits(opps, opps_f.name if opps_f else "", {"fac_price": 10, "nonfac_price": 10}, {})
-    if fee_qpp is not None:
-        _check_qpp_matches(fee, fee_qpp, qpp[0].name)
 
-    name = catalog.normalise_name(release_name) if release_name else None
-    name = name or name_hint or catalog.name_from_title(fee.title)
+def _check_release(p: _ParsedRelease) -> None:
+    """Cross-file checks: data rows and a CF, values that fit the columns, a QPP file matching its twin."""
+    if not p.fee.rows:
+        raise LoadError(f"{p.main.name}: the file has a header but no data rows")
+    if p.fee.conv_factor is None:
+        raise LoadError(f"{p.main.name}: no conversion factor found in the CONV FACTOR column")
+    _check_fee_rows(p.fee.rows, p.main.name)
+    _check_fits(p.gpcis, p.gpci_f.name if p.gpci_f else "", {"work_gpci": 4, "work_gpci_no_floor": 4,
+                                                            "pe_gpci": 4, "mp_gpci": 4}, {"name": 120})
+    _check_fits(p.localities, p.locco_f.name if p.locco_f else "", {}, {"state": 40, "area": 120})
+    if p.anes and p.anes_f:
+        _check_fits(p.anes.rows, p.anes_f.name, {"conv_factor": 5}, {"name": 120})
+    _check_fits(p.opps, p.opps_f.name if p.opps_f else "", {"fac_price": 10, "nonfac_price": 10}, {})
+    if p.fee_qpp is not None and p.qpp is not None:
+        _check_qpp_matches(p.fee, p.fee_qpp, p.qpp.name)
+
+
+def _release_name(given: str | None, hint: str | None, p: _ParsedRelease) -> tuple[str, int]:
+    """The release's name (given, from the source's name, or from the PPRRVU title) and its year."""
+    name = catalog.normalise_name(given) if given else None
+    name = name or hint or catalog.name_from_title(p.fee.title)
     if not name:
-        raise LoadError(f"{main[0].name}: cannot tell which release this is; pass --release NAME (e.g. RVU26A)")
+        raise LoadError(f"{p.main.name}: cannot tell which release this is; pass --release NAME (e.g. RVU26A)")
     if not catalog.is_release_name(name):
         raise LoadError(f"--release {name}: release names look like RVU25A, RVU26C or RVU26AR")
     year, _quarter = catalog.parse_name(name)
+    return name, year
 
-    file_info: list[dict[str, Any]] = [
-        {"name": main[0].name, "kind": "pprrvu", "sha256": main[0].sha256, "rows": len(fee.rows)}
-    ]
-    if fee_qpp is not None:
-        file_info.append({"name": qpp[0].name, "kind": "pprrvu_qpp", "sha256": qpp[0].sha256,
-                          "rows": len(fee_qpp.rows)})
-    for f, kind, rows in (
-        (gpci_f, "gpci", len(gpcis)),
-        (locco_f, "locco", len(localities)),
-        (anes_f, "anes", len(anes.rows) if anes else 0),
-        (opps_f, "oppscap", len(opps)),
-    ):
-        if f is not None:
-            file_info.append({"name": f.name, "kind": kind, "sha256": f.sha256, "rows": rows})
-    fingerprint = _fingerprint(file_info)
-    counts = {
-        "fee_rows": len(fee.rows),
-        "codes": len({r.hcpcs for r in fee.rows}),
-        "gpci": len(gpcis),
-        "localities": len(localities),
-        "anesthesia_cf": len(anes.rows) if anes else 0,
-        "opps_cap": len(opps),
-    }
 
-    existing = Release.objects.filter(name=name).first()
-    if existing is not None:
-        if existing.fingerprint == fingerprint:
-            return LoadResult(existing, False, f"{name} is already loaded from these files; nothing changed.",
-                              existing.counts)
-        if not replace:
-            raise LoadError(
-                f"{name} is already loaded from different files (loaded {existing.loaded_at:%Y-%m-%d %H:%M}); "
-                "pass --replace to replace it"
-            )
-
-    report(f"Writing {name} ({counts['fee_rows']:,} fee rows, {counts['opps_cap']:,} OPPS cap rows)")
-    with _sole_writer(Release, name, existing, "fingerprint"):
-        if existing is not None:
-            existing.delete()
-        release = _create_once(
-            Release,
-            name=name,
-            year=year,
-            title=fee.title,
-            released=fee.released,
-            layout=fee.layout,
-            conv_factor=fee.conv_factor,
-            conv_factor_qp=fee_qpp.conv_factor if fee_qpp else None,
-            anes_national_cf=anes.national_cf if anes else None,
-            source=source[:500],
-            fingerprint=fingerprint,
-            files=file_info,
-            counts=counts,
-            loaded_at=timezone.now(),
-        )
-        rid = release.pk
+def _insert_rows(rid: int, p: _ParsedRelease) -> None:
+    """Write every parsed row under release ``rid`` (bulk inserts, inside the caller's transaction)."""
+    insert_rows(
+        FeeRow,
+        ["release", *FEE_FIELDS],
+        ((rid, *row) for row in map(attrgetter(*FEE_FIELDS), p.fee.rows)),
+    )
+    insert_rows(
+        Gpci,
+        ["release", "mac", "locality", "state", "name", "work_gpci", "work_gpci_no_floor", "pe_gpci",
+         "mp_gpci"],
+        ((rid, g.mac, g.locality, g.state, g.name, g.work_gpci, g.work_gpci_no_floor, g.pe_gpci, g.mp_gpci)
+         for g in p.gpcis),
+    )
+    insert_rows(
+        Locality,
+        ["release", "mac", "locality", "state", "area", "counties"],
+        ((rid, loc.mac, loc.locality, loc.state, loc.area, loc.counties) for loc in p.localities),
+    )
+    if p.anes:
         insert_rows(
-            FeeRow,
-            ["release", *FEE_FIELDS],
-            ((rid, *row) for row in map(attrgetter(*FEE_FIELDS), fee.rows)),
+            AnesthesiaCF,
+            ["release", "mac", "locality", "name", "conv_factor"],
+            ((rid, a.mac, a.locality, a.name, a.conv_factor) for a in p.anes.rows),
         )
-        insert_rows(
-            Gpci,
-            ["release", "mac", "locality", "state", "name", "work_gpci", "work_gpci_no_floor", "pe_gpci",
-             "mp_gpci"],
-            ((rid, g.mac, g.locality, g.state, g.name, g.work_gpci, g.work_gpci_no_floor, g.pe_gpci, g.mp_gpci)
-             for g in gpcis),
-        )
-        insert_rows(
-            Locality,
-            ["release", "mac", "locality", "state", "area", "counties"],
-            ((rid, loc.mac, loc.locality, loc.state, loc.area, loc.counties) for loc in localities),
-        )
-        if anes:
-            insert_rows(
-                AnesthesiaCF,
-                ["release", "mac", "locality", "name", "conv_factor"],
-                ((rid, a.mac, a.locality, a.name, a.conv_factor) for a in anes.rows),
-            )
-        insert_rows(
-            OppsCap,
-            ["release", "hcpcs", "modifier", "procstat", "mac", "locality", "fac_price", "nonfac_price"],
-            ((rid, o.hcpcs, o.modifier, o.procstat, o.mac, o.locality, o.fac_price, o.nonfac_price)
-             for o in opps),
-        )
-        # The search index is derived from the loaded data: rebuild it in the same transaction.
-        from rvuedge.codes.search import rebuild_index
-
-        rebuild_index()
-        release.load_seconds = Decimal(f"{time.perf_counter() - started:.3f}")
-        release.save(update_fields=["load_seconds"])
-    verb = "Replaced" if existing is not None else "Loaded"
-    return LoadResult(release, True, f"{verb} {name}.", counts)
+    insert_rows(
+        OppsCap,
+        ["release", "hcpcs", "modifier", "procstat", "mac", "locality", "fac_price", "nonfac_price"],
+        ((rid, o.hcpcs, o.modifier, o.procstat, o.mac, o.locality, o.fac_price, o.nonfac_price)
+         for o in p.opps),
+    )
 
 
 def lock_key(table: str, name: str) -> int:
