@@ -52,6 +52,8 @@ from dataclasses import dataclass, field
 from decimal import ROUND_FLOOR, ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any
 
+from rvuedge.pricing.money import cents
+
 __all__ = [
     "PERIODS",
     "ContractError",
@@ -88,10 +90,6 @@ class ContractError(ValueError):
         self.field = field_name
         self.message = message
         super().__init__(f"contract field '{field_name}': {message}")
-
-
-def cents(value: Decimal) -> Decimal:
-    return value.quantize(CENT, ROUND_HALF_UP)
 
 
 def fmt_wrvu(value: Decimal) -> str:
@@ -583,55 +581,94 @@ def compute_pay(
     stipends and draws (default: segments given / segments per year).
     """
     terms = load_contract(terms)
+    lines: list[PayLine] = []
+    segs = _segments(terms, wrvus, lines)
+    share = _YearShare(terms, len(segs), elapsed)
+    total_wrvu = sum(segs, ZERO)
+    base = _base_salary(terms, share, lines)
+    prod = _productivity(terms, segs, lines)
+    if terms.tiers and not any(pl.section == "production" for pl in lines):
+        lines.append(PayLine("production", f"{fmt_wrvu(total_wrvu)} wRVU earn no productivity pay", ZERO))
+    stipends = _stipends(terms, share, lines)
+    draws = _draws(terms, share, prod, lines) if terms.draw else _Draws()
+    return PayResult(
+        terms=terms, wrvus=total_wrvu, elapsed=share.frac, lines=lines, base=base,
+        production_gross=prod.gross, production=prod.paid, stipends=stipends, draws_paid=draws.paid,
+        true_up_paid=draws.true_up, clawback=draws.clawback, forgiven=draws.forgiven,
+        open_true_up=draws.open_true_up, periods=prod.periods,
+    )
+
+
+def _segments(terms: ContractTerms, wrvus: Decimal | int | str | Sequence[Decimal | int | str],
+              lines: list[PayLine]) -> list[Decimal]:
+    """wRVUs per settlement segment: as given (the year to date), or one annual total spread evenly."""
     k = terms.segments
     seg_kind = terms.segment_kind
-    lines: list[PayLine] = []
     if isinstance(wrvus, Sequence) and not isinstance(wrvus, str):
         segs = [_dec("wrvus", w) for w in wrvus]
         if not 1 <= len(segs) <= k:
             raise ContractError("wrvus", f"this contract settles by {seg_kind}: give one annual total or "
                                          f"1 to {k} values per {seg_kind}, not {len(segs)}")
-    else:
-        total = _dec("wrvus", wrvus)
-        segs = split_total(total, k)
-        if k > 1:
-            lines.append(PayLine("info", f"{fmt_wrvu(total)} wRVU assumed evenly spread over {k} {seg_kind}s "
-                                         f"({fmt_wrvu(segs[0])} each)"))
-    n = len(segs)
-    frac = Decimal(n) / k if elapsed is None else _dec("elapsed", elapsed, high=ONE)
-    total_wrvu = sum(segs, ZERO)
-    whole_year = frac == ONE
-    if elapsed is None:
-        share_text = f"× {n} of {k} {seg_kind}s"
-    else:
-        share_text = f"× {(frac * 100).quantize(Decimal('0.1'), ROUND_HALF_UP)}% of the year"
+        return segs
+    total = _dec("wrvus", wrvus)
+    segs = split_total(total, k)
+    if k > 1:
+        lines.append(PayLine("info", f"{fmt_wrvu(total)} wRVU assumed evenly spread over {k} {seg_kind}s "
+                                     f"({fmt_wrvu(segs[0])} each)"))
+    return segs
 
-    def prorate(annual: Decimal) -> Decimal:
-        return annual if whole_year else cents(annual * frac)
 
-    def scaled(label: str, annual: Decimal, fte: bool) -> tuple[Decimal, str]:
+class _YearShare:
+    """The share of the contract year covered (segments given, or ``elapsed``) and how annual amounts are
+    prorated to it."""
+
+    def __init__(self, terms: ContractTerms, n: int, elapsed: Decimal | None):
+        k = terms.segments
+        self.terms = terms
+        self.frac = Decimal(n) / k if elapsed is None else _dec("elapsed", elapsed, high=ONE)
+        self.whole_year = self.frac == ONE
+        if elapsed is None:
+            self.text = f"× {n} of {k} {terms.segment_kind}s"
+        else:
+            self.text = f"× {(self.frac * 100).quantize(Decimal('0.1'), ROUND_HALF_UP)}% of the year"
+
+    def prorate(self, annual: Decimal) -> Decimal:
+        return annual if self.whole_year else cents(annual * self.frac)
+
+    def scaled(self, label: str, annual: Decimal, fte: bool) -> tuple[Decimal, str]:
+        """An annual amount (times FTE when ``fte``) prorated to the share, and the line explaining it."""
+        terms = self.terms
         parts = [f"{label} {fmt_money(annual)}"]
         full = cents(annual * terms.fte) if fte else annual
         if fte and terms.fte != ONE:
             parts.append(f"× {terms.fte.normalize()} FTE")
-        if not whole_year:
-            parts.append(share_text)
-        amount = prorate(full)
+        if not self.whole_year:
+            parts.append(self.text)
+        amount = self.prorate(full)
         return amount, " ".join(parts) + (f" = {fmt_money(amount)}" if len(parts) > 1 else "")
 
-    # Base salary
-    base = ZERO
-    if terms.base_salary:
-        base, text = scaled("Base salary", terms.base_salary, True)
-        lines.append(PayLine("base", text, base))
 
-    # Productivity per reset period
+def _base_salary(terms: ContractTerms, share: _YearShare, lines: list[PayLine]) -> Decimal:
+    if not terms.base_salary:
+        return ZERO
+    base, text = share.scaled("Base salary", terms.base_salary, True)
+    lines.append(PayLine("base", text, base))
+    return base
+
+
+@dataclass
+class _Production:
+    gross: Decimal = ZERO
+    paid: Decimal = ZERO
+    periods: list[dict[str, Any]] = field(default_factory=list)
+    earned_by_seg: list[Decimal] = field(default_factory=list)  # productivity pay earned in each segment
+
+
+def _productivity(terms: ContractTerms, segs: list[Decimal], lines: list[PayLine]) -> _Production:
+    """Productivity pay per tier-reset period (tiers restart each period), after the payout share."""
     reset_n = PERIODS[terms.tier_reset]
-    per_reset = k // reset_n
-    production_gross = ZERO
-    production = ZERO
-    periods: list[dict[str, Any]] = []
-    earned_by_seg: list[Decimal] = []
+    per_reset = terms.segments // reset_n
+    out = _Production()
     for r in range(reset_n):
         chunk = segs[r * per_reset:(r + 1) * per_reset]
         if not chunk:
@@ -647,76 +684,87 @@ def compute_pay(
                                           f"{fmt_money(paid)}", paid - gross, label))
         else:
             paid = gross
-        production_gross += gross
-        production += paid
-        periods.append({"period": label or "Year", "wrvus": str(w), "earned": str(paid)})
+        out.gross += gross
+        out.paid += paid
+        out.periods.append({"period": label or "Year", "wrvus": str(w), "earned": str(paid)})
         cum = ZERO
         before = ZERO
         for seg in chunk:
             cum += seg
             after = _earned(terms, cum)
-            earned_by_seg.append(after - before)
+            out.earned_by_seg.append(after - before)
             before = after
-    if terms.tiers and not any(pl.section == "production" for pl in lines):
-        lines.append(PayLine("production", f"{fmt_wrvu(total_wrvu)} wRVU earn no productivity pay", ZERO))
+    return out
 
-    # Stipends
-    stipends = ZERO
+
+def _stipends(terms: ContractTerms, share: _YearShare, lines: list[PayLine]) -> Decimal:
+    total = ZERO
     for s in terms.stipends:
-        amount, text = scaled(f"Stipend ({s.name})", s.amount, False)
-        stipends += amount
+        amount, text = share.scaled(f"Stipend ({s.name})", s.amount, False)
+        total += amount
         lines.append(PayLine("stipend", text, amount))
+    return total
 
-    draws_paid = true_up = clawback = forgiven = ZERO
+
+@dataclass
+class _Draws:
+    paid: Decimal = ZERO
+    true_up: Decimal = ZERO
+    clawback: Decimal = ZERO
+    forgiven: Decimal = ZERO
     open_true_up: dict[str, Any] | None = None
-    if terms.draw:
-        d = terms.draw
-        annual = cents(d.amount * terms.fte)
-        per_seg = split_total(annual, k)
-        tn = PERIODS[d.true_up]
-        seg_per_t = k // tn
-        covered_segments = int((frac * k).to_integral_value(rounding=ROUND_FLOOR))
-        draws_paid, text = scaled("Draw", d.amount, True)
-        lines.append(PayLine("info", f"Productivity pay earned ({fmt_money(production)}) is settled against the "
-                                     f"draw at each {d.true_up}ly true-up"))
-        lines.append(PayLine("draw", f"{text} advanced against productivity pay", draws_paid))
-        carried = ZERO
-        for t in range(tn):
-            segs_t = range(t * seg_per_t, (t + 1) * seg_per_t)
-            label = period_label(d.true_up, t, terms.year_start_month)
-            if segs_t.start >= len(earned_by_seg):
-                break
-            earned_t = sum((earned_by_seg[i] for i in segs_t if i < len(earned_by_seg)), ZERO)
-            drawn_t = sum((per_seg[i] for i in segs_t), ZERO)
-            if segs_t.stop > covered_segments:
-                drawn_so_far = cents(annual * frac) - sum(per_seg[:segs_t.start], ZERO) if frac < ONE else drawn_t
-                open_true_up = {"period": label, "earned": str(earned_t), "drawn": str(max(drawn_so_far, ZERO)),
-                                "drawn_full_period": str(drawn_t), "carried_deficit": str(carried)}
-                lines.append(PayLine("info", f"True-up {label} (open): earned {fmt_money(earned_t)} vs drawn "
-                                             f"{fmt_money(max(drawn_so_far, ZERO))} so far", None, label))
-                break
-            diff = earned_t - drawn_t + carried
-            carried_text = f" - carried deficit {fmt_money(-carried)}" if carried else ""
-            head = f"True-up {label}: earned {fmt_money(earned_t)} - drawn {fmt_money(drawn_t)}{carried_text}"
-            carried = ZERO
-            if diff >= 0:
-                true_up += diff
-                lines.append(PayLine("true_up", f"{head} = {fmt_money(diff)} paid", diff, label))
-            elif d.carry_forward and t < tn - 1:
-                carried = diff
-                lines.append(PayLine("true_up", f"{head} = {fmt_money(diff)} carried forward", ZERO, label))
-            elif d.clawback:
-                clawback += -diff
-                lines.append(PayLine("true_up", f"{head} = {fmt_money(diff)} clawed back", diff, label))
-            else:
-                forgiven += -diff
-                lines.append(PayLine("true_up", f"{head} = {fmt_money(diff)} forgiven (no clawback)", ZERO, label))
 
-    return PayResult(
-        terms=terms, wrvus=total_wrvu, elapsed=frac, lines=lines, base=base, production_gross=production_gross,
-        production=production, stipends=stipends, draws_paid=draws_paid, true_up_paid=true_up, clawback=clawback,
-        forgiven=forgiven, open_true_up=open_true_up, periods=periods,
-    )
+
+def _draws(terms: ContractTerms, share: _YearShare, prod: _Production, lines: list[PayLine]) -> _Draws:
+    """Draws advanced against productivity pay, settled at each true-up: paid, carried forward, clawed back or
+    forgiven; the true-up still open when the share ends inside it."""
+    d = terms.draw
+    assert d is not None
+    k = terms.segments
+    frac = share.frac
+    earned_by_seg = prod.earned_by_seg
+    out = _Draws()
+    annual = cents(d.amount * terms.fte)
+    per_seg = split_total(annual, k)
+    tn = PERIODS[d.true_up]
+    seg_per_t = k // tn
+    covered_segments = int((frac * k).to_integral_value(rounding=ROUND_FLOOR))
+    out.paid, text = share.scaled("Draw", d.amount, True)
+    lines.append(PayLine("info", f"Productivity pay earned ({fmt_money(prod.paid)}) is settled against the "
+                                 f"draw at each {d.true_up}ly true-up"))
+    lines.append(PayLine("draw", f"{text} advanced against productivity pay", out.paid))
+    carried = ZERO
+    for t in range(tn):
+        segs_t = range(t * seg_per_t, (t + 1) * seg_per_t)
+        label = period_label(d.true_up, t, terms.year_start_month)
+        if segs_t.start >= len(earned_by_seg):
+            break
+        earned_t = sum((earned_by_seg[i] for i in segs_t if i < len(earned_by_seg)), ZERO)
+        drawn_t = sum((per_seg[i] for i in segs_t), ZERO)
+        if segs_t.stop > covered_segments:
+            drawn_so_far = cents(annual * frac) - sum(per_seg[:segs_t.start], ZERO) if frac < ONE else drawn_t
+            out.open_true_up = {"period": label, "earned": str(earned_t), "drawn": str(max(drawn_so_far, ZERO)),
+                                "drawn_full_period": str(drawn_t), "carried_deficit": str(carried)}
+            lines.append(PayLine("info", f"True-up {label} (open): earned {fmt_money(earned_t)} vs drawn "
+                                         f"{fmt_money(max(drawn_so_far, ZERO))} so far", None, label))
+            break
+        diff = earned_t - drawn_t + carried
+        carried_text = f" - carried deficit {fmt_money(-carried)}" if carried else ""
+        head = f"True-up {label}: earned {fmt_money(earned_t)} - drawn {fmt_money(drawn_t)}{carried_text}"
+        carried = ZERO
+        if diff >= 0:
+            out.true_up += diff
+            lines.append(PayLine("true_up", f"{head} = {fmt_money(diff)} paid", diff, label))
+        elif d.carry_forward and t < tn - 1:
+            carried = diff
+            lines.append(PayLine("true_up", f"{head} = {fmt_money(diff)} carried forward", ZERO, label))
+        elif d.clawback:
+            out.clawback += -diff
+            lines.append(PayLine("true_up", f"{head} = {fmt_money(diff)} clawed back", diff, label))
+        else:
+            out.forgiven += -diff
+            lines.append(PayLine("true_up", f"{head} = {fmt_money(diff)} forgiven (no clawback)", ZERO, label))
+    return out
 
 
 # --------------------------------------------------------------------------- projections
