@@ -128,14 +128,6 @@ def _interpolate(lo: Decimal, hi: Decimal, n: int, pct: int) -> Decimal:
     return (lo + (hi - lo) * frac).quantize(CENT, ROUND_HALF_UP)
 
 
-def percentile(values: list[Decimal], pct: int) -> Decimal:
-    """Linear-interpolation percentile of sorted values (the same rule as the build)."""
-    n = len(values)
-    i = (n - 1) * pct // 100
-    j = -(-(n - 1) * pct // 100)
-    return _interpolate(values[i], values[j], n, pct)
-
-
 def build(
     path: str | Path,
     work_rvus: dict[str, Decimal],
