@@ -398,11 +398,13 @@ def price_lines(
     qp: bool = False,
     policy: Policy | dict[str, Any] | str | None = None,
     date_of_service: dt.date | None = None,
+    modifiers: ModifierCheck | None = None,
 ) -> Priced:
     """Price one encounter against the database. ``lines`` may be rapid-entry text ('99214 20610-RT').
 
     Every modifier is checked first (:func:`rvuedge.pricing.modifiers.check_lines`): an unknown one is an error
-    with near matches, one the code's indicators refuse names those they allow."""
+    with near matches, one the code's indicators refuse names those they allow. ``modifiers`` is the check to use
+    (a caller pricing many encounters builds it once with :func:`known_modifiers`)."""
     rel = release if isinstance(release, Release) else get_release(release)
     loc = locality if isinstance(locality, LocalityChoice) else resolve_locality(rel, locality)
     pol = policy_from(policy)
@@ -433,6 +435,6 @@ def price_lines(
         locality=None if loc.key == "national" else loc.key,
     )
     lookup = DbLookup(rel, None if loc.key == "national" else loc.key)
-    check_lines(encounter.lines, known_modifiers(), lookup)  # an unknown or disallowed modifier is an error
+    check_lines(encounter.lines, modifiers or known_modifiers(), lookup)  # unknown or disallowed: an error
     result = price_encounter(encounter, lookup)
     return Priced(result, rel, loc, encounter.setting or "non_facility", qp, dos, pol)

@@ -142,6 +142,7 @@ class Crediter:
         self._policy_spec = spec if isinstance(spec, dict) else {"wrvu_profile": self._policy.name}
         if isinstance(spec, Policy):
             self._policy_spec = spec.to_dict()
+        self._modifiers = known_modifiers()  # once per crediter, not once per encounter
         self._releases = sorted(Release.objects.all(), key=release_sort_key)
         if not self._releases:
             raise EntryError("entry", "No CMS release is loaded yet, so nothing can be credited. "
@@ -198,7 +199,7 @@ class Crediter:
         loc = self.locality_for(release)
         try:
             priced = price_lines(list(lines), release=release, locality=loc, setting=setting, policy=self._policy,
-                                 date_of_service=dos)
+                                 date_of_service=dos, modifiers=self._modifiers)
         except PricingError as exc:
             # An unknown code costs a near-match search over every code; remember the answer.
             if key is not None:
