@@ -62,6 +62,8 @@ class ContractForm(forms.Form):
                 label=f"Tier {i} up to (wRVU/yr)", required=False, min_value=0, max_digits=10, decimal_places=2)
             self.fields[f"tier{i}_rate"] = forms.DecimalField(
                 label=f"Tier {i} $/wRVU", required=False, min_value=0, max_digits=8, decimal_places=2)
+            for name in (f"tier{i}_up_to", f"tier{i}_rate"):  # rendered in a table without a <label>: name them
+                self.fields[name].widget.attrs["aria-label"] = self.fields[name].label
         for i in range(1, STIPEND_ROWS + 1):
             self.fields[f"stipend{i}_name"] = forms.CharField(label=f"Stipend {i}", required=False, max_length=80)
             self.fields[f"stipend{i}_amount"] = _money(f"Stipend {i} ($/yr)")

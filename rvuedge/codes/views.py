@@ -26,6 +26,7 @@ from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_safe
 
 from rvuedge.errors import json_error
+from rvuedge.fees.figures import editorial_figures
 from rvuedge.fees.services import NotFound
 from rvuedge.params import MAX_PAGE, query_int
 
@@ -314,7 +315,7 @@ def content_page(request: HttpRequest, slug: str, section: str | None = None) ->
     page = content_mod.get_page(slug)
     if page is None:
         raise Http404(f"No page {slug}")
-    values = queries.example_payment() if slug == "how-wrvus-work" else {}
+    values = {**editorial_figures(), **(queries.example_payment() if slug == "how-wrvus-work" else {})}
     ctx = {"page": page, "html": page.html(values), "section": section, "slug": slug}
     return render(request, "site/page.html", ctx)
 

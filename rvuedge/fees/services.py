@@ -29,9 +29,10 @@ from rvuedge.pricing import (
     parse_entry,
     price_encounter,
 )
+from rvuedge.pricing.modifiers import ModifierCheck, check_lines
 
 from .catalog import QUARTER_MONTH
-from .models import AnesthesiaCF, FeeRow, OppsCap, Release
+from .models import AnesthesiaCF, FeeRow, HcpcsModifier, HcpcsRelease, OppsCap, Release
 from .models import Gpci as GpciModel
 
 QUARTER_START = {"A": 1, "B": 4, "C": 7, "D": 10}
@@ -221,6 +222,27 @@ def clear_caches() -> None:
         _CODE_CACHE.clear()
         _CAP_CACHE.clear()
         _CAP_FILE.clear()
+        _MODIFIER_CHECK.clear()
+
+
+# --------------------------------------------------------------------------- modifiers
+
+_MODIFIER_CHECK: dict[tuple[tuple[int, str], ...], ModifierCheck] = {}
+
+
+def known_modifiers() -> ModifierCheck:
+    """The modifiers a line may carry: CPT's, the engine's, the shipped HCPCS Level II list and every modifier of
+    the loaded HCPCS files (a terminated one stays valid: logs reach back years). Cached per set of loaded HCPCS
+    files, so a file loaded by another process is seen on the next call."""
+    key = tuple(HcpcsRelease.objects.order_by("pk").values_list("pk", "sha256"))
+    check = _MODIFIER_CHECK.get(key)
+    if check is None:
+        mods = HcpcsModifier.objects.values_list("modifier", flat=True).distinct() if key else ()
+        check = ModifierCheck(mods)
+        with _CACHE_LOCK:
+            _MODIFIER_CHECK.clear()
+            _MODIFIER_CHECK[key] = check
+    return check
 
 
 # --------------------------------------------------------------------------- localities
@@ -376,8 +398,13 @@ def price_lines(
     qp: bool = False,
     policy: Policy | dict[str, Any] | str | None = None,
     date_of_service: dt.date | None = None,
+    modifiers: ModifierCheck | None = None,
 ) -> Priced:
-    """Price one encounter against the database. ``lines`` may be rapid-entry text ('99214 20610-RT')."""
+    """Price one encounter against the database. ``lines`` may be rapid-entry text ('99214 20610-RT').
+
+    Every modifier is checked first (:func:`rvuedge.pricing.modifiers.check_lines`): an unknown one is an error
+    with near matches, one the code's indicators refuse names those they allow. ``modifiers`` is the check to use
+    (a caller pricing many encounters builds it once with :func:`known_modifiers`)."""
     rel = release if isinstance(release, Release) else get_release(release)
     loc = locality if isinstance(locality, LocalityChoice) else resolve_locality(rel, locality)
     pol = policy_from(policy)
@@ -408,5 +435,6 @@ def price_lines(
         locality=None if loc.key == "national" else loc.key,
     )
     lookup = DbLookup(rel, None if loc.key == "national" else loc.key)
+    check_lines(encounter.lines, modifiers or known_modifiers(), lookup)  # unknown or disallowed: an error
     result = price_encounter(encounter, lookup)
     return Priced(result, rel, loc, encounter.setting or "non_facility", qp, dos, pol)

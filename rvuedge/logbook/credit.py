@@ -12,7 +12,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from rvuedge.fees.models import HcpcsModifier, Release
+from rvuedge.fees.models import Release
 from rvuedge.fees.services import (
     LocalityChoice,
     NotFound,
@@ -22,10 +22,12 @@ from rvuedge.fees.services import (
     release_sort_key,
     resolve_locality,
 )
+from rvuedge.fees.services import (
+    known_modifiers as known_modifiers,  # re-exported: the log's modules import it from here
+)
 from rvuedge.pricing import EncounterLine, LineSyntaxError, Policy, PolicyError, PricingError, parse_line
 from rvuedge.pricing.engine import WORK_FLOOR_END
 from rvuedge.pricing.model import setting_for_pos
-from rvuedge.pricing.modifiers import ModifierCheck
 
 from .phi import find_phi
 
@@ -118,12 +120,6 @@ class Credit:
     result: Any = None  # the engine's EncounterResult (None when memoised)
 
 
-def known_modifiers() -> ModifierCheck:
-    """The modifiers a log line may carry: CPT's, the engine's and every one in the loaded HCPCS files (a
-    terminated modifier stays valid for the dates it was in force, and logs reach back years)."""
-    return ModifierCheck(HcpcsModifier.objects.values_list("modifier", flat=True).distinct())
-
-
 @dataclass
 class Crediter:
     """Prices encounters for one user. ``release``/``policy`` override the profile (for what-if previews)."""
@@ -146,7 +142,7 @@ class Crediter:
         self._policy_spec = spec if isinstance(spec, dict) else {"wrvu_profile": self._policy.name}
         if isinstance(spec, Policy):
             self._policy_spec = spec.to_dict()
-        self._modifiers = known_modifiers()
+        self._modifiers = known_modifiers()  # once per crediter, not once per encounter
         self._releases = sorted(Release.objects.all(), key=release_sort_key)
         if not self._releases:
             raise EntryError("entry", "No CMS release is loaded yet, so nothing can be credited. "
@@ -189,12 +185,7 @@ class Crediter:
 
     def credit(self, lines: list[EncounterLine] | tuple[EncounterLine, ...], dos: dt.date, setting: str) -> Credit:
         """Price the lines; raise :class:`PricingError` (with ``line`` and ``near``) when one cannot be."""
-        for i, ln in enumerate(lines):
-            for m in ln.modifiers:
-                problem = self._modifiers.problem(m)
-                if problem:
-                    raise PricingError(f"{ln.code}-{m}: {problem}", code=ln.code, line=i,
-                                       near=[f"{ln.code}-{n}" for n in self._modifiers.near(m)])
+        # an unknown modifier, or one the code's indicators refuse, is a PricingError from price_lines (memoised)
         release, release_note = self.release_and_note(dos)
         key = None
         if self.memo:
@@ -208,7 +199,7 @@ class Crediter:
         loc = self.locality_for(release)
         try:
             priced = price_lines(list(lines), release=release, locality=loc, setting=setting, policy=self._policy,
-                                 date_of_service=dos)
+                                 date_of_service=dos, modifiers=self._modifiers)
         except PricingError as exc:
             # An unknown code costs a near-match search over every code; remember the answer.
             if key is not None:

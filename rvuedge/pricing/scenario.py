@@ -23,6 +23,7 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 from .engine import price_encounter
 from .lookup import DictLookup
 from .model import RVU_ROW_KEYS, Encounter, EncounterLine, Gpci
+from .modifiers import check_lines
 from .money import dec
 from .policy import load_policy
 
@@ -193,7 +194,10 @@ def build_encounter(inputs: dict[str, Any]) -> Encounter:
 def run_scenario(inputs: dict[str, Any], *, explain: bool = True) -> dict[str, Any]:
     """Price a vector's ``inputs`` and return a dict shaped like its ``expected``.
 
-    Raises :class:`ScenarioError` for an unknown key anywhere in ``inputs``."""
+    Raises :class:`ScenarioError` for an unknown key anywhere in ``inputs``, :class:`PricingError` for an unknown
+    modifier (a scenario has no loaded HCPCS file: CPT's, the engine's and the shipped HCPCS Level II list count)."""
     check_scenario(inputs)
-    result = price_encounter(build_encounter(inputs), build_lookup(inputs))
+    encounter, lookup = build_encounter(inputs), build_lookup(inputs)
+    check_lines(encounter.lines, lookup=lookup)  # an unknown or disallowed modifier is an error, as everywhere
+    result = price_encounter(encounter, lookup)
     return result.to_dict(explain=explain)

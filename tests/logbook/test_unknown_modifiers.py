@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 
 import pytest
 
 from rvuedge.fees.models import HcpcsModifier
+from rvuedge.logbook import imports
 from rvuedge.logbook.models import Encounter, EncounterLine, Favourite
 from rvuedge.pricing.modifiers import CPT_MODIFIERS, ModifierCheck
 from tests.logbook.fixtures import log
@@ -57,10 +60,32 @@ def test_lines_stored_before_the_rule_are_never_offered_as_quick_picks(alice_cli
     assert 'data-code="27447-ZZ"' not in body and 'data-code="20610-ZZ"' not in body
 
 
-def test_without_an_hcpcs_file_letters_the_engine_does_not_know_are_refused_with_the_fix():
+def test_without_an_hcpcs_file_the_shipped_level_ii_list_still_knows_every_cms_modifier():
+    # (was: letters the engine does not know were refused until `rvuedge data load-hcpcs`; the CMS HCPCS
+    # modifier list now ships with the code, so a real modifier such as RR is known without the file)
     check = ModifierCheck()
     assert check.problem("GC") is None and check.problem("50") is None and check.problem("26") is None
-    assert "load-hcpcs" in check.problem("ZZ")
+    assert check.problem("RR") is None
+    assert check.problem("ZZ") == "unknown modifier ZZ: not a CPT or HCPCS Level II modifier"
     assert check.problem("98") == "unknown modifier 98: not a CPT modifier"
     assert ModifierCheck(["ZZ"]).problem("ZZ") is None
     assert {"22", "25", "26", "50", "51", "59", "80"} <= CPT_MODIFIERS
+
+
+def test_log_entry_api_and_import_refuse_an_unknown_modifier(alice, alice_client):
+    r = alice_client.post("/log/", {"entry": "27447-5O", "date": "2025-03-04", "idem": "form:5O"})
+    assert r.status_code == 422 and "unknown modifier 5O" in r.content.decode()
+    r = alice_client.post("/api/log/encounters", json.dumps({"entry": "27447-5O", "date": "2025-03-04"}),
+                          content_type="application/json")
+    assert r.status_code == 422 and "27447-50" in r.json()["detail"]
+    r = alice_client.post("/api/log/encounters", json.dumps({"entry": "99213-26", "date": "2025-03-04"}),
+                          content_type="application/json")
+    assert r.status_code == 422 and "99213's indicators allow 80, 81, 82, AS, 52, 53" in r.json()["detail"]
+    buf = io.StringIO()
+    csv.writer(buf).writerows([["Date", "Procedures"], ["2025-05-01", "27447-5O"], ["2025-05-02", "27447-RR"]])
+    mapping = imports.guess_mapping(["Date", "Procedures"])
+    report = imports.validate_import(alice, alice.profile, "csv", buf.getvalue().encode(), mapping)
+    assert report.valid == 1 and len(report.errors) == 1
+    assert "unknown modifier 5O" in report.errors[0]["message"] and "27447-50" in report.errors[0]["message"]
+    assert not Encounter.objects.filter(user=alice).exists()
+    assert log(alice, "27447-RT-GC 20610-XS", date="2025-03-04").lines.count() == 2
