@@ -143,14 +143,18 @@ def _render_code_page(page: dict[str, Any], request: HttpRequest) -> str:
 
 
 def _etag(body: bytes) -> str:
-    """A strong validator of the exact bytes sent: the same page (release, locality, content and code
-    version) gives the same ETag in every worker; anything that changes the page changes it."""
-    return '"' + hashlib.blake2b(body, digest_size=16).hexdigest() + '"'
+    """A validator of the page's bytes: the same page (release, locality, content and code version) gives the same
+    ETag in every worker, and anything that changes the page changes it. Weak (``W/``), as it stays valid for the
+    gzip-encoded form of the same page (PublicGZipMiddleware)."""
+    return 'W/"' + hashlib.blake2b(body, digest_size=16).hexdigest() + '"'
 
 
 def _not_modified(request: HttpRequest, etag: str) -> bool:
-    wanted = request.META.get("HTTP_IF_NONE_MATCH", "")
-    return bool(wanted) and (wanted.strip() == "*" or etag in [t.strip() for t in wanted.split(",")])
+    """If-None-Match uses the weak comparison (RFC 9110 13.1.2): ``W/`` prefixes are ignored."""
+    wanted = request.META.get("HTTP_IF_NONE_MATCH", "").strip()
+    if wanted == "*":
+        return True
+    return etag.removeprefix("W/") in {t.strip().removeprefix("W/") for t in wanted.split(",") if t.strip()}
 
 
 def _set_locality_cookie(response: HttpResponse, request: HttpRequest, locality: str | None, explicit: bool) -> None:
