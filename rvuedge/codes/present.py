@@ -370,6 +370,18 @@ def billing(p: dict[str, Any]) -> str:
 
 
 def specialties(p: dict[str, Any]) -> str:
+    measured = p.get("specialty_shares")
+    if measured:  # national shares of the code's services, from a benchmark source (Medicare claims)
+        rows = "".join(f'<tr><th scope="row">{e(s["specialty"])}</th><td class="num">{e(s["percent"])}</td></tr>'
+                       for s in measured["items"])
+        where = "Medicare fee-for-service claims" if measured["medicare_only"] else "claims"
+        body = (f'<table class="data shares"><thead><tr><th scope="col">Specialty</th>'
+                f'<th scope="col" class="num">Share of services</th></tr></thead><tbody>{rows}</tbody></table>'
+                f'<p class="source">Measured: share of {e(p["code"])}\'s {e(measured["total_services"])} national '
+                f"services by the billing clinician's specialty, {e(where)}, {e(measured['year'])} "
+                f"(source: {e(measured['source'])}" + (f", priced with {e(measured['release'])}"
+                                                      if measured["release"] else "") + ").</p>")
+        return section("specialties", "Specialties", body)
     chips = "".join(f'<span class="chip">{e(v)}</span>' for v in p["specialties"]) or \
         '<span class="muted">Not mapped.</span>'
     return section("specialties", "Specialties", f'<p class="chips">{chips}</p>')
