@@ -18,7 +18,8 @@ from xml.sax.saxutils import escape
 from rvuedge.fees.models import Release
 
 from . import content as content_mod
-from .queries import LRU, release_index, releases
+from .cache import LRU
+from .releases import release_index, releases
 from .search import data_version
 
 PART_SIZE = 50_000  # URLs per sitemap file: the protocol's limit

@@ -6,6 +6,7 @@ announces it with a ``Link: <...>; rel="alternate"; type="application/json"`` he
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import json
 import re
@@ -39,6 +40,7 @@ from rvuedge.params import MAX_PAGE, query_int
 
 from . import content as content_mod
 from . import present, queries, sitemap
+from .cache import LRU
 from .forms import ContactForm
 from .search import DEFAULT_LIMIT, data_version, search
 
@@ -90,9 +92,9 @@ def _cacheable(request: HttpRequest) -> bool:
     return settings.SESSION_COOKIE_NAME not in request.COOKIES and "messages" not in request.COOKIES
 
 
-LOCALITY_SELECTS = queries.LRU(256)
-HTML_CACHE = queries.LRU(2048)  # rendered pages (text: no work for the garbage collector)
-JSON_CACHE = queries.LRU(4096)
+LOCALITY_SELECTS = LRU(256)
+HTML_CACHE = LRU(2048)  # rendered pages (text: no work for the garbage collector)
+JSON_CACHE = LRU(4096)
 
 
 def locality_select(release: Any, selected: str) -> str:
@@ -371,8 +373,6 @@ class BlogFeed(Feed):
         return f"/blog/{item.slug}/"
 
     def item_pubdate(self, item: content_mod.Page) -> Any:
-        import datetime as dt
-
         return dt.datetime.combine(item.date, dt.time(12, 0), tzinfo=dt.UTC) if item.date else None
 
     def item_author_name(self, item: content_mod.Page) -> str:
