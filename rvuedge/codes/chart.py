@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from decimal import ROUND_CEILING, Decimal
 from html import escape
 
-WIDTH, HEIGHT = 480, 260  # small enough that its 12-unit text stays legible on a 360 px phone
+WIDTH, HEIGHT = 420, 270  # small enough that its 13-unit text stays legible (about 11 px) on a 360 px phone
 LEFT, RIGHT, TOP, BOTTOM = 48, 60, 14, 70  # plot margins: axis labels below and at both sides, legend under them
 
 
@@ -85,7 +85,7 @@ def history_svg(chart: dict[str, list[str | None]], *, code: str) -> str:
         return Decimal(TOP) + plot_h - plot_h * v / tops[axis]
 
     out = [f'<svg class="history-svg" viewBox="0 0 {WIDTH} {HEIGHT}" role="img" aria-labelledby="hc-t hc-d" '
-           f'xmlns="http://www.w3.org/2000/svg" font-size="12" font-family="system-ui, sans-serif">',
+           f'xmlns="http://www.w3.org/2000/svg" font-size="13" font-family="system-ui, sans-serif">',
            f'<title id="hc-t">History of {escape(code)} across the loaded releases</title>',
            f'<desc id="hc-d">Work RVU, total RVUs and national non-facility payment of {escape(code)} by release, '
            f'{escape(labels[0])} to {escape(labels[-1])}; the table below lists every value.</desc>']
@@ -101,7 +101,7 @@ def history_svg(chart: dict[str, list[str | None]], *, code: str) -> str:
     every = max(1, -(-n // 8))  # at most about 8 release labels on the x axis
     for i, label in enumerate(labels):
         if i % every == 0 or i == n - 1:
-            out.append(f'<text x="{_c(x(i))}" y="{base_y + 16}" text-anchor="middle" fill="#374151">'
+            out.append(f'<text x="{_c(x(i))}" y="{base_y + 19}" text-anchor="middle" fill="#374151">'
                        f"{escape(label)}</text>")
     out.append(f'<text x="14" y="{TOP + plot_h / 2}" transform="rotate(-90 14 {TOP + plot_h / 2})" '
                'text-anchor="middle" fill="#374151">RVUs</text>')
@@ -116,7 +116,7 @@ def history_svg(chart: dict[str, list[str | None]], *, code: str) -> str:
         out += [f'<circle cx="{_c(px)}" cy="{_c(py)}" r="3" fill="{s.color}"/>' for px, py in points]
     # legend: two rows of two under the axis labels
     for i, s in enumerate(SERIES):
-        lx = LEFT - 30 + (i % 2) * 215
+        lx = LEFT - 30 + (i % 2) * 200
         ly = base_y + 38 + (i // 2) * 18
         dash = f' stroke-dasharray="{s.dash}"' if s.dash else ""
         out.append(f'<line x1="{lx}" x2="{lx + 18}" y1="{ly - 4}" y2="{ly - 4}" stroke="{s.color}" '
