@@ -93,7 +93,7 @@ def _cacheable(request: HttpRequest) -> bool:
 
 
 LOCALITY_SELECTS = LRU(256)
-HTML_CACHE = LRU(2048)  # rendered pages (text: no work for the garbage collector)
+HTML_CACHE = LRU(2048)  # rendered pages as (bytes, ETag): no work for the garbage collector
 JSON_CACHE = LRU(4096)
 
 
