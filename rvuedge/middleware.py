@@ -9,11 +9,14 @@
   the browser's back/forward cache keeps a user's log.
 
 It sits after WhiteNoise in ``MIDDLEWARE``: static files keep their own long-lived public caching.
+
+:class:`PublicGZipMiddleware` compresses public pages (and never a page carrying a CSRF token: BREACH).
 """
 
 from __future__ import annotations
 
 from django.conf import settings
+from django.middleware.gzip import GZipMiddleware
 
 PRIVATE_CACHE_CONTROL = "private, no-store"
 
@@ -43,3 +46,25 @@ class SecurityHeadersMiddleware:
         if is_private(request):
             response["Cache-Control"] = PRIVATE_CACHE_CONTROL
         return response
+
+
+# --------------------------------------------------------------------------- compression of public pages
+
+COMPRESSIBLE = ("text/html", "application/json", "application/xml", "text/plain", "application/atom+xml")
+
+
+class PublicGZipMiddleware(GZipMiddleware):
+    """gzip for public responses only (pages, their JSON twins, the sitemap).
+
+    Never for a private response or one whose page carries a CSRF token: compressing a secret beside text an
+    attacker can reflect into the page leaks the secret through the compressed length (BREACH). A page that
+    renders ``{% csrf_token %}`` calls ``get_token``, which marks the request with ``CSRF_COOKIE_NEEDS_UPDATE``.
+    Static files are compressed ahead of time by WhiteNoise (gzip and Brotli) and never reach this middleware.
+    """
+
+    def process_response(self, request, response):
+        if is_private(request) or settings.CSRF_COOKIE_NAME in response.cookies:
+            return response
+        if not response.get("Content-Type", "").startswith(COMPRESSIBLE):
+            return response
+        return super().process_response(request, response)

@@ -71,6 +71,9 @@ MIDDLEWARE = [
     "whitenoise.middleware.WhiteNoiseMiddleware",
     # After WhiteNoise, so static files keep their long-lived public caching.
     "rvuedge.middleware.SecurityHeadersMiddleware",
+    # gzip for public pages only: none with a CSRF token or a signed-in user's data (BREACH); static files are
+    # compressed ahead of time by WhiteNoise (gzip + Brotli).
+    "rvuedge.middleware.PublicGZipMiddleware",
     # A NUL character in the address is a 400; a bad ?page= or ?ytd= (rvuedge.params.ParamError) too.
     "rvuedge.params.RequestGuardMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",

@@ -53,14 +53,13 @@ def rvu26c(db, cms_dir):
     """RVU26C loaded from its PPRRVU file alone (no GPCI, OPPSCAP or ANES file of its own), for one test: every
     cache of what is loaded (price lookups, the code pages' data version and caches) is dropped before and after,
     so the release is seen now and is not seen once the test's transaction is rolled back."""
-    from rvuedge.codes import queries, search
+    from rvuedge.codes import search
     from rvuedge.fees.importer import load_release
     from rvuedge.fees.services import clear_caches
 
     def forget() -> None:
         clear_caches()
-        search.forget_version()
-        queries.clear_caches()
+        search.forget_version()  # every code-reference cache is keyed by the data version
 
     load_release(str(cms_dir / "rvu26c" / "PPRRVU2026_Jul_nonQPP.csv"), release_name="RVU26C")
     forget()

@@ -109,6 +109,7 @@ def test_serve_collects_the_static_files_with_the_production_storage(production_
         hashed = manifest[name]
         assert hashed != name and (static_root / hashed).exists(), name
         assert (static_root / (hashed + ".gz")).exists(), f"{name} has no compressed copy"
+        assert (static_root / (hashed + ".br")).exists(), f"{name} has no Brotli copy"
     log = (production_server.data_dir / "serve.log").read_text()
     assert "DEBUG off" in log and "Using worker: gthread" in log
 
@@ -129,6 +130,13 @@ def test_production_serves_pages_with_hashed_static_files(production_server):
     # Compressed when the client accepts it.
     digest = dict(((b, e), d) for b, d, e in refs)[("js/site", "js")]
     status, headers, _ = production_server.get(f"/static/js/site.{digest}.js", headers={"Accept-Encoding": "gzip"})
+    assert status == 200 and headers.get("content-encoding") == "gzip"
+    status, headers, _ = production_server.get(f"/static/js/site.{digest}.js",
+                                               headers={"Accept-Encoding": "gzip, deflate, br"})
+    assert status == 200 and headers.get("content-encoding") == "br"
+    assert "max-age=315360000" in headers.get("cache-control", "")  # far-future (ten years)
+    # The HTML of a public page is compressed too.
+    status, headers, _ = production_server.get("/codes/27447/", headers={"Accept-Encoding": "gzip"})
     assert status == 200 and headers.get("content-encoding") == "gzip"
 
 

@@ -18,6 +18,8 @@ from typing import Any
 
 from django.utils.safestring import SafeString, mark_safe
 
+from .chart import history_svg
+
 
 def e(value: Any) -> str:
     """Escaped text ('—' for empty). The stdlib function: Django's adds a lazy-string check per call."""
@@ -316,15 +318,13 @@ def history_table(p: dict[str, Any]) -> str:
             f'</tr></thead><tbody>{"".join(rows)}</tbody></table>')
 
 
-def history(p: dict[str, Any], chart_json: str) -> str:
+def history(p: dict[str, Any]) -> str:
     h = p["history"]
     if not h["entries"]:
         return section("history", "History across releases",
                        f"<p>{e(p['code'])} is not in any loaded Physician Fee Schedule release.</p>")
-    chart = ""
-    if chart_json:
-        chart = (f'<div class="chart-box"><canvas id="history-chart" role="img" aria-label="Work RVU, total RVUs and '
-                 f'national payment of {e(p["code"])} by release"></canvas></div>{chart_json}')
+    svg = history_svg(h["chart"], code=p["code"])  # escapes its own text
+    chart = f'<figure class="chart-box" id="history-chart">{svg}</figure>' if svg else ""
     body = (f'{chart}<div class="table-scroll">{history_table(p)}</div><p class="muted small">Global row of each '
             "loaded release; payments are national, at each release's own conversion factor. Changed values are "
             "highlighted (▲ up, ▼ down; hover for the old value).</p>")
@@ -370,6 +370,18 @@ def billing(p: dict[str, Any]) -> str:
 
 
 def specialties(p: dict[str, Any]) -> str:
+    measured = p.get("specialty_shares")
+    if measured:  # national shares of the code's services, from a benchmark source (Medicare claims)
+        rows = "".join(f'<tr><th scope="row">{e(s["specialty"])}</th><td class="num">{e(s["percent"])}</td></tr>'
+                       for s in measured["items"])
+        where = "Medicare fee-for-service claims" if measured["medicare_only"] else "claims"
+        body = (f'<table class="data shares"><thead><tr><th scope="col">Specialty</th>'
+                f'<th scope="col" class="num">Share of services</th></tr></thead><tbody>{rows}</tbody></table>'
+                f'<p class="source">Measured: share of {e(p["code"])}\'s {e(measured["total_services"])} national '
+                f"services by the billing clinician's specialty, {e(where)}, {e(measured['year'])} "
+                f"(source: {e(measured['source'])}" + (f", priced with {e(measured['release'])}"
+                                                      if measured["release"] else "") + ").</p>")
+        return section("specialties", "Specialties", body)
     chips = "".join(f'<span class="chip">{e(v)}</span>' for v in p["specialties"]) or \
         '<span class="muted">Not mapped.</span>'
     return section("specialties", "Specialties", f'<p class="chips">{chips}</p>')
@@ -402,14 +414,11 @@ def cta_and_source(p: dict[str, Any], release_names: list[str]) -> str:
 # --------------------------------------------------------------------------- the page
 
 
-def code_body(p: dict[str, Any], *, searchbox: str, json_url: str, locality_options: str, chart_json: str,
-              release_names: list[str]) -> SafeString:
-    """The whole ``<div class="codepage">`` in seed order, plus payment, history and comparison."""
+def code_body(p: dict[str, Any], *, json_url: str, locality_options: str, release_names: list[str]) -> SafeString:
+    """The code page's sections in seed order (``codes/code.html`` puts the breadcrumbs and search box above)."""
     parts = [
-        '<div class="codepage">', crumbs(p), searchbox, header(p, json_url),
-        description(p), plain_language(p), clinical_context(p), rvu_information(p),
+        header(p, json_url), description(p), plain_language(p), clinical_context(p), rvu_information(p),
         payment_section(p, locality_options) if p["payment"] else "",
-        history(p, chart_json), compare(p), billing(p), specialties(p), faq(p),
-        cta_and_source(p, release_names), "</div>",
+        history(p), compare(p), billing(p), specialties(p), faq(p), cta_and_source(p, release_names),
     ]
     return mark_safe("".join(parts))

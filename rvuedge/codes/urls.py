@@ -58,6 +58,11 @@ urlpatterns = [
     path("blog/feed.atom", views.BlogFeed(), name="blog-feed"),
     path("blog/<lslug:slug>/", views.blog_post, name="blog-post"),
     path("support/", views.support, name="support"),
+    # for search engines
+    path("sitemap.xml", views.sitemap_index, name="sitemap"),
+    path("sitemap-pages.xml", views.sitemap_pages, name="sitemap-pages"),
+    path("sitemap-codes-<int:part>.xml", views.sitemap_codes, name="sitemap-codes"),
+    path("robots.txt", views.robots_txt, name="robots"),
     # the Markdown content links to /<resource>/: keep those addresses working
     *[path(f"{slug}/", views.legacy_resource, {"slug": slug}) for slug in RESOURCE_SLUGS],
 ]

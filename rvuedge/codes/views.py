@@ -6,6 +6,8 @@ announces it with a ``Link: <...>; rel="alternate"; type="application/json"`` he
 
 from __future__ import annotations
 
+import datetime as dt
+import hashlib
 import json
 import re
 from typing import Any
@@ -16,12 +18,19 @@ from django.contrib import messages
 from django.contrib.syndication.views import Feed
 from django.core.cache import cache
 from django.core.serializers.json import DjangoJSONEncoder
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponsePermanentRedirect, JsonResponse
+from django.http import (
+    Http404,
+    HttpRequest,
+    HttpResponse,
+    HttpResponseNotModified,
+    HttpResponsePermanentRedirect,
+    JsonResponse,
+)
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils.feedgenerator import Atom1Feed
-from django.utils.html import escape, json_script
+from django.utils.html import escape
 from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_safe
 
@@ -31,7 +40,8 @@ from rvuedge.fees.services import NotFound
 from rvuedge.params import MAX_PAGE, query_int
 
 from . import content as content_mod
-from . import present, queries
+from . import present, queries, sitemap
+from .cache import LRU
 from .forms import ContactForm
 from .search import DEFAULT_LIMIT, data_version, search
 
@@ -83,9 +93,9 @@ def _cacheable(request: HttpRequest) -> bool:
     return settings.SESSION_COOKIE_NAME not in request.COOKIES and "messages" not in request.COOKIES
 
 
-LOCALITY_SELECTS = queries.LRU(256)
-HTML_CACHE = queries.LRU(2048)  # rendered pages (text: no work for the garbage collector)
-JSON_CACHE = queries.LRU(4096)
+LOCALITY_SELECTS = LRU(256)
+HTML_CACHE = LRU(2048)  # rendered pages as (bytes, ETag): no work for the garbage collector
+JSON_CACHE = LRU(4096)
 
 
 def locality_select(release: Any, selected: str) -> str:
@@ -101,69 +111,53 @@ def locality_select(release: Any, selected: str) -> str:
     return LOCALITY_SELECTS.get_or_build((data_version(), release.pk, selected), build)
 
 
-_STATIC: dict[str, Any] = {}
-
-
-def _static_bits() -> dict[str, Any]:
-    """Page parts that never change while the process runs (rendered once)."""
-    if not _STATIC:
-        from django.templatetags.static import static
-
-        _STATIC["css_url"] = static("css/codes.css")
-        _STATIC["searchbox"] = mark_safe(render_to_string("codes/_searchbox.html", {"box_id": "cq"}))
-        js = [static("js/htmx.min.js"), static("js/codes.js")]
-        chart = static("js/chart.umd.min.js")
-        _STATIC["scripts"] = mark_safe("".join(f'<script src="{u}" defer></script>' for u in js))
-        _STATIC["scripts_chart"] = mark_safe("".join(f'<script src="{u}" defer></script>' for u in [js[0], chart, js[1]]))
-    return _STATIC
-
-
-_CHROME: list[str] = []
-_SLOTS = ("title", "description", "head", "body", "scripts")
-
-
-def _render_anonymous(ctx: dict[str, Any], request: HttpRequest) -> str:
-    """codes/code.html for a visitor without a session: the site chrome (base.html) is the same for every
-    such visitor, so it is rendered once per process and the page's parts are placed into it."""
-    if not _CHROME:
-        marks = {k: mark_safe(f"\x00{k}\x00") for k in _SLOTS}
-        text = render_to_string("codes/code.html", marks, request=request)
-        _CHROME.extend(re.split("\x00(?:" + "|".join(_SLOTS) + ")\x00", text))
-    values = [escape(ctx["title"]), escape(ctx["description"]), ctx["head"], ctx["body"], ctx["scripts"]]
-    out = [_CHROME[0]]
-    for value, static_part in zip(values, _CHROME[1:], strict=True):
-        out += [value, static_part]
-    return "".join(out)
+def _canonical_url(request: HttpRequest, code: str) -> str:
+    """The one address of a code page: locality, setting and release parameters all canonicalise to it."""
+    return request.build_absolute_uri(f"/codes/{code}/")
 
 
 def _code_context(page: dict[str, Any], request: HttpRequest) -> dict[str, Any]:
+    """The context of codes/code.html: head metadata, then the sections built by :mod:`.present`."""
     rel = queries.pick_release(page["release"]["name"])
     faq_ld = {
         "@context": "https://schema.org", "@type": "FAQPage",
         "mainEntity": [{"@type": "Question", "name": f["q"], "acceptedAnswer": {"@type": "Answer", "text": f["a"]}}
                        for f in page["faq"]],
     }
-    bits = _static_bits()
-    show_chart = bool(page["history"]["chart"]["labels"])
     json_url = f"/codes/{page['code']}.json" + _query_string(request)
     selected = page["payment"]["locality"] if page["payment"] else "national"
-    body = present.code_body(
-        page, searchbox=bits["searchbox"], json_url=json_url,
-        locality_options=locality_select(rel, selected) if page["payment"] else "",
-        chart_json=json_script(page["history"]["chart"], "history-data") if show_chart else "",
-        release_names=[name for _pk, name in queries.release_names()],
-    )
-    head = (f'<link rel="stylesheet" href="{bits["css_url"]}">'
-            f'<link rel="alternate" type="application/json" href="{escape(json_url)}">'
-            f'<script type="application/ld+json">{_ld_json(faq_ld)}</script>')
     return {
         "title": f"{page['code']} {page['title']}",
         "description": f"{page['code']} ({page['category']}): {page['descriptor']}. RVUs, Medicare payment by "
                        f"locality and history from CMS {page['release']['name']}.",
-        "head": mark_safe(head),
-        "body": body,
-        "scripts": bits["scripts_chart"] if show_chart else bits["scripts"],
+        "canonical": _canonical_url(request, page["code"]),
+        "json_url": json_url,
+        "faq_ld": _ld_json(faq_ld),
+        "crumbs": mark_safe(present.crumbs(page)),
+        "body": present.code_body(
+            page, json_url=json_url,
+            locality_options=locality_select(rel, selected) if page["payment"] else "",
+            release_names=[name for _pk, name in queries.release_names()]),
     }
+
+
+def _render_code_page(page: dict[str, Any], request: HttpRequest) -> str:
+    return render_to_string("codes/code.html", _code_context(page, request), request=request)
+
+
+def _etag(body: bytes) -> str:
+    """A validator of the page's bytes: the same page (release, locality, content and code version) gives the same
+    ETag in every worker, and anything that changes the page changes it. Weak (``W/``), as it stays valid for the
+    gzip-encoded form of the same page (PublicGZipMiddleware)."""
+    return 'W/"' + hashlib.blake2b(body, digest_size=16).hexdigest() + '"'
+
+
+def _not_modified(request: HttpRequest, etag: str) -> bool:
+    """If-None-Match uses the weak comparison (RFC 9110 13.1.2): ``W/`` prefixes are ignored."""
+    wanted = request.META.get("HTTP_IF_NONE_MATCH", "").strip()
+    if wanted == "*":
+        return True
+    return etag.removeprefix("W/") in {t.strip().removeprefix("W/") for t in wanted.split(",") if t.strip()}
 
 
 def _set_locality_cookie(response: HttpResponse, request: HttpRequest, locality: str | None, explicit: bool) -> None:
@@ -189,26 +183,33 @@ def code_detail(request: HttpRequest, code: str, fmt: str | None = None) -> Http
     as_json = wants_json(request, fmt)
     if code != code.upper() and not as_json:
         return HttpResponsePermanentRedirect(f"/codes/{code.upper()}/" + _query_string(request))
+    shared = as_json or _cacheable(request)  # the same bytes for every visitor asking this address
     try:
         key, locality, explicit = _resolve_page_key(request, code)
-        # Rendered pages and JSON are cached per (data version, code, release, locality): check them before
-        # building the page dict at all.
-        cache_key = (*key, "json" if as_json else request.get_full_path())
-        body = (JSON_CACHE if as_json else HTML_CACHE).get(cache_key) if as_json or _cacheable(request) else None
-        if body is None:
+        # Rendered pages and JSON (with their ETags) are cached per (data version, code, release, locality),
+        # so a repeat visit builds nothing.
+        store = JSON_CACHE if as_json else HTML_CACHE
+        cache_key = (*key, "json" if as_json else request.build_absolute_uri())
+        hit = store.get(cache_key) if shared else None
+        if hit is None:
             page = queries.code_page(key[1], release=key[2], locality=key[3])
-            if as_json:
-                body = JSON_CACHE.put(cache_key, json.dumps(page, cls=DjangoJSONEncoder).encode())
-            elif _cacheable(request):
-                body = HTML_CACHE.put(cache_key, _render_anonymous(_code_context(page, request), request))
-            else:
-                body = render_to_string("codes/code.html", _code_context(page, request), request=request)
+            body = (json.dumps(page, cls=DjangoJSONEncoder) if as_json else _render_code_page(page, request)).encode()
+            hit = (body, _etag(body))
+            if shared:
+                store.put(cache_key, hit)
     except NotFound as exc:
         return not_found(request, str(exc), as_json)
-    if as_json:
+    body, etag = hit
+    if shared and _not_modified(request, etag):
+        response = HttpResponseNotModified()
+    elif as_json:
         response = HttpResponse(body, content_type="application/json")
     else:
         response = with_alternate(HttpResponse(body), f"/codes/{key[1]}.json" + _query_string(request))
+    if shared:
+        # Revalidate every time (the page changes when data or content is loaded): a repeat visit costs a 304.
+        response["ETag"] = etag
+        response["Cache-Control"] = "no-cache"
     _set_locality_cookie(response, request, locality, explicit)
     return response
 
@@ -373,12 +374,44 @@ class BlogFeed(Feed):
         return f"/blog/{item.slug}/"
 
     def item_pubdate(self, item: content_mod.Page) -> Any:
-        import datetime as dt
-
         return dt.datetime.combine(item.date, dt.time(12, 0), tzinfo=dt.UTC) if item.date else None
 
     def item_author_name(self, item: content_mod.Page) -> str:
         return item.author or "RVU Edge"
+
+
+# --------------------------------------------------------------------------- sitemap and robots.txt
+
+
+def _site_base(request: HttpRequest) -> str:
+    return request.build_absolute_uri("/").rstrip("/")
+
+
+def _xml(text: str) -> HttpResponse:
+    return HttpResponse(text, content_type="application/xml; charset=utf-8")
+
+
+@require_safe
+def sitemap_index(request: HttpRequest) -> HttpResponse:
+    return _xml(sitemap.index_xml(_site_base(request)))
+
+
+@require_safe
+def sitemap_pages(request: HttpRequest) -> HttpResponse:
+    return _xml(sitemap.pages_xml(_site_base(request)))
+
+
+@require_safe
+def sitemap_codes(request: HttpRequest, part: int) -> HttpResponse:
+    text = sitemap.codes_xml(_site_base(request), part)
+    if text is None:
+        raise Http404(f"No sitemap part {part}")
+    return _xml(text)
+
+
+@require_safe
+def robots_txt(request: HttpRequest) -> HttpResponse:
+    return HttpResponse(sitemap.robots_txt(_site_base(request)), content_type="text/plain; charset=utf-8")
 
 
 # --------------------------------------------------------------------------- support

@@ -14,14 +14,16 @@ from decimal import Decimal
 import pytest
 from django.utils import timezone
 
-from rvuedge.codes import search
+from rvuedge.codes import queries, search
 
 
 @pytest.fixture(autouse=True)
 def _fresh_signature():
     search.forget_version()
+    queries.forget_volumes_version()
     yield
     search.forget_version()
+    queries.forget_volumes_version()
 
 
 @pytest.fixture

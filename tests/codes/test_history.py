@@ -42,9 +42,12 @@ def test_history_marks_new_changed_and_deleted(client, make_release):
     assert [e["selected"] for e in old["history"]["entries"]] == [True, False]
 
 
-def test_the_chart_is_on_the_page(client):
+def test_the_chart_is_server_rendered_svg_without_a_chart_library(client):
     html = client.get("/codes/27447/").content.decode()
-    assert 'id="history-chart"' in html and 'id="history-data"' in html and "chart.umd.min.js" in html
+    chart = html.split('id="history-chart"', 1)[1].split("</figure>", 1)[0]
+    assert '<svg class="history-svg"' in chart and ("<polyline" in chart or "<circle" in chart)
+    assert "History of 27447" in chart and "RVU25A" in chart
+    assert "chart.umd.min.js" not in html and "history-data" not in html
 
 
 def test_a_release_with_a_qp_conversion_factor_shows_both(client, make_release):

@@ -1,4 +1,4 @@
-/* Code reference: keyboard-navigable typeahead (htmx fills the list), locality picker, history chart. */
+/* Code reference: keyboard-navigable typeahead (htmx fills the list). The history chart is server-rendered SVG. */
 (function () {
   "use strict";
   document.documentElement.classList.add("js");
@@ -60,39 +60,8 @@
     });
   }
 
-  function chart() {
-    var data = document.getElementById("history-data");
-    var canvas = document.getElementById("history-chart");
-    if (!data || !canvas || !window.Chart || canvas.dataset.drawn) { return; }
-    canvas.dataset.drawn = "1";
-    var d = JSON.parse(data.textContent);
-    var num = function (xs) { return xs.map(function (x) { return x === null ? null : parseFloat(x); }); };
-    new window.Chart(canvas, {
-      type: "line",
-      data: {
-        labels: d.labels,
-        datasets: [
-          { label: "Work RVU", data: num(d.work_rvu), borderColor: "#0b6e4f", backgroundColor: "#0b6e4f", yAxisID: "rvu", tension: 0.2 },
-          { label: "Total RVU (non-facility)", data: num(d.nonfac_total), borderColor: "#2563eb", backgroundColor: "#2563eb", yAxisID: "rvu", tension: 0.2 },
-          { label: "Total RVU (facility)", data: num(d.fac_total), borderColor: "#7c3aed", backgroundColor: "#7c3aed", borderDash: [4, 3], yAxisID: "rvu", tension: 0.2 },
-          { label: "National payment, non-facility ($)", data: num(d.payment_nonfac), borderColor: "#c2410c", backgroundColor: "#c2410c", yAxisID: "usd", tension: 0.2 }
-        ]
-      },
-      options: {
-        responsive: true, maintainAspectRatio: false, animation: false,
-        interaction: { mode: "index", intersect: false },
-        plugins: { legend: { position: "bottom", labels: { boxWidth: 12, font: { size: 11 } } } },
-        scales: {
-          rvu: { type: "linear", position: "left", beginAtZero: true, title: { display: true, text: "RVUs" } },
-          usd: { type: "linear", position: "right", beginAtZero: true, grid: { drawOnChartArea: false }, title: { display: true, text: "$" } }
-        }
-      }
-    });
-  }
-
   function init() {
     Array.prototype.forEach.call(document.querySelectorAll("form[data-typeahead]"), wire);
-    chart();
   }
 
   if (document.readyState === "loading") {
@@ -100,5 +69,4 @@
   } else {
     init();
   }
-  document.addEventListener("htmx:load", function () { chart(); });
 })();

@@ -72,5 +72,10 @@ class Command(BaseCommand):
         for g in page["compare"]["groups"][:1]:
             if g["percentile"] is not None:
                 c.print(f"Work RVU higher than {g['percentile']}% of {g['valued_codes']} valued codes in {g['label']}.")
-        c.print(f"Specialties: {', '.join(page['specialties']) or '—'}")
+        measured = page["specialty_shares"]
+        if measured:
+            c.print("Specialties (share of national services, " + f"{measured['source']}, {measured['year']}): "
+                    + ", ".join(f"{s['specialty']} {s['percent']}" for s in measured["items"]))
+        else:
+            c.print(f"Specialties: {', '.join(page['specialties']) or '—'}")
         c.print(f"[dim]{page['source']}[/dim]")
