@@ -11,6 +11,7 @@ whenever what it was built from changed (:func:`ensure_index`), so it is never h
 
 from __future__ import annotations
 
+import bisect
 import hashlib
 import re
 import threading
@@ -24,9 +25,12 @@ from django.db import connection, transaction
 from django.db.models import Count, Max
 from django.utils import timezone
 
+from rvuedge.fees.bulk import insert_rows
+from rvuedge.fees.models import FeeRow, HcpcsCode, HcpcsRelease, Release
+from rvuedge.fees.services import release_sort_key
 from rvuedge.params import MAX_OFFSET
 
-from .content import KINDS, code_kind, sections
+from .kinds import KINDS, code_kind, code_shape, sections
 from .models import CodeContent, SearchEntry, SearchState, SearchTerm
 
 # --------------------------------------------------------------------------- freshness
@@ -37,8 +41,6 @@ _sig_cache: dict[str, Any] = {"at": 0.0, "value": None}
 
 def current_signature() -> str:
     """What the derived data depends on: loaded releases, HCPCS files and content edits."""
-    from rvuedge.fees.models import HcpcsRelease, Release
-
     rel = list(Release.objects.order_by("id").values_list("id", "fingerprint"))
     hcp = list(HcpcsRelease.objects.order_by("id").values_list("id", "sha256"))
     cc = CodeContent.objects.aggregate(n=Count("id"), last=Max("updated_at"))
@@ -101,10 +103,6 @@ def _weight(status: str, in_newest: bool, hcpcs_active: bool) -> int:
 
 def rebuild_index() -> SearchState:
     """Rebuild every search structure from the loaded data. Call inside a transaction (loads do)."""
-    from rvuedge.fees.bulk import insert_rows
-    from rvuedge.fees.models import FeeRow, HcpcsCode, HcpcsRelease, Release
-    from rvuedge.fees.services import release_sort_key
-
     started = time.perf_counter()
     releases = sorted(Release.objects.all(), key=release_sort_key, reverse=True)
     newest_id = releases[0].pk if releases else None
@@ -213,8 +211,6 @@ def _vocabulary() -> dict[str, Any]:
 
 
 def _known_prefix(vocab: dict[str, Any], token: str) -> bool:
-    import bisect
-
     words = vocab["sorted"]
     i = bisect.bisect_left(words, token)
     return i < len(words) and words[i].startswith(token)
@@ -318,9 +314,7 @@ def _fetch(codes: list[str]) -> dict[str, dict[str, Any]]:
 
 
 def _same_shape(a: str, b: str) -> bool:
-    from .content import _shape
-
-    return _shape(a) == _shape(b)
+    return code_shape(a) == code_shape(b)
 
 
 # Our own title or one of our synonyms equal to the whole query ("tka", "knee replacement") ranks first.
