@@ -103,7 +103,7 @@ def _weight(status: str, in_newest: bool, hcpcs_active: bool) -> int:
 
 
 PAYABLE = frozenset("ARTCJ")  # PFS statuses paid (or anaesthesia-priced) by Medicare
-SUPPLY_LETTERS = frozenset("ABEKLV")  # HCPCS Level II supplies, DME, orthotics, transport, vision/hearing
+SUPPLY_LETTERS = frozenset("ABCEKLV")  # HCPCS Level II supplies, DME, devices, orthotics, transport, vision/hearing
 
 
 def code_prior(code: str, kind: str, status: str, in_newest: bool, hcpcs_active: bool, glob_days: str,
@@ -122,7 +122,7 @@ def code_prior(code: str, kind: str, status: str, in_newest: bool, hcpcs_active:
     else:
         return 0.0
     if kind == "level2":
-        if code[0] == "D":
+        if code[0] in "DM" or code[:2] in {"G8", "G9"}:  # dental; quality-measure reporting codes
             prior -= 0.45
         elif code[0] in SUPPLY_LETTERS:
             prior -= 0.2
@@ -370,7 +370,8 @@ def _same_shape(a: str, b: str) -> bool:
 
 
 # Our own title or one of our synonyms equal to the whole query ("tka", "knee replacement") ranks first.
-EXACT_NAME = ("CASE WHEN lower(e.title) = %s OR (' · ' || lower(e.synonyms) || ' · ') LIKE %s THEN 0 ELSE 1 END")
+EXACT_NAME = ("CASE WHEN e.weight > 0 AND (lower(e.title) = %s OR (' · ' || lower(e.synonyms) || ' · ') LIKE %s) "
+              "THEN 0 ELSE 1 END")
 USE_VOCABULARY = True  # bench/search_eval.py turns these off to measure the "before" figures in the same run
 USE_PRIOR = True
 
