@@ -123,7 +123,7 @@ def code_prior(code: str, kind: str, status: str, in_newest: bool, hcpcs_active:
         return 0.0
     if kind == "level2":
         if code[0] in "DM" or code[:2] in {"G8", "G9"}:  # dental; quality-measure reporting codes
-            prior -= 0.45
+            prior = 0.05
         elif code[0] in SUPPLY_LETTERS:
             prior -= 0.2
     elif kind == "cat2":
@@ -480,8 +480,15 @@ def _word_search(raw: str, want: int, count: bool) -> tuple[list[str], int, str 
     codes, total = _text_query(slots, "and", want, 0, count, phrase)
     if codes:
         return codes, total, corrected
-    if len(slots) > 1:  # nothing has every word: anything with any of them, best first
-        codes, total = _text_query(slots, "or", want, 0, count, phrase)
+    if len(slots) > 1:
+        # Nothing has every word: every word but one (the last first: it may still be being typed), then any
+        # word of three letters or more, best first.
+        for skip in list(reversed(range(len(slots))))[:3]:
+            codes, total = _text_query(slots[:skip] + slots[skip + 1:], "and", want, 0, count, phrase)
+            if codes:
+                return codes, total, corrected
+        strong = [s for s in slots if len(s[0]) > 1 or (len(s[0][0]) >= 3 and not s[0][0].isdigit())]
+        codes, total = _text_query(strong, "or", want, 0, count, phrase)
         return codes, total, corrected if codes else None
     return [], 0, None
 
