@@ -297,6 +297,13 @@ def corrections(token: str, limit: int = 3) -> list[str]:
                 cands.add(d)
             cands.update(vocab["deletes"].get(d, ()))
         candidates = list(cands)
+        if not candidates and len(token) >= 6:  # two edits apart ("circumsicion"): words of the same start
+            words = vocab["sorted"]
+            i = bisect.bisect_left(words, token[:2])
+            while i < len(words) and words[i].startswith(token[:2]):
+                if abs(len(words[i]) - len(token)) <= 2:
+                    candidates.append(words[i])
+                i += 1
     limit_dist = 1 if len(token) < 6 else 2
     scored = [(_distance(token, c), -vocab["terms"].get(c, 0), c) for c in candidates]
     return [c for dist, _f, c in sorted(scored) if dist <= limit_dist][:limit]
