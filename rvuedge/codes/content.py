@@ -7,67 +7,38 @@ so editors see their edits without a restart.
 
 from __future__ import annotations
 
-import bisect
 import datetime as dt
 import hashlib
 import html
 import re
-import threading
-import time
 from dataclasses import dataclass, field
-from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
 import markdown
 import nh3
 import yaml
-from django.conf import settings
 from django.db import transaction
 from django.utils.text import slugify
 
-_YamlLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-CONTENT_DIR = Path(getattr(settings, "RVUEDGE_CONTENT_DIR", "") or Path(__file__).resolve().parents[1] / "content")
-
-# --------------------------------------------------------------------------- code shapes
-
-CODE_RE = re.compile(r"^[0-9A-Z]{5}$")
-KINDS: dict[str, tuple[str, str]] = {
-    # kind: (category label, short label)
-    "cat1": ("CPT Category I", "Category I"),
-    "pla": ("CPT Category I — Proprietary Laboratory Analyses (PLA)", "Category I (PLA)"),
-    "maaa": ("CPT Category I — Multianalyte Assay with Algorithmic Analyses (MAAA)", "Category I (MAAA)"),
-    "cat2": ("CPT Category II", "Category II"),
-    "cat3": ("CPT Category III", "Category III"),
-    "level2": ("HCPCS Level II", "HCPCS Level II"),
-    "other": ("Other code", "Other"),
-}
-
-
-def code_kind(code: str) -> str:
-    """The category of a code from its shape alone (5 digits, 4 digits + F/T/U/M, letter + 4 digits)."""
-    c = code.upper()
-    if len(c) != 5:
-        return "other"
-    if c.isdigit():
-        return "cat1"
-    if c[:4].isdigit():
-        return {"F": "cat2", "T": "cat3", "U": "pla", "M": "maaa"}.get(c[4], "other")
-    if c[0].isalpha() and c[1:].isdigit():
-        return "level2"
-    return "other"
-
-
-def _shape(code: str) -> str:
-    c = code.upper()
-    if c.isdigit():
-        return "n"
-    if c[:4].isdigit():
-        return c[4]
-    if c[0].isalpha() and c[1:].isdigit():
-        return "L"
-    return "?"
-
+from .kinds import (  # noqa: F401  (re-exported: the code pages import these from here)
+    CODE_RE,
+    CONTENT_DIR,
+    KINDS,
+    SECTIONS_PATH,
+    YAML_LOADER,
+    ContentError,
+    Placement,
+    SectionEntry,
+    Sections,
+    code_kind,
+    code_shape,
+    group_slug,
+    section_slug,
+    sections,
+)
+from .models import CodeContent
+from .search import rebuild_index
 
 # --------------------------------------------------------------------------- Markdown
 
@@ -119,9 +90,6 @@ def fill_placeholders(text: str, values: dict[str, str]) -> str:
 # --------------------------------------------------------------------------- front matter files
 
 
-class ContentError(ValueError):
-    """A content file is malformed; the message names the file and the field."""
-
 
 def split_front_matter(text: str, path: Path | str) -> tuple[dict[str, Any], str]:
     if not text.startswith("---"):
@@ -130,7 +98,7 @@ def split_front_matter(text: str, path: Path | str) -> tuple[dict[str, Any], str
     if len(parts) != 2:
         raise ContentError(f"{path}: the YAML front matter is not closed with ---")
     try:
-        meta = yaml.load(parts[0][3:], Loader=_YamlLoader) or {}
+        meta = yaml.load(parts[0][3:], Loader=YAML_LOADER) or {}
     except yaml.YAMLError as exc:
         raise ContentError(f"{path}: invalid YAML front matter: {exc}") from exc
     if not isinstance(meta, dict):
@@ -186,15 +154,15 @@ def parse_code_file(path: Path) -> dict[str, Any]:
         if not isinstance(item, dict) or not item.get("q") or not item.get("a"):
             raise ContentError(f"{path}: faq item {i} needs both 'q' and 'a'")
         faq.append({"q": str(item["q"]).strip(), "a": str(item["a"]).strip()})
-    sections = markdown_sections(body)
+    parts = markdown_sections(body)
     return {
         "code": code,
         "title": str(meta.get("title") or "").strip()[:200],
         "synonyms": _str_list(meta, "synonyms", path),
         "specialties": _str_list(meta, "specialties", path),
         "summary": str(meta.get("summary") or "").strip(),
-        "plain_language": sections.get("plain language", ""),
-        "clinical_context": sections.get("clinical context", ""),
+        "plain_language": parts.get("plain language", ""),
+        "clinical_context": parts.get("clinical context", ""),
         "faq": faq,
         "source_file": f"content/codes/{path.name}",
         "source_sha256": hashlib.sha256(raw).hexdigest(),
@@ -233,9 +201,6 @@ def load_code_content(*, force: bool = False, directory: Path | None = None) -> 
     Every file is parsed before anything is written (a bad file changes nothing). Rows edited in the
     admin are kept unless ``force``. The search index is rebuilt in the same transaction.
     """
-    from .models import CodeContent
-    from .search import rebuild_index
-
     folder = directory or CONTENT_DIR / "codes"
     parsed = [parse_code_file(p) for p in sorted(folder.glob("*.md"))]
     result = ContentLoadResult()
@@ -267,154 +232,6 @@ def load_code_content(*, force: bool = False, directory: Path | None = None) -> 
         if result.changed or force:
             rebuild_index()
     return result
-
-
-# --------------------------------------------------------------------------- sections.yaml
-
-
-@dataclass(frozen=True)
-class SectionEntry:
-    start: str
-    end: str
-    level: int
-    section: str
-    subsection: str
-    specialties: tuple[str, ...]
-
-    @property
-    def family(self) -> str:
-        """'Integumentary — debridement' -> 'Integumentary' (body system, for grouping)."""
-        return self.subsection.split(" — ")[0]
-
-    @property
-    def range_label(self) -> str:
-        return self.start if self.start == self.end else f"{self.start}–{self.end}"
-
-
-@dataclass(frozen=True)
-class Placement:
-    section: SectionEntry | None
-    subsection: SectionEntry | None
-
-    @property
-    def specialties(self) -> list[str]:
-        entry = self.subsection or self.section
-        return list(entry.specialties) if entry else []
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "section": self.section.section if self.section else None,
-            "section_slug": section_slug(self.section.section) if self.section else None,
-            "subsection": self.subsection.subsection if self.subsection else None,
-            "group_slug": group_slug(self.subsection) if self.subsection else None,
-            "range": (self.subsection or self.section).range_label if (self.subsection or self.section) else None,
-        }
-
-
-@lru_cache(maxsize=1024)
-def section_slug(name: str) -> str:
-    return slugify(name)
-
-
-@lru_cache(maxsize=4096)
-def group_slug(entry: SectionEntry) -> str:
-    if entry.section == "HCPCS Level II" and entry.level == 1:
-        return entry.start[0].lower()
-    return slugify(entry.subsection)[:80]
-
-
-class Sections:
-    """The code-range map from sections.yaml, with fast lookups (bisect per code shape)."""
-
-    ORDER = ["Evaluation and Management", "Anesthesia", "Surgery", "Radiology", "Pathology and Laboratory",
-             "Medicine", "Category II", "Category III", "Proprietary Laboratory Analyses", "HCPCS Level II"]
-
-    def __init__(self, entries: list[SectionEntry]):
-        self.entries = entries
-        self._by_level: dict[tuple[int, str], tuple[list[str], list[SectionEntry]]] = {}
-        for level in (1, 2):
-            for shape in {_shape(e.start) for e in entries}:
-                chosen = sorted((e for e in entries if e.level == level and _shape(e.start) == shape),
-                                key=lambda e: e.start)
-                self._by_level[(level, shape)] = ([e.start for e in chosen], chosen)
-        self.place = lru_cache(maxsize=65536)(self._place)
-
-    def _find(self, level: int, code: str) -> SectionEntry | None:
-        starts, chosen = self._by_level.get((level, _shape(code)), ([], []))
-        i = bisect.bisect_right(starts, code) - 1
-        if i >= 0 and chosen[i].start <= code <= chosen[i].end:
-            return chosen[i]
-        return None
-
-    def _place(self, code: str) -> Placement:
-        code = code.upper()
-        return Placement(self._find(1, code), self._find(2, code))
-
-    def section_names(self) -> list[str]:
-        names = {e.section for e in self.entries if e.level == 1}
-        return [n for n in self.ORDER if n in names] + sorted(names - set(self.ORDER))
-
-    def level1(self, section: str) -> list[SectionEntry]:
-        return sorted((e for e in self.entries if e.level == 1 and e.section == section), key=lambda e: e.start)
-
-    def groups(self, section: str) -> list[SectionEntry]:
-        """Browse groups of a section: HCPCS letters, else its subsections (plus uncovered level-1 ranges)."""
-        tops = self.level1(section)
-        if section == "HCPCS Level II":
-            return tops
-        subs = sorted((e for e in self.entries if e.level == 2 and e.section == section), key=lambda e: e.start)
-        if len(tops) > 1:
-            for top in tops:
-                if not any(top.start <= s.start <= top.end and _shape(s.start) == _shape(top.start) for s in subs):
-                    subs.append(top)
-            subs.sort(key=lambda e: (_shape(e.start) != "n", e.start))
-        return subs
-
-    def group_of(self, code: str, section: str) -> SectionEntry | None:
-        p = self.place(code)
-        if section == "HCPCS Level II":
-            return p.section
-        if p.subsection is not None:
-            return p.subsection
-        if len(self.level1(section)) > 1:
-            return p.section
-        return None
-
-
-_SECTIONS_LOCK = threading.Lock()
-_SECTIONS: tuple[float, Sections] | None = None
-
-
-_SECTIONS_CHECKED = [0.0]
-SECTIONS_PATH = CONTENT_DIR / "sections.yaml"
-
-
-def sections() -> Sections:
-    """The parsed sections.yaml; re-read when the file changes (checked at most once a second)."""
-    global _SECTIONS
-    cached = _SECTIONS
-    now = time.monotonic()
-    if cached is not None and now - _SECTIONS_CHECKED[0] < 1.0:
-        return cached[1]
-    path = SECTIONS_PATH
-    mtime = path.stat().st_mtime if path.exists() else 0.0
-    _SECTIONS_CHECKED[0] = now
-    if cached is not None and cached[0] == mtime:
-        return cached[1]
-    with _SECTIONS_LOCK:
-        data = yaml.load(path.read_text(encoding="utf-8"), Loader=_YamlLoader) if path.exists() else []
-        entries = []
-        for i, item in enumerate(data or [], 1):
-            try:
-                entries.append(SectionEntry(
-                    start=str(item["start"]).upper(), end=str(item["end"]).upper(), level=int(item["level"]),
-                    section=str(item["section"]), subsection=str(item.get("subsection") or item["section"]),
-                    specialties=tuple(str(s) for s in item.get("specialties") or ()),
-                ))
-            except (KeyError, TypeError, ValueError) as exc:
-                raise ContentError(f"{path}: entry {i}: missing or invalid field ({exc})") from exc
-        _SECTIONS = (mtime, Sections(entries))
-        return _SECTIONS[1]
 
 
 # --------------------------------------------------------------------------- pages and blog

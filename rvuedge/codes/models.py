@@ -59,6 +59,9 @@ class SearchEntry(models.Model):
     work_rvu = models.DecimalField(max_digits=9, decimal_places=2, null=True, blank=True)
     release = models.CharField(max_length=16, blank=True, help_text="Newest release carrying the code")
     weight = models.SmallIntegerField(default=0, help_text="Ranking boost: current codes above deleted ones")
+    prior = models.FloatField(default=0, help_text="Ranking prior per code (status, kind, editorial page, add-on)")
+    marks = models.CharField(max_length=200, blank=True,
+                             help_text="Descriptor notations spelt out in words for search (vocabulary index_marks)")
 
     class Meta:
         ordering = ["code"]

@@ -11,6 +11,7 @@ whenever what it was built from changed (:func:`ensure_index`), so it is never h
 
 from __future__ import annotations
 
+import bisect
 import hashlib
 import re
 import threading
@@ -24,9 +25,13 @@ from django.db import connection, transaction
 from django.db.models import Count, Max
 from django.utils import timezone
 
+from rvuedge.fees.bulk import insert_rows
+from rvuedge.fees.models import FeeRow, HcpcsCode, HcpcsRelease, Release
+from rvuedge.fees.services import release_sort_key
 from rvuedge.params import MAX_OFFSET
 
-from .content import KINDS, code_kind, sections
+from . import vocabulary
+from .kinds import KINDS, code_kind, code_shape, sections
 from .models import CodeContent, SearchEntry, SearchState, SearchTerm
 
 # --------------------------------------------------------------------------- freshness
@@ -37,12 +42,10 @@ _sig_cache: dict[str, Any] = {"at": 0.0, "value": None}
 
 def current_signature() -> str:
     """What the derived data depends on: loaded releases, HCPCS files and content edits."""
-    from rvuedge.fees.models import HcpcsRelease, Release
-
     rel = list(Release.objects.order_by("id").values_list("id", "fingerprint"))
     hcp = list(HcpcsRelease.objects.order_by("id").values_list("id", "sha256"))
     cc = CodeContent.objects.aggregate(n=Count("id"), last=Max("updated_at"))
-    text = repr((rel, hcp, cc["n"], cc["last"].isoformat() if cc["last"] else None))
+    text = repr((rel, hcp, cc["n"], cc["last"].isoformat() if cc["last"] else None, vocabulary.load().sha256))
     return hashlib.sha256(text.encode()).hexdigest()
 
 
@@ -99,12 +102,45 @@ def _weight(status: str, in_newest: bool, hcpcs_active: bool) -> int:
     return 1 if hcpcs_active else 0
 
 
+PAYABLE = frozenset("ARTCJ")  # PFS statuses paid (or anaesthesia-priced) by Medicare
+SUPPLY_LETTERS = frozenset("ABCEKLV")  # HCPCS Level II supplies, DME, devices, orthotics, transport, vision/hearing
+
+
+def code_prior(code: str, kind: str, status: str, in_newest: bool, hcpcs_active: bool, glob_days: str,
+               editorial: bool) -> float:
+    """A ranking prior per code, multiplied into text relevance (higher ranks first when the words fit both).
+
+    Current and payable first (PFS status A/R/T/C/J), then current codes that are priced elsewhere (lab X,
+    drugs E, …), then active HCPCS codes outside the PFS; deleted codes last. Category I and HCPCS services above
+    dental D-codes, supplies/DME, Category II and PLA/MAAA codes. Codes we wrote a page for (our editorial
+    "common" mark) rise; add-on codes (global ZZZ) sink below the base code of their family.
+    """
+    if in_newest:
+        prior = 1.0 if status in PAYABLE else 0.6
+    elif hcpcs_active:
+        prior = 0.5
+    else:
+        return 0.0
+    if kind == "level2":
+        if code[0] in "DM" or code[:2] in {"G8", "G9"}:  # dental; quality-measure reporting codes
+            prior = 0.05
+        elif code[0] in SUPPLY_LETTERS:
+            prior -= 0.2
+    elif kind == "cat2":
+        prior -= 0.45
+    elif kind in {"pla", "maaa"}:
+        prior -= 0.35
+    elif kind == "cat3":
+        prior -= 0.15
+    if glob_days == "ZZZ":
+        prior -= 0.25
+    if editorial:
+        prior += 0.5
+    return round(max(prior, 0.0), 3)
+
+
 def rebuild_index() -> SearchState:
     """Rebuild every search structure from the loaded data. Call inside a transaction (loads do)."""
-    from rvuedge.fees.bulk import insert_rows
-    from rvuedge.fees.models import FeeRow, HcpcsCode, HcpcsRelease, Release
-    from rvuedge.fees.services import release_sort_key
-
     started = time.perf_counter()
     releases = sorted(Release.objects.all(), key=release_sort_key, reverse=True)
     newest_id = releases[0].pk if releases else None
@@ -112,13 +148,13 @@ def rebuild_index() -> SearchState:
     table = FeeRow._meta.db_table
     with connection.cursor() as cur:
         for rel in releases:  # newest first: the newest release carrying a code supplies its descriptor
-            cur.execute(f"SELECT hcpcs, modifier, description, status, work_rvu FROM {table} WHERE release_id = %s "
-                        "ORDER BY hcpcs, modifier", [rel.pk])
-            for code, mod, desc, status, work in cur.fetchall():
+            cur.execute(f"SELECT hcpcs, modifier, description, status, work_rvu, glob_days FROM {table} "
+                        "WHERE release_id = %s ORDER BY hcpcs, modifier", [rel.pk])
+            for code, mod, desc, status, work, glob in cur.fetchall():
                 have = info.get(code)
                 if have is None:
                     info[code] = {"descriptor": desc, "status": status, "work_rvu": None if mod else work,
-                                  "release": rel.name, "newest": rel.pk == newest_id, "long": ""}
+                                  "release": rel.name, "newest": rel.pk == newest_id, "long": "", "glob": glob}
         hrel = HcpcsRelease.objects.order_by("-name").first()
     if hrel is not None:
         for code, long_desc, short_desc, terminated in HcpcsCode.objects.filter(release=hrel).values_list(
@@ -136,6 +172,7 @@ def rebuild_index() -> SearchState:
         info.setdefault(code, {"descriptor": "", "status": "", "work_rvu": None, "release": "", "newest": False,
                                "long": ""})
     secs = sections()
+    vocab_data = vocabulary.load()
     rows_out = []
     vocab: Counter[str] = Counter()
     for i, code in enumerate(sorted(info), 1):
@@ -144,19 +181,27 @@ def rebuild_index() -> SearchState:
         title = c.title if c else ""
         synonyms = " · ".join(c.synonyms) if c else ""
         place = secs.place(code)
+        kind = code_kind(code)
+        prior = code_prior(code, kind, d["status"] or "", d["newest"], d.get("hcpcs_active", False),
+                           d.get("glob") or "", c is not None)
         rows_out.append((
-            i, code, code_kind(code), (d["descriptor"] or "")[:100], d["long"] or "", title[:200], synonyms,
+            i, code, kind, (d["descriptor"] or "")[:100], d["long"] or "", title[:200], synonyms,
             place.section.section if place.section else "",
             place.subsection.subsection if place.subsection else "",
             d["status"] or "", None if d["work_rvu"] is None else Decimal(str(d["work_rvu"])).quantize(CENT),
             d["release"],
             _weight(d["status"] or "", d["newest"], d.get("hcpcs_active", False)),
+            prior, vocab_data.marks(d["descriptor"] or "")[:200],
         ))
         vocab.update(set(_terms(f"{d['descriptor']} {d['long']} {title} {synonyms}")))
     SearchEntry.objects.all().delete()
     SearchTerm.objects.all().delete()
     insert_rows(SearchEntry, ["id", "code", "kind", "descriptor", "long_description", "title", "synonyms",
-                              "section", "subsection", "status", "work_rvu", "release", "weight"], rows_out)
+                              "section", "subsection", "status", "work_rvu", "release", "weight", "prior", "marks"],
+                rows_out)
+    for w in vocab_data.known_words():  # vocabulary words are known words: never "corrected", offered as fixes
+        if 3 <= len(w) <= 60:
+            vocab[w] += 1
     insert_rows(SearchTerm, ["id", "term", "freq"],
                 ((i, t, n) for i, (t, n) in enumerate(sorted(vocab.items()), 1)))
     with connection.cursor() as cur:
@@ -165,14 +210,19 @@ def rebuild_index() -> SearchState:
             cur.execute("DROP TABLE IF EXISTS codes_search_fts")
             cur.execute(FTS5_CREATE)
             cur.execute("INSERT INTO codes_search_fts(rowid, code, descriptor, title, synonyms, long_description) "
-                        "SELECT id, code, descriptor, title, synonyms, long_description FROM codes_searchentry")
+                        "SELECT id, code, descriptor || ' ' || marks, title, synonyms, long_description "
+                        "FROM codes_searchentry")
         elif connection.vendor == "postgresql":
             cur.execute(
                 "UPDATE codes_searchentry SET document = "
+                # Punctuation to spaces first, so that both backends see the same words ("w/o" -> "w o").
                 "setweight(to_tsvector('simple', code), 'A') || "
-                "setweight(to_tsvector('simple', title || ' ' || replace(synonyms, '·', ' ')), 'A') || "
-                "setweight(to_tsvector('simple', descriptor), 'B') || "
-                "setweight(to_tsvector('simple', long_description), 'C')"
+                "setweight(to_tsvector('simple', regexp_replace(lower(title || ' ' || synonyms), '[^a-z0-9]+', ' ', "
+                "'g')), 'A') || "
+                "setweight(to_tsvector('simple', regexp_replace(lower(descriptor || ' ' || marks), '[^a-z0-9]+', ' ', "
+                "'g')), 'B') || "
+                "setweight(to_tsvector('simple', regexp_replace(lower(long_description), '[^a-z0-9]+', ' ', 'g')), "
+                "'C')"
             )
             cur.execute("ANALYZE codes_searchentry, codes_searchterm")  # fresh statistics for the planner
     sig = current_signature()
@@ -213,8 +263,6 @@ def _vocabulary() -> dict[str, Any]:
 
 
 def _known_prefix(vocab: dict[str, Any], token: str) -> bool:
-    import bisect
-
     words = vocab["sorted"]
     i = bisect.bisect_left(words, token)
     return i < len(words) and words[i].startswith(token)
@@ -249,6 +297,13 @@ def corrections(token: str, limit: int = 3) -> list[str]:
                 cands.add(d)
             cands.update(vocab["deletes"].get(d, ()))
         candidates = list(cands)
+        if not candidates and len(token) >= 6:  # two edits apart ("circumsicion"): words of the same start
+            words = vocab["sorted"]
+            i = bisect.bisect_left(words, token[:2])
+            while i < len(words) and words[i].startswith(token[:2]):
+                if abs(len(words[i]) - len(token)) <= 2:
+                    candidates.append(words[i])
+                i += 1
     limit_dist = 1 if len(token) < 6 else 2
     scored = [(_distance(token, c), -vocab["terms"].get(c, 0), c) for c in candidates]
     return [c for dist, _f, c in sorted(scored) if dist <= limit_dist][:limit]
@@ -318,28 +373,55 @@ def _fetch(codes: list[str]) -> dict[str, dict[str, Any]]:
 
 
 def _same_shape(a: str, b: str) -> bool:
-    from .content import _shape
-
-    return _shape(a) == _shape(b)
+    return code_shape(a) == code_shape(b)
 
 
 # Our own title or one of our synonyms equal to the whole query ("tka", "knee replacement") ranks first.
-EXACT_NAME = ("CASE WHEN lower(e.title) = %s OR (' · ' || lower(e.synonyms) || ' · ') LIKE %s THEN 0 ELSE 1 END")
+EXACT_NAME = ("CASE WHEN e.weight > 0 AND (lower(e.title) = %s OR (' · ' || lower(e.synonyms) || ' · ') LIKE %s) "
+              "THEN 0 ELSE 1 END")
+USE_VOCABULARY = True  # bench/search_eval.py turns these off to measure the "before" figures in the same run
+USE_PRIOR = True
 
 
-def _text_query(tokens: list[list[str]], mode: str, limit: int, offset: int, count: bool,
+def _prior() -> str:
+    """Relevance is multiplied by this (see code_prior); bm25 is negative on SQLite (lower is better)."""
+    return "(1 + e.weight * 0.25 + e.prior * 1.5)" if USE_PRIOR else "(1 + e.weight * 0.25)"
+
+
+def _prefix(tok: str, typed: bool) -> bool:
+    """Words the user typed match as prefixes (typeahead); vocabulary words of 3 letters or fewer match whole."""
+    return typed or len(tok) > 3
+
+
+def _fts_alt(alt: vocabulary.Alternative, typed: bool) -> str:
+    if len(alt) == 1:
+        return f'"{alt[0]}"' + ("*" if _prefix(alt[0], typed) else "")
+    return '"' + " ".join(alt) + '"' + ("*" if _prefix(alt[-1], typed) else "")
+
+
+def _pg_alt(alt: vocabulary.Alternative, typed: bool) -> str:
+    parts = [*alt[:-1], alt[-1] + (":*" if _prefix(alt[-1], typed) else "")]
+    return "(" + " <-> ".join(parts) + ")"
+
+
+def _match(slots: list[vocabulary.Slot], mode: str, pg: bool) -> str:
+    """AND (or OR) of slots, each an OR of its alternatives; the first alternative is what the user typed."""
+    render = _pg_alt if pg else _fts_alt
+    groups = ["(" + (" | " if pg else " OR ").join(render(a, i == 0) for i, a in enumerate(slot)) + ")"
+              for slot in slots]
+    return (" & " if pg else " AND ").join(groups) if mode == "and" else (" | " if pg else " OR ").join(groups)
+
+
+def _text_query(slots: list[vocabulary.Slot], mode: str, limit: int, offset: int, count: bool,
                 phrase: str = "") -> tuple[list[str], int]:
-    """Codes matching every group of alternatives (AND) or any (OR), best first."""
-    if not tokens:
+    """Codes matching every slot (AND) or any (OR), best first."""
+    if not slots:
         return [], 0
     exact = [phrase, f"% · {phrase} · %"]
     if connection.vendor == "postgresql":
-        def alt(group: list[str]) -> str:
-            return "(" + " | ".join(f"{t}:*" for t in group) + ")"
-
-        q = (" & " if mode == "and" else " | ").join(alt(g) for g in tokens)
+        q = _match(slots, mode, pg=True)
         sql = ("SELECT e.code FROM codes_searchentry e, to_tsquery('simple', %s) q WHERE e.document @@ q "
-               f"ORDER BY {EXACT_NAME}, ts_rank(e.document, q) * (1 + e.weight * 0.25) DESC, e.code "
+               f"ORDER BY {EXACT_NAME}, ts_rank(e.document, q) * {_prior()} DESC, e.code "
                "LIMIT %s OFFSET %s")
         with connection.cursor() as cur:
             cur.execute(sql, [q, *exact, limit, offset])
@@ -350,13 +432,10 @@ def _text_query(tokens: list[list[str]], mode: str, limit: int, offset: int, cou
                 total = cur.fetchone()[0]
         return codes, total
 
-    def alt_fts(group: list[str]) -> str:
-        return "(" + " OR ".join(f'"{t}"*' for t in group) + ")"
-
-    q = (" AND " if mode == "and" else " OR ").join(alt_fts(g) for g in tokens)
+    q = _match(slots, mode, pg=False)
     sql = ("SELECT e.code FROM codes_search_fts f JOIN codes_searchentry e ON e.id = f.rowid "
            "WHERE codes_search_fts MATCH %s "
-           f"ORDER BY {EXACT_NAME}, bm25(codes_search_fts, 10.0, 4.0, 6.0, 6.0, 1.0) * (1 + e.weight * 0.25), e.code "
+           f"ORDER BY {EXACT_NAME}, bm25(codes_search_fts, 10.0, 4.0, 6.0, 6.0, 1.0) * {_prior()}, e.code "
            "LIMIT %s OFFSET %s")
     with connection.cursor() as cur:
         cur.execute(sql, [q, *exact, limit, offset])
@@ -368,40 +447,55 @@ def _text_query(tokens: list[list[str]], mode: str, limit: int, offset: int, cou
     return codes, total
 
 
-def _word_search(raw: str, want: int, count: bool) -> tuple[list[str], int, str | None]:
-    """(codes, total, corrected query): every word must match (as a prefix); unknown words are corrected."""
-    words = [t for t in WORD_RE.findall(raw.lower()) if t not in STOPWORDS and (len(t) >= 2 or t.isdigit())]
-    if not words:
-        return [], 0, None
-    phrase = " ".join(WORD_RE.findall(raw.lower()))
-    codes, total = _text_query([[w] for w in words], "and", want, 0, count, phrase)
-    if codes:
-        return codes, total, None
+def _is_known(vocab: dict[str, Any], word: str) -> bool:
+    """A word of the index or the vocabulary, or the start of one (still being typed)."""
+    return word in vocab["terms"] or _known_prefix(vocab, word)
+
+
+def correct(raw: str) -> str | None:
+    """The query with its unknown words corrected, or None. Only a word that matches nothing (not a word of the
+    index or of the vocabulary, nor the start of one) is corrected, to its single nearest known word."""
     vocab = _vocabulary()
-    fixed: list[list[str]] = []
+    out: list[str] = []
     changed = False
-    for w in words:
-        if len(w) < 4 or w.isdigit():
-            fixed.append([w])
-            continue
-        known = w in vocab["terms"]
-        if (known and vocab["terms"][w] > 1) or (not known and _known_prefix(vocab, w)):
-            fixed.append([w])
-            continue
-        # unknown, or known only from one misspelt descriptor ("replacment"): try close words too
-        alts = [c for c in corrections(w) if c != w]
-        if alts:
-            changed = True
-            fixed.append(alts + [w] if known else alts)
-        else:
-            fixed.append([w])
-    corrected = " ".join(g[0] for g in fixed) if changed else None
-    if changed:
-        codes, total = _text_query(fixed, "and", want, 0, count, phrase)
-        if codes:
-            return codes, total, corrected
-    if len(fixed) > 1:  # nothing has every word: anything with any of them, best first
-        codes, total = _text_query(fixed, "or", want, 0, count, phrase)
+    for w in vocabulary.words(vocabulary.normalise(raw)):
+        if len(w) >= 4 and not w.isdigit() and not any(ch.isdigit() for ch in w) and not _is_known(vocab, w):
+            fixes = corrections(w, limit=1)
+            if fixes:
+                out.append(fixes[0])
+                changed = True
+                continue
+        out.append(w)
+    return " ".join(out) if changed else None
+
+
+def _slots(text: str) -> list[vocabulary.Slot]:
+    if USE_VOCABULARY:
+        return vocabulary.load().rewrite(text)
+    words = [t for t in vocabulary.words(text) if t not in STOPWORDS and (len(t) >= 2 or t.isdigit())]
+    return [[(w,)] for w in words]
+
+
+def _word_search(raw: str, want: int, count: bool) -> tuple[list[str], int, str | None]:
+    """(codes, total, corrected query): every slot must match (words as prefixes, vocabulary alternatives)."""
+    corrected = correct(raw)
+    text = corrected or raw
+    slots = _slots(text)
+    if not slots:
+        return [], 0, None
+    phrase = " ".join(WORD_RE.findall(text.lower()))
+    codes, total = _text_query(slots, "and", want, 0, count, phrase)
+    if codes:
+        return codes, total, corrected
+    if len(slots) > 1:
+        # Nothing has every word: every word but one (the last first: it may still be being typed), then any
+        # word of three letters or more, best first.
+        for skip in list(reversed(range(len(slots))))[:3]:
+            codes, total = _text_query(slots[:skip] + slots[skip + 1:], "and", want, 0, count, phrase)
+            if codes:
+                return codes, total, corrected
+        strong = [s for s in slots if len(s[0]) > 1 or (len(s[0][0]) >= 3 and not s[0][0].isdigit())]
+        codes, total = _text_query(strong, "or", want, 0, count, phrase)
         return codes, total, corrected if codes else None
     return [], 0, None
 
@@ -462,6 +556,14 @@ def search(query: str, *, limit: int = DEFAULT_LIMIT, offset: int = 0, count: bo
     rows = _fetch([c for c, _ in page])
     res.results = [_entry_dict(rows[c], match) for c, match in page if c in rows]
     return res
+
+
+TYPEAHEAD_LIMIT = 8
+
+
+def suggest(query: str) -> SearchResult:
+    """What the typeahead shows while someone types (the code search box and the log's entry box)."""
+    return search(query, limit=TYPEAHEAD_LIMIT, count=False)
 
 
 def bare_query(text: str, limit: int = 20) -> list[str]:

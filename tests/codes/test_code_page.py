@@ -127,7 +127,7 @@ def test_hcpcs_level_ii_codes_show_the_long_description(client):
 
 
 def test_categories_by_code_shape(client):
-    from rvuedge.codes.content import code_kind
+    from rvuedge.codes.kinds import code_kind
 
     assert [code_kind(c) for c in ("99213", "3074F", "0331T", "0001U", "0002M", "G2211", "ABCDE")] == \
         ["cat1", "cat2", "cat3", "pla", "maaa", "level2", "other"]
@@ -136,7 +136,7 @@ def test_categories_by_code_shape(client):
 
 
 def test_specialties_fall_back_to_sections_yaml(client):
-    from rvuedge.codes.content import sections
+    from rvuedge.codes.kinds import sections
     from rvuedge.codes.models import CodeContent
     from rvuedge.fees.models import FeeRow
 

@@ -111,3 +111,57 @@ def test_a_failed_rebuild_leaves_the_index_as_it_was(monkeypatch):
     assert SearchEntry.objects.count() == count
     monkeypatch.undo()
     assert codes("27447")[0] == "27447"
+
+
+# --------------------------------------------------------------------------- issue 14: what clinicians type
+
+
+def test_a_valid_word_is_never_rewritten_and_a_typo_ranks_like_the_word(rvu26c):
+    r = search("flu shot")
+    assert r.corrected is None and r.results[0]["code"] != "C8003"
+    assert r.results[0]["code"].startswith(("906", "G0008", "Q20"))
+    typo = search("colonscopy")
+    assert typo.corrected == "colonoscopy"
+    assert codes("colonscopy", 3) == codes("colonoscopy", 3) and codes("colonoscopy")[0] == "45378"
+
+
+@pytest.mark.parametrize(("query", "code"), [
+    ("intubation", "31500"), ("central line", "36556"), ("lumbar puncture", "62270"), ("c-section", "59510"),
+    ("EKG", "93000"), ("echo", "93306"), ("cataract", "66984"), ("screening mammogram", "77067"),
+    ("skin biopsy", "11102"), ("knee injection", "20610"), ("inguinal hernia repair", "49505"),
+])
+def test_everyday_words_reach_the_obvious_code(rvu26c, query, code):
+    assert code in codes(query, 3)
+
+
+@pytest.mark.parametrize(("query", "code"), [
+    ("MRI brain without contrast", "70551"), ("mri brain with and without contrast", "70553"),
+    ("CT head without contrast", "70450"), ("ct head w/o", "70450"), ("ct chest with contrast", "71260"),
+    ("established patient office visit level 3", "99213"), ("new patient level 5", "99205"),
+    ("ED visit level 4", "99284"), ("initial hospital care level 3", "99223"),
+    ("knee injection with ultrasound", "20611"), ("thoracentesis with ultrasound", "32555"),
+])
+def test_qualifiers_raise_the_specific_code(rvu26c, query, code):
+    assert codes(query, 1) == [code]
+
+
+def test_knee_arthroplasty_finds_the_family(rvu26c):
+    got = codes("knee arthroplasty", 25)
+    assert {"27447", "27446", "27486", "27487"} <= set(got) and got[0] == "27447"
+
+
+def test_current_payable_codes_before_dental_supply_and_quality_codes(rvu26c):
+    assert not codes("c-section", 3)[0].startswith("D")
+    assert not any(c.startswith(("M", "G9")) for c in codes("hep b vaccine", 1))
+    assert codes("urinalysis", 1)[0].startswith("810")
+
+
+def test_the_vocabulary_and_prior_can_be_switched_off_for_the_before_figures(rvu26c, monkeypatch):
+    monkeypatch.setattr(search_mod, "USE_VOCABULARY", False)
+    monkeypatch.setattr(search_mod, "USE_PRIOR", False)
+    assert "31500" not in codes("intubation", 3)  # the words alone do not reach "Insert emergency airway"
+
+
+def test_suggest_is_the_typeahead_call(rvu26c):
+    r = search_mod.suggest("lap chole")
+    assert r.limit == search_mod.TYPEAHEAD_LIMIT and r.results[0]["code"] == "47562"

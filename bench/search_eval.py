@@ -1,0 +1,188 @@
+"""Search quality (issue 14): top-1 / top-3 hit rates on bench/search_eval.yaml, the misses, and typeahead latency.
+
+    python bench/search_eval.py [--data-dir DIR] [--database-url postgres://...] [--misses] [--write]
+
+Builds (or reuses) a database with RVU25A, RVU26C (the newest release), the January 2026 HCPCS file and our
+content, then runs every query of the evaluation set through :func:`rvuedge.codes.search.search` as the search
+page does, twice in the same run:
+
+- **before**: the vocabulary (abbreviations, phrases, E/M levels) and the per-code prior switched off
+  (``search.USE_VOCABULARY = False``, ``search.USE_PRIOR = False``): plain words, typo correction, the old weight.
+- **after**: everything on.
+
+A query is a top-k hit when one of its acceptable codes is among the first k results. Latency is measured on
+the path users take while typing: :func:`rvuedge.codes.search.suggest` (what ``/codes/suggest/`` and the log's
+entry box call) for every query and for its prefixes as typed (every third character), p50 and p95; each call
+is timed three times and its median kept (the machine may be shared with other jobs).
+``--write`` appends the table to docs/benchmarks.md under "Issue 14: search".
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import yaml
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+from bench._common import append_to_docs  # noqa: E402
+
+CMS = Path(os.environ.get("RVUEDGE_CMS_DATA", ROOT.parent / "shared" / "data" / "cms"))
+EVAL = ROOT / "bench" / "search_eval.yaml"
+
+
+def load_eval(path: Path = EVAL) -> list[dict]:
+    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    return [{"q": str(item["q"]), "codes": [str(c) for c in item["codes"]], "who": item.get("who", "")}
+            for item in data["queries"]]
+
+
+def prepare(data_dir: str, database_url: str | None) -> None:
+    os.environ["RVUEDGE_DATA_DIR"] = data_dir
+    if database_url:
+        os.environ["DATABASE_URL"] = database_url
+    else:
+        os.environ.pop("DATABASE_URL", None)
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "rvuedge.settings")
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+
+    from rvuedge.codes.content import load_code_content
+    from rvuedge.codes.models import CodeContent
+    from rvuedge.fees.importer import load_hcpcs, load_release
+    from rvuedge.fees.models import HcpcsRelease, Release
+
+    call_command("migrate", verbosity=0)
+    if not Release.objects.filter(name="RVU25A").exists():
+        print("loading RVU25A …", flush=True)
+        load_release(str(CMS / "rvu25a" / "RVU25A.zip"))
+    if not Release.objects.filter(name="RVU26C").exists():
+        print("loading RVU26C …", flush=True)
+        load_release(str(CMS / "rvu26c" / "PPRRVU2026_Jul_nonQPP.csv"), release_name="RVU26C")
+    if not HcpcsRelease.objects.exists():
+        print("loading HCPCS 2026 …", flush=True)
+        load_hcpcs(str(CMS / "hcpcs2026jan" / "HCPC2026_JAN_ANWEB_01122026.txt"))
+    if not CodeContent.objects.exists():
+        load_code_content()
+
+
+def evaluate(items: list[dict]) -> dict:
+    """Top-1 and top-3 hits of the search page's first results; the misses with what came first."""
+    from rvuedge.codes.search import search
+
+    top1 = top3 = 0
+    misses = []
+    for item in items:
+        got = [r["code"] for r in search(item["q"], limit=10, count=False).results]
+        ok = set(item["codes"])
+        top1 += bool(got[:1]) and got[0] in ok
+        hit3 = bool(ok & set(got[:3]))
+        top3 += hit3
+        if not hit3:
+            misses.append((item["q"], item["codes"], got[:3]))
+    n = len(items)
+    return {"n": n, "top1": top1 / n, "top3": top3 / n, "misses": misses}
+
+
+def typing(items: list[dict]) -> list[str]:
+    """Every query, and its prefixes as typed (every third character from the third)."""
+    out = []
+    for item in items:
+        q = item["q"]
+        out += [q[:i] for i in range(3, len(q), 3)] + [q]
+    return out
+
+
+def latency(queries: list[str]) -> tuple[float, float]:
+    from rvuedge.codes.search import suggest
+
+    for q in queries[:100]:  # warm-up: vocabulary, statement caches
+        suggest(q)
+    times = []
+    for q in queries:  # each call three times, the median kept: the figure of the call, not of a busy neighbour
+        runs = []
+        for _ in range(3):
+            t = time.perf_counter()
+            suggest(q)
+            runs.append(time.perf_counter() - t)
+        times.append(sorted(runs)[1])
+    return pct(times, 0.5), pct(times, 0.95)
+
+
+def pct(values: list[float], p: float) -> float:
+    values = sorted(values)
+    k = (len(values) - 1) * p
+    lo = int(k)
+    hi = min(lo + 1, len(values) - 1)
+    return (values[lo] + (values[hi] - values[lo]) * (k - lo)) * 1000
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--data-dir", help="reuse this RVUEDGE_DATA_DIR (default: a new temporary one)")
+    ap.add_argument("--database-url", help="PostgreSQL database to use instead of SQLite")
+    ap.add_argument("--misses", action="store_true", help="print every miss (default: the first 40)")
+    ap.add_argument("--write", action="store_true", help="append the results to docs/benchmarks.md")
+    ap.add_argument("--quality-only", action="store_true", help="hit rates after, no latency, no before")
+    args = ap.parse_args()
+    data_dir = args.data_dir or tempfile.mkdtemp(prefix="rvuedge-search-eval-")
+    prepare(data_dir, args.database_url)
+
+    from django.db import connection
+
+    from rvuedge.codes import search as search_mod
+
+    items = load_eval()
+    typed = typing(items)
+    search_mod.ensure_index()
+    if args.quality_only:
+        q = evaluate(items)
+        print(f"top-1 {q['top1']:.1%}, top-3 {q['top3']:.1%}")
+        for query, want, got in q["misses"]:
+            print(f"  {query!r}: want {', '.join(want[:4])}; got {', '.join(got) or '—'}")
+        return
+    results = {}
+    for label, on in (("before", False), ("after", True)):
+        search_mod.USE_VOCABULARY = on
+        search_mod.USE_PRIOR = on
+        quality = evaluate(items)
+        p50, p95 = latency(typed)
+        results[label] = (quality, p50, p95)
+    search_mod.USE_VOCABULARY = search_mod.USE_PRIOR = True
+
+    vendor = connection.vendor
+    db = "SQLite " + __import__("sqlite3").sqlite_version if vendor == "sqlite" else "PostgreSQL"
+    after = results["after"][0]
+    lines = [
+        f"{after['n']} queries of bench/search_eval.yaml on RVU26C + HCPCS 2026 + our content; {db}; "
+        f"Python {platform.python_version()}. Typeahead latency over {len(typed)} calls of `suggest()` (each query "
+        "and its prefixes as typed).",
+        "",
+        "| Search | top-1 | top-3 | typeahead p50 | typeahead p95 |",
+        "|---|---|---|---|---|",
+    ]
+    names = {"before": "before: plain words (vocabulary and prior off)", "after": "after: vocabulary + prior"}
+    for label in ("before", "after"):
+        q, p50, p95 = results[label]
+        lines.append(f"| {names[label]} | {q['top1']:.1%} | {q['top3']:.1%} | {p50:.2f} ms | {p95:.2f} ms |")
+    text = "\n".join(lines)
+    print(text)
+    shown = after["misses"] if args.misses else after["misses"][:40]
+    print(f"\nMisses after ({len(after['misses'])}):")
+    for q, want, got in shown:
+        print(f"  {q!r}: want {', '.join(want[:4])}{'…' if len(want) > 4 else ''}; got {', '.join(got) or '—'}")
+    if args.write:
+        append_to_docs("## Issue 14: search", f"Search quality and typeahead latency ({db})",
+                       "python bench/search_eval.py" + (" --database-url …" if args.database_url else ""), text)
+
+
+if __name__ == "__main__":
+    main()
