@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
@@ -335,13 +335,3 @@ def _status_finding(ln: Line, fact: Fact, same_day: list[Line], facts: Mapping[s
                    else f"its work RVU {fact.work_rvu} when it is the only service that day")
     msg = f"{ln.text} has status {st}, {STATUS_MEANING[st]}; credit: {credits}."
     return Finding("status_not_paid", ln, msg, r.fix, fact.row("status"), credits=credits)
-
-
-@dataclass
-class LogContext:
-    """Lines of a log grouped for reconciliation lookups: which findings concern a (date, code)."""
-
-    findings: list[Finding] = field(default_factory=list)
-
-    def for_service(self, day: dt.date, code: str) -> list[Finding]:
-        return [f for f in self.findings if f.line.date == day and f.line.code == code]

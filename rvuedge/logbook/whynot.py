@@ -52,8 +52,9 @@ def _logged(user, start: dt.date, end: dt.date, *, exclude_encounter: int | None
 def entry_findings(user, lines: Sequence[Any], dos: dt.date, release: Release, *, credit_non_medicare: bool = True,
                    exclude_encounter: int | None = None, context: Sequence[Line] = ()) -> list[Finding]:
     """Warnings for ``lines`` (rvuedge.pricing.EncounterLine: code, modifiers, units) about to be logged on ``dos``,
-    with the user's own log around that date as context (and ``context``: other lines of the same import)."""
-    new = [Line(dos, ln.code, tuple(ln.modifiers), ln.units, None, True) for ln in lines]
+    with the user's own log around that date as context (and ``context``: other lines of the same import). A
+    finding's ``line.ref`` is the index of its line in ``lines``."""
+    new = [Line(dos, ln.code, tuple(ln.modifiers), ln.units, i, True) for i, ln in enumerate(lines)]
     logged = _logged(user, dos - BEFORE, dos + AFTER, exclude_encounter=exclude_encounter) if user else []
     every = logged + list(context) + new
     return check(every, facts_for(release, {ln.code for ln in every}), credit_non_medicare=credit_non_medicare)
