@@ -67,3 +67,10 @@ def log_findings(user, start: dt.date, end: dt.date, release: Release, *,
     found = check(lines, facts_for(release, {ln.code for ln in lines}), credit_non_medicare=credit_non_medicare,
                   only_new=False)
     return [f for f in found if start <= f.line.date <= end]
+
+
+def import_findings(user, lines: Sequence[Line], release: Release, *, credit_non_medicare: bool = True) -> list[Finding]:
+    """Findings on an import's ``lines`` (marked new; ``ref`` = the file's row), with the user's log as context."""
+    start, end = min(ln.date for ln in lines), max(ln.date for ln in lines)
+    every = _logged(user, start - BEFORE, end + AFTER) + list(lines)
+    return check(every, facts_for(release, {ln.code for ln in every}), credit_non_medicare=credit_non_medicare)

@@ -63,3 +63,30 @@ def test_another_users_log_gives_no_warning(alice, bob, bob_client):
     log(alice, "27447", date="2025-03-01")
     html = bob_client.get("/log/check/", {"entry": "99213", "date": "2025-03-20"}).content.decode()
     assert 'class="whynot"' not in html
+
+
+def test_import_preview_lists_warnings_by_row(alice, alice_client):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from rvuedge.logbook import imports
+    from rvuedge.logbook.models import ImportBatch
+
+    log(alice, "27447", date="2025-03-01")  # already in the log: context for the file's rows
+    data = (b"dos,cpt,mod\n2025-03-20,99213,\n2025-03-20,99214,24\n2025-06-01,11045,\n2025-06-02,11042,\n"
+            b"2025-06-02,11045,\n")
+    report = imports.validate_import(alice, alice.profile, "csv", data, {"date": "dos", "code": "cpt",
+                                                                         "modifiers": "mod"})
+    assert report.valid == 5 and report.error_count == 0  # warnings never make a row an error
+    assert [(w["row"], w["rule"]) for w in report.warnings] == [(2, "em_in_global"), (4, "addon_without_primary")]
+    assert report.warning_count == 2
+    # the page shows them
+    alice_client.post("/log/import/", {"file": SimpleUploadedFile("rows.csv", data, content_type="text/csv")})
+    batch = ImportBatch.objects.filter(user=alice).latest("created_at")
+    r = alice_client.post(f"/log/import/{batch.pk}/", {"map_date": "dos", "map_code": "cpt", "map_modifiers": "mod",
+                                                       "action": "preview"})
+    html = r.content.decode()
+    assert "Might not be credited: 2 warnings" in html and "Add-on code without a primary procedure" in html
+    # confirming imports every row anyway
+    alice_client.post(f"/log/import/{batch.pk}/", {"map_date": "dos", "map_code": "cpt", "map_modifiers": "mod",
+                                                   "action": "confirm"})
+    assert Encounter.objects.filter(user=alice).count() == 6
