@@ -793,6 +793,8 @@ REASONS: dict[str, tuple[str, str]] = {
 _RULE_REASON = {"em_in_global": "global_period", "procedure_in_global": "procedure_in_global",
                 "endo_base_with_family": "endo_base", "addon_without_primary": "addon_without_primary",
                 "status_not_paid": "status_not_paid", "bilateral_rt_lt": "bilateral"}
+RULE_PRIORITY = ("endo_base_with_family", "status_not_paid", "addon_without_primary", "bilateral_rt_lt",
+                 "em_in_global", "procedure_in_global")
 #: Multipliers employers apply to the work RVU before their report, most common first.
 ADJUSTMENTS: tuple[tuple[Decimal, str], ...] = (
     (Decimal("0.5"), "a 50% multiple-procedure reduction (second and later procedures that day)"),
@@ -824,9 +826,13 @@ class _Explainer:
         self.period = period
         self.tolerance = tolerance
 
-    def rule(self, item: Item, rules: tuple[str, ...] = tuple(_RULE_REASON)) -> tuple[str, str] | None:
-        for f in self.findings.get((item.date, item.code), []):
-            if f.rule in rules:
+    def rule(self, item: Item, rules: tuple[str, ...] = RULE_PRIORITY) -> tuple[str, str] | None:
+        """The finding on this service that best explains it: what is certain (a bundled base, a status) before
+        what depends on the clinical story (a global period the visit may be unrelated to)."""
+        found = {f.rule: f for f in reversed(self.findings.get((item.date, item.code), []))}
+        for rule in rules:
+            f = found.get(rule)
+            if f is not None:
                 return _RULE_REASON[f.rule], f"{f.message} Fix: {f.fix} Source: {f.source}."
         return None
 
