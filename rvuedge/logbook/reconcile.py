@@ -632,9 +632,20 @@ def _groups_report(lines: Iterable[ReportLine], has_wrvu: bool) -> dict[tuple[dt
         if ln.post_date and (side.posted is None or ln.post_date > side.posted):
             side.posted = ln.post_date
     for key, side in out.items():
-        if side.voided:
-            side.history = [_row_text(ln) for ln in sorted(rows[key], key=lambda r: r.line)]
+        side.history = [_row_text(ln) for ln in sorted(rows[key], key=lambda r: r.line)]
     return out
+
+
+def _keep_history(rep: dict[tuple[dt.date, str, tuple[str, ...]], Side],
+                  voided: dict[tuple[dt.date, str, tuple[str, ...]], Side]) -> None:
+    """A report side keeps its rows as history only when voids were involved: its own, or a voided charge of the
+    same date and code family that it reposts (a correction voids and reposts under a new id)."""
+    for key, side in rep.items():
+        gone = [v for vkey, v in sorted(voided.items()) if vkey[0] == key[0] and vkey[1][:4] == key[1][:4]]
+        if gone:
+            side.history = [h for v in gone for h in v.history] + [f"reposted: {h}" for h in side.history]
+        elif not side.voided:
+            side.history = []
 
 
 def _diff(log: Side, report: Side) -> Decimal | None:
@@ -659,7 +670,8 @@ def _post_period(lines: Sequence[ReportLine], month: bool) -> tuple[dt.date, dt.
     last = max(ln.post_date for ln in posted)  # type: ignore[type-var]
     if month:
         last = _month_end(last)
-    lag = max((_month_end(ln.post_date) if month else ln.post_date) - ln.date for ln in posted).days  # type: ignore[operator]
+    # (a post month counts from its first day: the smallest lag that puts the service in that month)
+    lag = max(ln.post_date - ln.date for ln in posted).days  # type: ignore[operator]
     return first, last, max(lag, 0)
 
 
@@ -692,6 +704,7 @@ def reconcile(log_lines: Iterable[LogLine], report_lines: Iterable[ReportLine], 
     # A service voided and not reposted nets to nothing: it is not in the report (its rows are kept to say so).
     voided = {k: rep.pop(k) for k in [k for k, v in rep.items() if v.voided and v.units == 0
                                        and (v.wrvu is None or abs(v.wrvu) < tolerance)]}
+    _keep_history(rep, voided)
     items: list[Item] = []
 
     # 1. the same service on both sides: compare units and credit
@@ -895,12 +908,13 @@ class _Explainer:
         if item.report.billed_by:
             return "another_provider", (f"The report bills it under {', '.join(item.report.billed_by)} "
                                         "(incident-to or a shared visit): the credit goes to the billing provider.")
-        hit = self.rule(item)
-        if hit:
-            return hit
         log_w, rep_w = item.log.wrvu, item.report.wrvu
         if log_w is None or rep_w is None or item.difference is None:
             return None
+        if not rep_w:  # credited 0: a rule that makes it unpaid explains it best
+            hit = self.rule(item)
+            if hit:
+                return hit
         way = "less" if item.difference < 0 else "more"
         how = f"The report credits {_fmt(abs(item.difference))} wRVU {way} ({_fmt(log_w)} logged, {_fmt(rep_w)} credited)"
         if not rep_w and _admin(item.code):
