@@ -531,6 +531,8 @@ class Reconciliation:
                                                "means": REASONS[item.reason][1], "count": 0, "wrvu": ZERO})
             row["count"] += 1
             row["wrvu"] += item.at_stake
+        for row in out.values():
+            row["wrvu"] = row["wrvu"].quantize(CENT)
         return sorted(out.values(), key=lambda r: (-r["wrvu"], -r["count"], r["reason"]))
 
     @property
@@ -846,7 +848,7 @@ class _Explainer:
         for rule in rules:
             f = found.get(rule)
             if f is not None:
-                return _RULE_REASON[f.rule], f"{f.message} Fix: {f.fix} Source: {f.source}."
+                return _RULE_REASON[f.rule], f"{f.message} Fix: {f.fix.rstrip('.')}. Source: {f.source}."
         return None
 
     def __call__(self, item: Item) -> tuple[str, str]:
