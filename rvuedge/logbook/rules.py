@@ -25,7 +25,7 @@ Global periods follow PPRRVU GLOB DAYS: 000 (day of the procedure only), 010 (da
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -203,41 +203,45 @@ def _fmt_day(day: dt.date) -> str:
     return f"{day:%-d %B %Y}"
 
 
-def _em_findings(em: Line, procs: Sequence[tuple[Line, Fact]]) -> Finding | None:
+def _em_findings(em: Line, procs: Iterable[tuple[Line, Fact]]) -> Finding | None:
     rule = RULES["em_in_global"]
     mods = set(em.modifiers)
     for proc, fact in procs:
         days = _days(fact)
         assert days is not None
         delta = (em.date - proc.date).days
-        src = fact.row("glob_days", "pre_op", "intra_op", "post_op")
-        end = proc.date + dt.timedelta(days=days)
         if days == 90 and delta in (-1, 0):
-            need, when = EM_DECISION, ("the day before" if delta == -1 else "the same day as")
-            what = (f"{em.text} on {_fmt_day(em.date)} is {when} {proc.text} ({_fmt_day(proc.date)}), a 090 "
-                    f"procedure whose global period starts the day before surgery")
-            fix = f"add -57 if this visit is where you decided on the surgery ({em.code}-57)"
+            need = EM_DECISION
         elif days in (0, 10) and delta == 0:
             need = EM_SAME_DAY_MINOR
-            what = (f"{em.text} is the same day as {proc.text}, a {fact.glob_days} procedure whose global "
-                    "package includes that day's visit")
-            fix = (f"add -25 if the visit was significant and separately identifiable from the procedure "
-                   f"({em.code}-25)")
         elif days in (10, 90) and 0 < delta <= days and _own_postop(proc):
             need = EM_POSTOP
-            what = (f"{em.text} on {_fmt_day(em.date)} is post-op day {delta} of {proc.text} "
-                    f"({_fmt_day(proc.date)}), whose {days}-day global ends {_fmt_day(end)}")
-            fix = f"add -24 if the visit was unrelated to the surgery ({em.code}-24)"
         else:
             continue
         if need in mods:
             continue
-        return Finding("em_in_global", em, f"{what}: {rule.meaning}.", fix, src, proc, (need,),
+        end = proc.date + dt.timedelta(days=days)
+        if need == EM_DECISION:
+            when = "the day before" if delta == -1 else "the same day as"
+            what = (f"{em.text} on {_fmt_day(em.date)} is {when} {proc.text} ({_fmt_day(proc.date)}), a 090 "
+                    f"procedure whose global period starts the day before surgery")
+            fix = f"add -57 if this visit is where you decided on the surgery ({em.code}-57)"
+        elif need == EM_SAME_DAY_MINOR:
+            what = (f"{em.text} is the same day as {proc.text}, a {fact.glob_days} procedure whose global "
+                    "package includes that day's visit")
+            fix = (f"add -25 if the visit was significant and separately identifiable from the procedure "
+                   f"({em.code}-25)")
+        else:
+            what = (f"{em.text} on {_fmt_day(em.date)} is post-op day {delta} of {proc.text} "
+                    f"({_fmt_day(proc.date)}), whose {days}-day global ends {_fmt_day(end)}")
+            fix = f"add -24 if the visit was unrelated to the surgery ({em.code}-24)"
+        return Finding("em_in_global", em, f"{what}: {rule.meaning}.", fix,
+                       fact.row("glob_days", "pre_op", "intra_op", "post_op"), proc, (need,),
                        "0 at most employers without the modifier")
     return None
 
 
-def _procedure_finding(line: Line, procs: Sequence[tuple[Line, Fact]]) -> Finding | None:
+def _procedure_finding(line: Line, procs: Iterable[tuple[Line, Fact]]) -> Finding | None:
     rule = RULES["procedure_in_global"]
     if set(SECOND_PROCEDURE_MODIFIERS) & set(line.modifiers):
         return None
@@ -267,8 +271,30 @@ def check(lines: Iterable[Line], facts: Mapping[str, Fact], *, credit_non_medica
     by_day: dict[dt.date, list[Line]] = {}
     for ln in lines:
         by_day.setdefault(ln.date, []).append(ln)
-    procs = sorted(((ln, facts[ln.code]) for ln in lines if _is_procedure(ln, facts.get(ln.code))),
-                   key=lambda p: (p[0].date, -int(p[1].glob_days)))
+    bases: dict[dt.date, set[str]] = {}  # the endoscopy bases named by each day's lines
+    for ln in lines:
+        base = facts[ln.code].endo_base if ln.code in facts else ""
+        if base:
+            bases.setdefault(ln.date, set()).add(base)
+    # procedures by global days and date: a line looks only at the days whose global periods can reach it
+    # (keyed by the date's ordinal: integer arithmetic, no date objects made per look-up)
+    procs: dict[int, dict[int, list[tuple[Line, Fact]]]] = {0: {}, 10: {}, 90: {}}
+    for ln in sorted(lines, key=lambda x: x.date):
+        fact = facts.get(ln.code)
+        if _is_procedure(ln, fact):
+            procs[int(fact.glob_days)].setdefault(ln.date.toordinal(), []).append((ln, fact))  # type: ignore[union-attr]
+
+    def reaching(day: dt.date, *, same_day: bool) -> Iterator[tuple[Line, Fact]]:
+        """Procedures whose global period (the day before a 090 and the post-op days; the day itself when
+        ``same_day``) covers ``day``, latest first (lazily: the rules stop at the first that applies)."""
+        n = day.toordinal()
+        for days, first in ((90, -1), (10, 0), (0, 0)):
+            index = procs[days]
+            if index:
+                for back in range(first if same_day else 1, days + 1):
+                    hit = index.get(n - back)
+                    if hit:
+                        yield from hit
     out: list[Finding] = []
     for ln in sorted(lines, key=lambda x: (x.date, x.code)):
         if only_new and not ln.new:
@@ -277,13 +303,12 @@ def check(lines: Iterable[Line], facts: Mapping[str, Fact], *, credit_non_medica
         if fact is None:
             continue
         found: list[Finding] = []
-        near = [(p, f) for p, f in procs if p is not ln and abs((ln.date - p.date).days) <= 91]
         if is_em(ln.code) and ln.code not in GLOBAL_VISIT_CODES and fact.status not in STATUS_MEANING:
-            hit = _em_findings(ln, near)
+            hit = _em_findings(ln, reaching(ln.date, same_day=True))
             if hit:
                 found.append(hit)
         if _is_procedure(ln, fact):
-            hit = _procedure_finding(ln, [(p, f) for p, f in near if p.date < ln.date])
+            hit = _procedure_finding(ln, ((p, f) for p, f in reaching(ln.date, same_day=False) if p is not ln))
             if hit:
                 found.append(hit)
         same_day = [o for o in by_day[ln.date] if o is not ln]
@@ -296,7 +321,7 @@ def check(lines: Iterable[Line], facts: Mapping[str, Fact], *, credit_non_medica
                                      f"{_fmt_day(ln.date)}: {r.meaning}.", r.fix, fact.row("glob_days"),
                                      credits="0 at most employers"))
         members = [o for o in same_day if o.code != ln.code and facts.get(o.code) is not None
-                   and facts[o.code].endo_base == ln.code]
+                   and facts[o.code].endo_base == ln.code] if ln.code in bases.get(ln.date, ()) else []
         if members:
             r, member = RULES["endo_base_with_family"], members[0]
             found.append(Finding("endo_base_with_family", ln,
