@@ -134,3 +134,32 @@ def test_nextgen_month_of_transaction_and_packed_codes(alice):
     assert packed.report.packed == ["19301, 38525-51, 38900 = 19.06 wRVU"]
     assert [d.isoformat() for d in rec.post_period] == ["2025-12-01", "2025-12-31"]
     assert "line 4" in item(rec, "2025-12-03", "99212").why and "void 99212" in item(rec, "2025-12-03", "99212").why
+
+
+def test_a_void_and_repost_pair_changes_nothing_but_the_history():
+    """Netting: appending a void of every charge and its identical repost leaves every status and credit as it
+    was (pure reconcile, no database)."""
+    import datetime as dt
+
+    from rvuedge.logbook.reconcile import LogLine, ReportLine, reconcile
+
+    day = dt.date(2026, 3, 2)
+    log_lines = [LogLine(day, "99214", (), 1, Decimal("1.92"), 1, "99214"),
+                 LogLine(day, "20610", ("RT",), 1, Decimal("0.79"), 1, "20610-RT"),
+                 LogLine(day, "11042", (), 1, Decimal("1.01"), 2, "11042")]
+    report = [ReportLine(2, day, "99214", (), 1, Decimal("1.92"), txn="A1"),
+              ReportLine(3, day, "20610", ("RT",), 1, Decimal("0.40"), txn="A2")]
+    plain = reconcile(log_lines, report)
+    again = reconcile(log_lines, [*report,
+                                  *(ReportLine(10 + i, r.date, r.code, r.modifiers, -r.units, -r.wrvu, txn=f"V{i}",
+                                               void_of=r.txn) for i, r in enumerate(report)),
+                                  *(ReportLine(20 + i, r.date, r.code, r.modifiers, r.units, r.wrvu, txn=f"R{i}")
+                                    for i, r in enumerate(report))])
+
+    def view(rec):
+        return [(i.status, i.code, i.difference, i.reason) for i in rec.items]
+
+    assert view(again) == view(plain)
+    assert plain.report_wrvu == again.report_wrvu == Decimal("2.32")
+    assert all(len(i.report.history) == 3 for i in again.items if i.report is not None)
+    assert all(not i.report.history for i in plain.items if i.report is not None)

@@ -170,6 +170,14 @@ def test_bilateral_rt_lt_on_bilat_1():
 def test_rvu26c_rows_name_their_release(rvu26c):
     found = run((MAR1, "27447"), (d(3, 20), "99213"), release="RVU26C")
     assert found[0].source.startswith("RVU26C 27447: GLOB DAYS 090")
+    assert rules_of(run((MAR1, "27447"), (d(5, 30), "99213"), release="RVU26C")) == ["em_in_global"]
+    assert run((MAR1, "27447"), (d(5, 31), "99213"), release="RVU26C") == []
+    assert [f.modifiers for f in run((MAR1, "20610"), (MAR1, "99213"), release="RVU26C")] == [("25",)]
+    assert rules_of(run((MAR1, "11045"), release="RVU26C")) == ["addon_without_primary"]
+    endo = run((MAR1, "43239"), (MAR1, "43235"), release="RVU26C")
+    assert [(f.rule, f.source) for f in endo] == [("endo_base_with_family", "RVU26C 43239: ENDO BASE 43235, MULT PROC 3")]
+    assert "status B" in run((MAR1, "99024"), release="RVU26C")[0].message
+    assert rules_of(run((MAR1, "27447-RT"), (MAR1, "27447-LT"), release="RVU26C")) == ["bilateral_rt_lt"]
 
 
 def test_every_rule_has_title_meaning_source_fix():
