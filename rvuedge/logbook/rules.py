@@ -330,8 +330,11 @@ def check(lines: Iterable[Line], facts: Mapping[str, Fact], *, credit_non_medica
                                  credits="0 (RVU Edge credits it 0 too)"))
         if fact.status in STATUS_MEANING:
             found.append(_status_finding(ln, fact, same_day, facts, credit_non_medicare))
-        if fact.bilat == "1" and "RT" in ln.modifiers and "50" not in ln.modifiers:
-            other = next((o for o in same_day if o.code == ln.code and "LT" in o.modifiers), None)
+        if fact.bilat == "1" and "50" not in ln.modifiers and ({"RT", "LT"} & set(ln.modifiers)):
+            # said once per pair: on the RT line, or on a new LT line whose RT line was logged before
+            side, pair = ("RT", "LT") if "RT" in ln.modifiers else ("LT", "RT")
+            other = next((o for o in same_day if o.code == ln.code and pair in o.modifiers
+                          and (side == "RT" or (ln.new and not o.new))), None)
             if other is not None:
                 r = RULES["bilateral_rt_lt"]
                 found.append(Finding("bilateral_rt_lt", ln,

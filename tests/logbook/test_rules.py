@@ -165,6 +165,10 @@ def test_bilateral_rt_lt_on_bilat_1():
     assert found[0].source == "RVU25A 27447: BILAT SURG 1"
     assert run((MAR1, "27447-50")) == []
     assert run((MAR1, "10060-RT"), (MAR1, "10060-LT")) == []  # BILAT 0
+    # typed later: the LT line of a pair whose RT line is already logged gets the warning
+    rel = Release.objects.get(name="RVU25A")
+    typed = check([Line(MAR1, "27447", ("RT",)), Line(MAR1, "27447", ("LT",), new=True)], facts_for(rel, {"27447"}))
+    assert [(f.rule, f.line.text) for f in typed] == [("bilateral_rt_lt", "27447-LT")]
 
 
 def test_rvu26c_rows_name_their_release(rvu26c):
