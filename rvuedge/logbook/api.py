@@ -214,7 +214,8 @@ def restore_encounter(request, encounter_id: Id):
     return _out(queries.get_encounter_for_user(request.user, encounter_id))
 
 
-@router.post("/check", summary="Validate rapid-entry text as typed: each token's credit or why it has none")
+@router.post("/check", summary="Validate rapid-entry text as typed: each token's credit or why it has none, "
+                               "and the billing rules' warnings (findings: rule, message, fix, source)")
 def check(request, payload: CheckIn):
     profile = get_profile_for_user(request.user)
     try:

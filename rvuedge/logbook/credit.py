@@ -30,6 +30,7 @@ from rvuedge.pricing.engine import WORK_FLOOR_END
 from rvuedge.pricing.model import setting_for_pos
 
 from .phi import find_phi
+from .whynot import entry_findings
 
 _SPLIT_RE = re.compile(r"[\s,;]+")
 POLICY_PROFILES = ("cms_mirror", "no_reductions")
@@ -332,10 +333,13 @@ def check_entry(crediter: Crediter, text: str, dos: dt.date, setting: str) -> di
         except EntryError as exc:
             general = exc.message
             break
+    findings: list[dict[str, Any]] = []
     if credit is not None:
         for it, row in zip(valid, credit.lines, strict=True):
             it["credit"] = row
             it["warnings"] = [f.replace("_", " ").lower() for f in row["explanation"].get("flags", [])]
+            it["findings"] = []
+        findings = _entry_findings(crediter, valid, dos, credit.release)
     for it in items:
         it.pop("line", None)
     ok = bool(items) and all(it["ok"] for it in items) and credit is not None and not general
@@ -351,4 +355,20 @@ def check_entry(crediter: Crediter, text: str, dos: dt.date, setting: str) -> di
         "release": credit.release.name if credit else None,
         "policy": crediter.policy_obj.name,
         "source": credit.fields["source"] if credit else None,
+        # Why it might not be credited (rvuedge.logbook.rules): warnings, never a reason to refuse the entry.
+        "findings": findings,
     }
+
+
+def _entry_findings(crediter: Crediter, valid: list[dict[str, Any]], dos: dt.date,
+                    release: Release) -> list[dict[str, Any]]:
+    """The rules' warnings for the valid lines, against the user's own log; each also on its item."""
+    user = getattr(crediter.profile, "user", None)
+    found = entry_findings(user, [it["line"] for it in valid], dos, release,
+                           credit_non_medicare=crediter.policy_obj.credit_non_medicare_rvus)
+    out = []
+    for f in found:
+        d = f.to_dict()
+        valid[f.line.ref]["findings"].append(d)
+        out.append(d)
+    return out

@@ -497,6 +497,14 @@ def reconciliation_pdf(user, report, rec) -> bytes:
         text = "-".join((code, *s.modifiers)) + (f" x{s.units}" if s.units != 1 else "")
         return text + ("" if s.wrvu is None else f"  {s.wrvu}")
 
+    reasons = rec.by_reason()
+    if reasons:
+        _pdf_table(pdf, "Why: the most likely reason for each difference",
+                   ["Reason", "Services", "wRVU at stake"],
+                   [[r["title"], str(r["count"]), str(r["wrvu"])] for r in reasons], [120, 26, 34], align="LRR")
+        pdf.set_font("helvetica", "", 8)
+        pdf.multi_cell(0, 4, _latin(f"Date basis: {rec.date_basis}."), new_x="LMARGIN", new_y="NEXT")
+        pdf.ln(2)
     problems = [i for i in rec.items if i.status in PROBLEMS]
     _pdf_table(pdf, "Differences (log wRVU as credited under the clinician's contract policy)",
                ["Date", "Status", "Logged", "Report", "Difference"],
@@ -510,6 +518,10 @@ def reconciliation_pdf(user, report, rec) -> bytes:
             line = f"{i.date.isoformat()} {i.code}: {i.note}"
             if i.report is not None and "(line " not in i.note:
                 line += f" (report line {', '.join(map(str, i.report.refs))})"
+            if i.reason:
+                line += f". Why: {i.reason_title}." + (f" {i.why}" if i.reason != "no_rule" else "")
+            if i.report is not None and i.report.history:
+                line += " Report history: " + "; ".join(i.report.history) + "."
             pdf.multi_cell(0, 4.5, _latin(line), new_x="LMARGIN", new_y="NEXT")
     _pdf_footer(pdf, (
         "Services are compared per date of service, code and pricing modifiers; units and wRVUs are summed per "

@@ -31,7 +31,9 @@ from .credit import Crediter, EntryError, line_text, parse_entry_text
 from .entries import EncounterInput, prepare
 from .models import ROLE_LABELS, ROLES, Encounter
 from .models import EncounterLine as LineModel
+from .rules import Line
 from .tables import TableError, _uncell, norm_header, parse_date, quote
+from .whynot import import_findings
 
 # --------------------------------------------------------------------------- bulk writes
 
@@ -249,11 +251,14 @@ class ImportReport:
     total_wrvu: Decimal = Decimal("0")
     sample: list[dict[str, Any]] = field(default_factory=list)
     created: int = 0
+    #: why rows might not be credited (rvuedge.logbook.rules), checked in the preview: warnings, never errors
+    warnings: list[dict[str, Any]] = field(default_factory=list)
+    warning_count: int = 0
 
     def to_dict(self) -> dict[str, Any]:
         return {"rows": self.rows, "valid": self.valid, "duplicates": self.duplicates, "errors": self.errors,
                 "error_count": self.error_count, "total_wrvu": str(self.total_wrvu), "sample": self.sample,
-                "created": self.created}
+                "created": self.created, "warnings": self.warnings, "warning_count": self.warning_count}
 
 
 MAX_REPORTED_ERRORS = 20000
@@ -387,6 +392,7 @@ def _scan(user, profile, kind: str, data: bytes | IO[bytes], mapping: dict[str, 
     report = ImportReport()
     pending: list[RowResult] = []
     seen_uids: set[uuid.UUID] = set()  # the same encounter id twice in one file: the second is a duplicate
+    checked: list[Line] = []  # the preview's valid lines, for the rules' warnings (at most MAX_RULE_LINES)
     now = timezone.now()
 
     def flush() -> None:
@@ -401,6 +407,9 @@ def _scan(user, profile, kind: str, data: bytes | IO[bytes], mapping: dict[str, 
                 seen_uids.add(res.uid)
             report.valid += 1
             report.total_wrvu += res.fields["total_wrvu"]
+            if not write and len(checked) < MAX_RULE_LINES:
+                checked.extend(Line(res.fields["date"], r["code"], tuple(m for m in r["modifiers"].split("-") if m),
+                                    r["units"], res.number, True) for r in res.lines)
             if len(report.sample) < 15:
                 report.sample.append({"row": res.number, "date": res.fields["date"].isoformat(),
                                       "entry": res.fields["entry"], "role": res.fields["role"],
@@ -427,7 +436,28 @@ def _scan(user, profile, kind: str, data: bytes | IO[bytes], mapping: dict[str, 
     flush()
     if report.created >= 5000:
         analyze_log_tables()
+    if checked:
+        _warn(user, crediter, checked, report)
     return report
+
+
+#: Lines of an import preview checked against the billing rules (a year of a busy clinician's log is ~10,000).
+MAX_RULE_LINES = 50_000
+#: Warnings listed in the preview (all are counted).
+MAX_LISTED_WARNINGS = 200
+
+
+def _warn(user, crediter: Crediter, lines: list[Line], report: ImportReport) -> None:
+    """The rules' warnings on the import's rows, with the user's own log around their dates as context."""
+    release = crediter.release_for(max(ln.date for ln in lines))
+    found = import_findings(user, lines, release, credit_non_medicare=crediter.policy_obj.credit_non_medicare_rvus)
+    report.warning_count = len(found)
+    report.warnings = [{"row": f.line.ref, **f.to_dict()} for f in found[:MAX_LISTED_WARNINGS]]
+    if len(lines) >= MAX_RULE_LINES:
+        report.warnings.append({"row": None, "rule": "", "title": "Not every row checked",
+                                "message": f"the billing rules were checked on the first {MAX_RULE_LINES:,} lines",
+                                "fix": "", "source": "", "related": None, "modifiers": [], "credits": "",
+                                "line": "", "date": ""})
 
 
 def validate_import(user, profile, kind: str, data: bytes | IO[bytes], mapping: dict[str, str]) -> ImportReport:

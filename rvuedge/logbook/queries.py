@@ -91,7 +91,24 @@ def reconciliation(user, report: EmployerReport):
             .order_by("date", "encounter_id", "position"))
     log = [LogLine(d, code, tuple(m for m in mods.split("-") if m), units, wrvu, enc, entry, payment)
            for d, code, mods, units, wrvu, enc, entry, payment in rows]
-    return reconcile(log, [ReportLine.from_list(v) for v in report.lines], has_wrvu=report.has_wrvu)
+    return reconcile(log, [ReportLine.from_list(v) for v in report.lines], has_wrvu=report.has_wrvu,
+                     findings=_log_findings(user, report.start, report.end), columns=report.columns)
+
+
+def _log_findings(user, start: dt.date, end: dt.date) -> list:
+    """The billing rules' findings on the log over a report's dates (rvuedge.logbook.rules): why a service may
+    not have been credited. None when no release is loaded."""
+    from rvuedge.accounts.services import get_profile_for_user
+
+    from .credit import Crediter, EntryError
+    from .whynot import log_findings
+
+    try:
+        crediter = Crediter(get_profile_for_user(user))
+    except EntryError:
+        return []
+    return log_findings(user, start, end, crediter.release_for(end),
+                        credit_non_medicare=crediter.policy_obj.credit_non_medicare_rvus)
 
 
 def log_sources(user, start: dt.date, end: dt.date) -> list[dict[str, str]]:

@@ -28,5 +28,6 @@ urlpatterns = [
     path("reconcile/<int:pk>/", views.reconcile_detail, name="reconcile_detail"),
     path("reconcile/<int:pk>/differences.csv", views.reconcile_csv, name="reconcile_csv"),
     path("reconcile/<int:pk>/differences.pdf", views.reconcile_pdf, name="reconcile_pdf"),
+    path("reconcile/<int:pk>/reasons.csv", views.reconcile_reasons_csv, name="reconcile_reasons_csv"),
     path("reconcile/<int:pk>/delete/", views.reconcile_delete, name="reconcile_delete"),
 ]

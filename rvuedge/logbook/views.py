@@ -610,6 +610,7 @@ def reconcile_detail(request, pk: int):
     columns = [(COLUMN_LABELS.get(f, f), h) for f, h in report.columns.items()]
     return render(request, "logbook/reconcile_detail.html", {
         "report": report, "rec": rec, "items": items, "show": show, "tabs": tabs, "bars": bars, "columns": columns,
+        "reasons": rec.by_reason(),
         "sources": queries.log_sources(request.user, report.start, report.end), "active": "reconcile",
         "pay_panel": _optional_template("benchmarks/_missed_pay.html"),
     })
@@ -625,7 +626,9 @@ def reconcile_csv(request, pk: int):
     buf = io.StringIO()
     out = csv.writer(buf)
     out.writerow(["status", "date of service", "logged", "reported", "logged wRVU", "reported wRVU",
-                  "difference wRVU", "report lines", "log encounters", "note"])
+                  "difference wRVU", "report lines", "log encounters", "note", "reason", "why", "wRVU at stake",
+                  "reason: services", "reason: wRVU at stake"])
+    totals = {r["reason"]: r for r in rec.by_reason()}
     for item in rec.items:
         log, rep = item.log, item.report
         out.writerow([tables.safe_cell(v) for v in (
@@ -637,9 +640,31 @@ def reconcile_csv(request, pk: int):
             "" if rep is None or rep.wrvu is None else str(rep.wrvu),
             "" if item.difference is None else str(item.difference),
             "" if rep is None else " ".join(map(str, rep.refs)),
-            "" if log is None else " ".join(map(str, log.refs)), item.note)])
+            "" if log is None else " ".join(map(str, log.refs)), item.note, item.reason_title, item.why,
+            str(item.at_stake) if item.reason else "",
+            totals[item.reason]["count"] if item.reason else "",
+            str(totals[item.reason]["wrvu"]) if item.reason else "")])
     resp = HttpResponse(buf.getvalue(), content_type="text/csv; charset=utf-8")
     resp["Content-Disposition"] = f'attachment; filename="reconciliation-{report.start}-{report.end}.csv"'
+    return resp
+
+
+@login_required
+def reconcile_reasons_csv(request, pk: int):
+    """The billing office's summary: one row per reason, the services and the wRVU at stake."""
+    import csv
+    import io
+
+    report = queries.get_report_for_user(request.user, pk)
+    rec = queries.reconciliation(request.user, report)
+    buf = io.StringIO()
+    out = csv.writer(buf)
+    out.writerow(["reason", "services", "wRVU at stake", "what it means", "date basis"])
+    for r in rec.by_reason():
+        out.writerow([tables.safe_cell(v) for v in (r["title"], r["count"], str(r["wrvu"]), r["means"],
+                                                    rec.date_basis)])
+    resp = HttpResponse(buf.getvalue(), content_type="text/csv; charset=utf-8")
+    resp["Content-Disposition"] = f'attachment; filename="reconciliation-reasons-{report.start}-{report.end}.csv"'
     return resp
 
 

@@ -144,10 +144,16 @@ def test_whole_units_are_accepted(raw, units):
     assert line.units == units
 
 
-@pytest.mark.parametrize("raw", ["1.5", "0", "abc", "-1", "0.0", "NaN"])
+@pytest.mark.parametrize("raw", ["1.5", "0", "abc", "-1.5", "0.0", "NaN", "-10000"])
 def test_other_units_are_refused(raw):
     assert errors_of(["DOS", "CPT", "Units"], [["2026-03-02", "11045", raw]]) == [
         f"emp.csv, line 2, column Units: {raw!r} is not a whole number of units"]
+
+
+def test_negative_units_are_a_void_row():
+    # Issue 16: billing systems void a charge with a second row of negative units (netted per service).
+    (line,) = parse_report(["DOS", "CPT", "Units"], [["2026-03-02", "11045", "-1"]]).lines
+    assert line.units == -1
 
 
 @pytest.mark.parametrize("raw", ["Infinity", "inf"])
