@@ -176,6 +176,7 @@
         var r = checkLine(ln);
         item.ok = r.ok; item.error = r.error; item.wrvu = r.wrvu; item.note = r.note;
         if (r.ok && r.wrvu !== null) out.total += r.wrvu;
+        if (r.ok && r.wrvu === null) out.unpriced = true;
       }
       if (!item.ok) out.ok = false;
       out.items.push(item);
@@ -216,7 +217,7 @@
     total.appendChild(document.createTextNode((res.ok ? "Enter queues " : "The good lines credit ")));
     total.appendChild(el("strong", null, money(res.total) + " wRVU"));
     total.appendChild(document.createTextNode(" "));
-    total.appendChild(el("span", "badge provisional", "provisional"));
+    total.appendChild(el("span", "badge provisional", res.unpriced ? "provisional; anaesthesia priced on sync" : "provisional"));
     total.appendChild(document.createTextNode(" · offline, " + table.release + " table; the server prices it when you are back online"));
     check.appendChild(total);
     if (res.error) check.appendChild(el("p", "check-error", res.error));
@@ -249,8 +250,12 @@
           li.appendChild(el("span", "tok mono", it.body.entry));
           li.appendChild(el("span", "qdate", it.body.date || ""));
           var w = el("span", "w");
-          w.appendChild(document.createTextNode(it.provisional + " wRVU "));
-          w.appendChild(el("span", "badge provisional", "provisional"));
+          if (it.provisional === null) {
+            w.appendChild(el("span", "badge provisional", "priced on sync"));
+          } else {
+            w.appendChild(document.createTextNode(it.provisional + " wRVU "));
+            w.appendChild(el("span", "badge provisional", "provisional"));
+          }
           li.appendChild(w);
           if (it.state === "failed") {
             li.appendChild(el("span", "err reason", it.reason));
@@ -320,12 +325,13 @@
     var key = (window.crypto && crypto.randomUUID) ? crypto.randomUUID()
       : "q-" + Date.now().toString(36) + "-" + Math.random().toString(36).slice(2);
     var item = { key: "offline:" + key, user: USER, seq: Date.now() + Math.random(), body: body,
-                 provisional: money(res.total), state: "waiting", reason: "", created: now.toISOString() };
+                 provisional: res.unpriced ? null : money(res.total), state: "waiting", reason: "", created: now.toISOString() };
     return put(item).then(function () {
       box.value = "";
       ["id_notes"].forEach(function (id) { var e = document.getElementById(id); if (e) e.value = ""; });
       check.textContent = "";
-      check.appendChild(el("p", "offline-queued", "Queued on this device: " + body.entry + " · " + item.provisional + " wRVU (provisional)"));
+      check.appendChild(el("p", "offline-queued", "Queued on this device: " + body.entry + " · " +
+        (item.provisional === null ? "priced on sync" : item.provisional + " wRVU (provisional)")));
       box.focus();
       return renderQueue().then(function () { return true; });
     });

@@ -46,7 +46,8 @@ function networkFirst(request, key, store) {
   return fetch(request).then(function (response) {
     if (store && cacheable(response)) {
       var copy = response.clone();
-      caches.open(PAGE_CACHE).then(function (cache) { cache.put(key, copy); });
+      return caches.open(PAGE_CACHE).then(function (cache) { return cache.put(key, copy); })
+        .then(function () { return response; }, function () { return response; });
     }
     return response;
   }).catch(function () {
