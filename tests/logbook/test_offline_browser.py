@@ -123,6 +123,8 @@ def test_offline_log_reload_sync_once_refused_stays_second_user_never_sees_it(li
         text = failed.inner_text()
         assert REFUSED in text and "Refused by the server: 01402-AA: 01402: anaesthesia" in text, text
         assert "priced on sync" in text  # no provisional figure was made up for it
+        page.wait_for_selector("section.today .enc-list")  # the page's Recent list, as the server now has it
+        page.wait_for_selector(".queue-status >> text=5 sent")
         screenshot(page, "offline-phone-synced")
 
         server = _server_items(page, live_url)
@@ -137,7 +139,7 @@ def test_offline_log_reload_sync_once_refused_stays_second_user_never_sees_it(li
         page.wait_for_selector(".queue-count >> text=1 waiting")
         assert len(_server_items(page, live_url)) == 5
         page.click(".queue-item.failed [data-fix]")
-        assert page.input_value("#id_entry").strip() == REFUSED
+        page.wait_for_function(f"document.getElementById('id_entry').value.trim() === '{REFUSED}'")
         page.wait_for_selector(".queue-count >> text=0 waiting", state="attached")
         page.fill("#id_entry", "99211")  # fixed: online, the form logs it as always
         page.wait_for_selector(".check-total")

@@ -394,10 +394,36 @@
         return chain;
       });
     };
-    var done = function () { syncing = false; return renderQueue(); };
+    var before = synced.length;
+    var done = function () {
+      syncing = false;
+      var sent = synced.length - before;
+      if (sent) {
+        lastSync = "Back online: " + sent + " sent, credited by the server.";
+        refreshRecent();
+      }
+      return mine().then(function (left) {
+        var fix = left.filter(function (i) { return i.state === "failed"; }).length;
+        if (fix) lastSync = (lastSync || "Back online.") + " " + fix + " refused: fix or discard below.";
+        return renderQueue();
+      });
+    };
     var p = (navigator.locks && navigator.locks.request)
       ? navigator.locks.request("rvuedge-sync-" + USER, run) : run();
     return p.then(done, done);
+  }
+
+  /** After a sync, the page's "Recent" list and today's total as the server now has them. */
+  function refreshRecent() {
+    var section = document.querySelector("section.today");
+    if (!section || !window.DOMParser) return;
+    fetch(window.location.pathname, { credentials: "same-origin" }).then(function (r) {
+      return r.ok && !r.redirected ? r.text() : null;
+    }).then(function (html) {
+      if (!html) return;
+      var fresh = new DOMParser().parseFromString(html, "text/html").querySelector("section.today");
+      if (fresh) section.replaceWith(fresh);
+    }).catch(function () { /* offline again: the list stays as it was */ });
   }
 
   // ------------------------------------------------------------------ wiring
@@ -411,7 +437,8 @@
   box.addEventListener("input", renderCheck);
   // Offline the htmx check cannot reach the server: the table check above answers instead.
   document.addEventListener("htmx:beforeRequest", function (ev) {
-    if (!navigator.onLine) { ev.preventDefault(); renderCheck(); }
+    // (A delayed check may fire just after Log queued the entry and emptied the box: keep the "Queued" note.)
+    if (!navigator.onLine) { ev.preventDefault(); if (box.value.trim()) renderCheck(); }
   });
 
   panel.addEventListener("click", function (ev) {
