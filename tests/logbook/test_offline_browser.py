@@ -19,6 +19,17 @@ ENTRIES = ["99213", "99214 20610-RT", "27447-RT", "11042 11045x2", "99215"]
 REFUSED = "01402-AA"  # in the table (status J, anaesthesia): only the server can price it, and it refuses it
 
 
+def wait_until(page, expression: str, timeout_ms: int = 20000) -> None:
+    """Poll a JavaScript expression until it is true (page.wait_for_function would compile it with eval, which
+    the site's Content-Security-Policy forbids)."""
+    waited = 0
+    while not page.evaluate(expression):
+        if waited > timeout_ms:
+            raise AssertionError(f"still false after {timeout_ms} ms: {expression}")
+        page.wait_for_timeout(100)
+        waited += 100
+
+
 def _sign_up(page, live_url: str) -> str:
     name = f"dr{uuid.uuid4().hex[:8]}"
     page.goto(live_url + "/accounts/signup/")
@@ -34,7 +45,7 @@ def _sign_up(page, live_url: str) -> str:
 
 def _ready_for_offline(page) -> None:
     """The worker controls the page and holds the entry page and the code table."""
-    page.wait_for_function("navigator.serviceWorker.controller !== null")
+    wait_until(page, "navigator.serviceWorker.controller !== null")
     for _ in range(100):
         if page.evaluate("""async () => !!(await caches.match('/log/')) &&
                                          !!(await caches.match('/log/offline/table.json'))"""):
@@ -116,7 +127,7 @@ def test_offline_log_reload_sync_once_refused_stays_second_user_never_sees_it(li
         context.set_offline(False)
         page.evaluate("window.dispatchEvent(new Event('online'))")  # as the browser does when the radio returns
         page.wait_for_selector(".queue-count >> text=1 waiting")
-        page.wait_for_function("document.querySelectorAll('.queue-item.synced').length === 5")
+        wait_until(page, "document.querySelectorAll('.queue-item.synced').length === 5")
         page.wait_for_selector(".queue-item.failed")  # the last one, refused by the server
         failed = page.locator(".queue-item.failed")
         assert failed.count() == 1 and page.locator(".queue-item.waiting").count() == 0
@@ -138,8 +149,10 @@ def test_offline_log_reload_sync_once_refused_stays_second_user_never_sees_it(li
         page.reload()
         page.wait_for_selector(".queue-count >> text=1 waiting")
         assert len(_server_items(page, live_url)) == 5
+        # Still signed in after the reconnect (the session outlived the offline spell).
+        assert page.url == live_url + "/log/" and page.locator(".user-nav button:has-text('Log out')").count() == 1
         page.click(".queue-item.failed [data-fix]")
-        page.wait_for_function(f"document.getElementById('id_entry').value.trim() === '{REFUSED}'")
+        wait_until(page, f"document.getElementById('id_entry').value.trim() === '{REFUSED}'")
         page.wait_for_selector(".queue-count >> text=0 waiting", state="attached")
         page.fill("#id_entry", "99211")  # fixed: online, the form logs it as always
         page.wait_for_selector(".check-total")
@@ -202,5 +215,12 @@ def test_installable_manifest_and_worker_control_the_page_and_cold_start_offline
         cold.keyboard.press("Enter")
         cold.wait_for_selector(".queue-count >> text=1 waiting")
         assert cold.evaluate("navigator.onLine") is False
+
+        # The session expires while offline: back online, nothing is sent and the entry waits, saying why.
+        context.clear_cookies()
+        context.set_offline(False)
+        cold.evaluate("window.dispatchEvent(new Event('online'))")
+        cold.wait_for_selector(".queue-item >> text=session expired")
+        assert cold.locator(".queue-item").count() == 1 and cold.locator(".queue-item.failed").count() == 0
     finally:
         context.close()
