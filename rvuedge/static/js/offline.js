@@ -82,6 +82,21 @@
     });
   }
 
+  /** Online the table is not read at all (no parse on the page's critical path): it is only fetched once the
+      page is idle, through the service worker, which keeps it for the next time the network is gone. */
+  function primeTable() {
+    fetch(TABLE_URL, { credentials: "same-origin" }).catch(function () { /* offline: the kept copy stays */ });
+  }
+  function whenIdle(fn) {
+    if (window.requestIdleCallback) window.requestIdleCallback(fn, { timeout: 5000 }); else setTimeout(fn, 2000);
+  }
+  var tableLoading = null;
+  function ensureTable() {
+    if (table) return Promise.resolve(table);
+    if (!tableLoading) tableLoading = loadTable().then(function () { tableLoading = null; return table; });
+    return tableLoading;
+  }
+
   /** The first patient-identifier-like text in `text`, as the server's PHI guard (rvuedge/logbook/phi.py)
       would report it, or null. */
   function findPhi(text) {
@@ -198,7 +213,16 @@
     if (navigator.onLine || !check) return;
     check.textContent = "";
     if (!box.value.trim()) return;
-    if (!table) { check.appendChild(el("p", "check-error", "Offline, and this device has no code table yet: open the log once online.")); return; }
+    if (!table) {
+      if (!tableLoading) {
+        ensureTable().then(function (t) {
+          if (t) { renderCheck(); return; }
+          check.textContent = "";
+          check.appendChild(el("p", "check-error", "Offline, and this device has no code table yet: open the log once online."));
+        });
+      }
+      return;
+    }
     var res = checkEntry(box.value);
     var ul = el("ul", "check-list");
     res.items.forEach(function (it) {
@@ -299,10 +323,25 @@
     });
   }
 
+  /** One redraw for a burst of changes (a sync of 100 items redraws a few times, not 100). */
+  var renderPending = null;
+  function scheduleRender() {
+    if (!renderPending) {
+      renderPending = new Promise(function (resolve) { setTimeout(resolve, 100); }).then(function () {
+        renderPending = null;
+        return renderQueue();
+      });
+    }
+    return renderPending;
+  }
+
   // ------------------------------------------------------------------ queueing
   function field(id) { var e = document.getElementById(id); return e ? e.value : ""; }
 
   function queue() {
+    if (!table) {
+      return ensureTable().then(function (t) { if (t) return queue(); renderCheck(); return false; });
+    }
     var res = checkEntry(box.value);
     if (!res.ok) { renderCheck(); return Promise.resolve(false); }
     var labels = { id_site: "Site label", id_attending: "Attending label", id_category: "Case category", id_notes: "Notes" };
@@ -370,7 +409,7 @@
             return send(item).then(function (res) {
               if (res.status === 200 || res.status === 201) {
                 synced.push({ id: res.data.id, entry: res.data.entry, date: res.data.date, wrvu: res.data.total_wrvu, replayed: res.replayed });
-                return remove(item.key).then(function () { return renderQueue(); }).then(function () { return true; });
+                return remove(item.key).then(function () { scheduleRender(); return true; });
               }
               var detail = (res.data && res.data.detail) || ("HTTP " + res.status);
               if (res.status === 401 || res.status === 403) {
@@ -460,14 +499,16 @@
   });
 
   window.addEventListener("online", function () { renderQueue().then(syncAll); });
-  window.addEventListener("offline", function () { renderQueue(); renderCheck(); });
+  window.addEventListener("offline", function () { renderQueue(); ensureTable().then(renderCheck); });
 
-  loadTable().then(function () {
-    renderCheck();
-    return renderQueue();
-  }).then(function () { if (navigator.onLine) syncAll(); });
-  // Once the worker controls the page, fetch the table through it so that it is kept for offline use.
+  if (navigator.onLine) {
+    renderQueue().then(syncAll);
+    whenIdle(primeTable);
+  } else {
+    ensureTable().then(renderCheck).then(renderQueue);
+  }
+  // Once the worker controls the page (its first visit), fetch the table through it so that it is kept.
   if ("serviceWorker" in navigator) {
-    navigator.serviceWorker.addEventListener("controllerchange", function () { if (navigator.onLine) loadTable(); });
+    navigator.serviceWorker.addEventListener("controllerchange", function () { if (navigator.onLine) whenIdle(primeTable); });
   }
 })();

@@ -26,7 +26,7 @@ self.addEventListener("activate", function (event) {
     }).map(function (n) { return caches.delete(n); }));
   }).then(function () {
     // The cached entry page names the old static files: fetch it again now (when online and signed in).
-    return refresh(ENTRY).catch(function () { /* offline: keep the old copy */ });
+    return Promise.all([refresh(ENTRY), refresh(TABLE)]).catch(function () { /* offline: keep the old copies */ });
   }).then(function () { return self.clients.claim(); }));
 });
 
