@@ -193,6 +193,9 @@ CONTENT_SECURITY_POLICY = "; ".join([
     "base-uri 'self'",
     "form-action 'self'",
     "frame-ancestors 'none'",
+    # issue 17: the service worker (/sw.js) and the web app manifest come from this origin only.
+    "worker-src 'self'",
+    "manifest-src 'self'",
 ])
 # Path prefixes whose responses are never cached (Cache-Control: private, no-store), signed in or not; any
 # response to a signed-in request (session or API token) is treated the same way.

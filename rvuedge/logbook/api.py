@@ -6,6 +6,10 @@ encounter is a 404. ``POST /encounters`` honours an ``Idempotency-Key`` header: 
 and the same body returns the first encounter (200, ``Idempotent-Replayed: true``) instead of logging it
 twice; the same key with a different body is a 422, and a retry after that encounter was trashed a 409
 (restore it from the trash instead).
+
+The offline entry page's sync queue sends ``X-RVU-User`` (the id of the user who queued the encounter on the
+device): when it is not the signed-in user, ``POST /encounters`` is a 409 and nothing is logged, so a queue
+left on a shared phone is never logged under the next user's session.
 """
 
 from __future__ import annotations
@@ -159,6 +163,11 @@ def list_encounters(request, filters: Query[Filters], limit: limit_type(500) = 1
 @router.post("/encounters", response={200: EncounterOut, 201: EncounterOut, 409: ErrorOut, 422: ErrorOut},
              summary="Log an encounter (rapid-entry text or structured lines)")
 def create_encounter(request, payload: EncounterIn, response: HttpResponse):
+    queued_by = request.headers.get("X-RVU-User")
+    if queued_by is not None and queued_by.strip() != str(request.user.pk):
+        return Status(409, error_body(
+            "This encounter was queued on this device by another user (X-RVU-User); it is not logged under "
+            "this session. Sign in as the user who queued it to send it.", "X-RVU-User"))
     key = request.headers.get("Idempotency-Key")
     try:
         data = actions.EncounterInput(

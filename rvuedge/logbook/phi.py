@@ -16,7 +16,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-__all__ = ["PhiError", "PhiFinding", "check_fields", "find_phi"]
+__all__ = ["PhiError", "PhiFinding", "check_fields", "find_phi", "rules_as_data"]
 
 
 @dataclass(frozen=True)
@@ -104,3 +104,12 @@ def check_fields(fields: dict[str, str | None], labels: dict[str, str] | None = 
         if findings:
             label = (labels or {}).get(name) or name.replace("_", " ").capitalize()
             raise PhiError(name, label, findings)
+
+
+def rules_as_data() -> list[dict[str, str]]:
+    """The rules above as data for the browser (the offline entry page runs the same guard before it stores
+    anything on the device): each rule's kind, its pattern source, its flags and its message (``{text}`` is
+    the matched text). The patterns use only syntax that Python's ``re`` and JavaScript's ``RegExp`` read the
+    same way (classes, lookbehind, ``\\b``); ``i`` is the only flag."""
+    return [{"kind": kind, "pattern": pattern.pattern, "flags": "i" if pattern.flags & re.I else "",
+             "message": message} for kind, pattern, message in _RULES]

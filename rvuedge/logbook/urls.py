@@ -8,6 +8,7 @@ app_name = "logbook"
 urlpatterns = [
     path("", views.entry, name="entry"),
     path("check/", views.check, name="check"),
+    path("offline/table.json", views.offline_table, name="offline_table"),
     path("favourites/", views.favourite, name="favourite"),
     path("history/", views.history, name="history"),
     path("bulk/", views.bulk, name="bulk"),

@@ -28,10 +28,11 @@ from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_GET, require_POST
 
 from rvuedge.accounts.services import get_profile_for_user
+from rvuedge.errors import json_error
 from rvuedge.fees.models import Release
 from rvuedge.params import MAX_ID, ParamError, parse_date, parse_int, query_int
 
-from . import actions, backup, exports, imports, queries, tables
+from . import actions, backup, exports, imports, offline, queries, tables
 from .credit import Crediter, EntryError, check_entry, resolve_setting
 from .forms import (
     EncounterForm,
@@ -151,6 +152,27 @@ def check(request):
 
         ctx["favourites"] = set(Favourite.objects.filter(user=request.user).values_list("code", flat=True))
     return render(request, "logbook/_check.html", ctx)
+
+
+@login_required
+@require_GET
+def offline_table(request):
+    """The compact code table of the user's release for the offline entry page (gzip when accepted)."""
+    try:
+        table = offline.offline_table(get_profile_for_user(request.user))
+    except EntryError as exc:
+        return json_error(exc.message, 503, exc.field)
+    if request.headers.get("If-None-Match") == table.etag:
+        resp = HttpResponse(status=304)
+    elif "gzip" in request.headers.get("Accept-Encoding", ""):
+        resp = HttpResponse(table.gz, content_type="application/json")
+        resp["Content-Encoding"] = "gzip"
+    else:
+        resp = HttpResponse(table.raw, content_type="application/json")
+    resp["ETag"] = table.etag
+    resp["Vary"] = "Accept-Encoding, Cookie"
+    resp["X-RVU-Release"] = table.release
+    return resp
 
 
 @login_required
