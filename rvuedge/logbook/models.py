@@ -36,6 +36,8 @@ ROLES_BY_STAGE = {
     "resident": [PRIMARY, FIRST_ASSIST, ASSISTED, SUPERVISED, OBSERVED, PERFORMED],
     "attending": [PERFORMED, PRIMARY, FIRST_ASSIST, ASSISTED, SUPERVISED],
 }
+#: Roles a surgeon's profile may make the default for surgical codes (E/M and other services: "performed").
+SURGICAL_ROLES = [PRIMARY, FIRST_ASSIST, ASSISTED, SUPERVISED, PERFORMED]
 SETTINGS = [("non_facility", "Non-facility"), ("facility", "Facility")]
 TRASH_DAYS = 30
 
@@ -181,7 +183,8 @@ class Favourite(models.Model):
 
 
 class CaseMinimum(models.Model):
-    """A residency program's minimum case count for one category, loaded by ``rvuedge logbook load-minimums``."""
+    """A residency program's minimum case count for one category. ``specialty`` names the minimums set (a
+    resident picks one on the profile); ``codes`` are the set's code rules for the category."""
 
     specialty = models.CharField(max_length=80)
     category = models.CharField(max_length=80)
@@ -189,6 +192,8 @@ class CaseMinimum(models.Model):
     roles = models.CharField(max_length=120, blank=True,
                              help_text="comma-separated roles that count (blank = every role but observed)")
     source = models.CharField(max_length=200, blank=True, help_text="where the numbers come from")
+    codes = models.CharField(max_length=500, blank=True,
+                             help_text="code rules: CPT codes and ranges that belong here, e.g. 27447 or 49505-49525")
     is_example = models.BooleanField(default=False, help_text="illustrative numbers, not a real requirement")
 
     class Meta:
