@@ -155,7 +155,7 @@ def daily_credit(user, start: dt.date, end: dt.date, terms: ContractTerms | None
     for enc in queries.live_encounters(user).filter(date__gte=start, date__lte=end).order_by("date"):
         try:
             lines, _ = parse_entry_text(enc.entry)
-            credit = crediter.credit(lines, enc.date, enc.setting)
+            credit = crediter.credit(lines, enc.date, enc.setting, enc.role)
             w = credit.fields["total_wrvu"]
         except (EntryError, PricingError) as exc:
             failed += 1

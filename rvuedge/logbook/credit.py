@@ -27,7 +27,9 @@ from rvuedge.pricing.engine import WORK_FLOOR_END
 from rvuedge.pricing.model import setting_for_pos
 from rvuedge.pricing.modifiers import ModifierCheck
 
+from .models import ROLE_LABELS
 from .phi import find_phi
+from .roles import default_role, role_lines, role_note
 
 _SPLIT_RE = re.compile(r"[\s,;]+")
 POLICY_PROFILES = ("cms_mirror", "no_reductions")
@@ -187,9 +189,16 @@ class Crediter:
             self._localities[release.pk] = loc
         return loc
 
-    def credit(self, lines: list[EncounterLine] | tuple[EncounterLine, ...], dos: dt.date, setting: str) -> Credit:
-        """Price the lines; raise :class:`PricingError` (with ``line`` and ``near``) when one cannot be."""
-        for i, ln in enumerate(lines):
+    def credit(self, lines: list[EncounterLine] | tuple[EncounterLine, ...], dos: dt.date, setting: str,
+               role: str | None = None) -> Credit:
+        """Price the lines; raise :class:`PricingError` (with ``line`` and ``near``) when one cannot be.
+
+        ``role`` credits a role the fee schedule prices with a modifier (first assist: 80, co-surgeon: 62) as
+        that modifier under this policy (:mod:`rvuedge.logbook.roles`); the stored lines keep what was typed
+        and each changed line's explanation says why (``role``)."""
+        typed = list(lines)
+        lines, role_changed, role_mod = role_lines(typed, role)
+        for i, ln in enumerate(typed):
             for m in ln.modifiers:
                 problem = self._modifiers.problem(m)
                 if problem:
@@ -198,7 +207,8 @@ class Crediter:
         release, release_note = self.release_and_note(dos)
         key = None
         if self.memo:
-            key = (tuple(lines), setting, release.pk, release_note, dos.year, dos <= WORK_FLOOR_END)
+            key = (tuple(lines), tuple(role_changed), role, setting, release.pk, release_note, dos.year,
+                   dos <= WORK_FLOOR_END)
             hit = self._memo.get(key)
             if isinstance(hit, PricingError):
                 raise hit
@@ -243,10 +253,18 @@ class Crediter:
             for k in ("code", "modifiers", "units", "wrvu", "wrvu_exact", "payment"):
                 d.pop(k, None)
             expl.update({k: v for k, v in d.items() if v not in (None, [], {})})
+            modifiers = ln.modifiers
+            if i in role_changed:  # priced with the role's modifier; stored as typed
+                modifiers = typed[i].modifiers
+                factor = (self._policy.co_surgery_wrvu_factor if role_mod == "62"
+                          else self._policy.assistant_wrvu_factor)
+                denied = any(f.startswith(("ASSISTANT_NOT", "CO_SURGERY_NOT")) for f in ln.flags)
+                expl["role"] = role_note(ROLE_LABELS.get(role or "", role or ""), role_mod or "", factor,
+                                         denied=denied)
             rows.append({
                 "position": i,
                 "code": ln.code,
-                "modifiers": "-".join(ln.modifiers),
+                "modifiers": "-".join(modifiers),
                 "units": ln.units,
                 "minutes": lines[i].minutes,
                 "description": (ln.row.description if ln.row is not None else "")[:100],
@@ -258,6 +276,11 @@ class Crediter:
         if key is not None:
             self._memo[key] = (fields, rows)
         return Credit(fields, rows, release, self._policy, res)
+
+
+def default_role_for(profile: Any, codes: list[str]) -> str:
+    """The profile's default role for an encounter of these codes (:func:`rvuedge.logbook.roles.default_role`)."""
+    return default_role(profile.career_stage, getattr(profile, "surgical_role", "") or "", codes)
 
 
 def choose_release(releases: list[Release], dos: dt.date) -> tuple[Release, str | None]:
@@ -302,7 +325,7 @@ def resolve_setting(setting: str | None, pos: str | None, default: str) -> tuple
     return value, ""
 
 
-def check_entry(crediter: Crediter, text: str, dos: dt.date, setting: str) -> dict[str, Any]:
+def check_entry(crediter: Crediter, text: str, dos: dt.date, setting: str, role: str | None = None) -> dict[str, Any]:
     """As-you-type validation: every token with its credit and explanation, or why it cannot be credited.
 
     Lines with errors are left out and the rest priced together, so the credit shown for the good lines is
@@ -324,7 +347,8 @@ def check_entry(crediter: Crediter, text: str, dos: dt.date, setting: str) -> di
     credit: Credit | None = None
     while valid:
         try:
-            credit = crediter.credit([it["line"] for it in valid], dos, setting)
+            credit = crediter.credit([it["line"] for it in valid], dos, setting,
+                                     role or default_role_for(crediter.profile, [it["line"].code for it in valid]))
             break
         except PricingError as exc:
             culprit = None

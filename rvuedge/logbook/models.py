@@ -15,29 +15,30 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
 from django.utils import timezone
 
+from .roles import ASSISTED, CO_SURGEON, FIRST_ASSIST, OBSERVED, PERFORMED, PRIMARY, SUPERVISED
+
 WRVU = {"max_digits": 12, "decimal_places": 2}
 EXACT = {"max_digits": 16, "decimal_places": 6}
 MONEY = {"max_digits": 14, "decimal_places": 2}
 
-PERFORMED, PRIMARY, FIRST_ASSIST, ASSISTED, OBSERVED, SUPERVISED = (
-    "performed", "primary", "first_assist", "assisted", "observed", "supervised")
 ROLES = [
     (PERFORMED, "Performed"),
     (PRIMARY, "Primary surgeon"),
     (FIRST_ASSIST, "First assist"),
     (ASSISTED, "Assisted"),
+    (CO_SURGEON, "Co-surgeon"),
     (OBSERVED, "Observed"),
     (SUPERVISED, "Supervised / teaching"),
 ]
 ROLE_LABELS = dict(ROLES)
-#: Roles offered by career stage (first = default).
+#: Roles offered by career stage (the default is by code kind: rvuedge.logbook.roles.default_role).
 ROLES_BY_STAGE = {
     "student": [OBSERVED, ASSISTED, PERFORMED],
-    "resident": [PRIMARY, FIRST_ASSIST, ASSISTED, SUPERVISED, OBSERVED, PERFORMED],
-    "attending": [PERFORMED, PRIMARY, FIRST_ASSIST, ASSISTED, SUPERVISED],
+    "resident": [PRIMARY, FIRST_ASSIST, ASSISTED, CO_SURGEON, SUPERVISED, OBSERVED, PERFORMED],
+    "attending": [PERFORMED, PRIMARY, FIRST_ASSIST, ASSISTED, CO_SURGEON, SUPERVISED],
 }
-#: Roles a surgeon's profile may make the default for surgical codes (E/M and other services: "performed").
-SURGICAL_ROLES = [PRIMARY, FIRST_ASSIST, ASSISTED, SUPERVISED, PERFORMED]
+#: Roles a profile may make the default for surgical codes (E/M and other services: "performed").
+SURGICAL_ROLES = [PRIMARY, FIRST_ASSIST, ASSISTED, CO_SURGEON, SUPERVISED, PERFORMED]
 SETTINGS = [("non_facility", "Non-facility"), ("facility", "Facility")]
 TRASH_DAYS = 30
 

@@ -605,7 +605,7 @@ def what_if(user, profile, start: dt.date, end: dt.date, *, release: str | None 
         try:
             credit = crediter.credit(
                 [Line(code=ln.code, modifiers=tuple(ln.modifier_list), units=ln.units, minutes=ln.minutes)
-                 for ln in lines], enc.date, enc.setting)
+                 for ln in lines], enc.date, enc.setting, enc.role)
         except PricingError as exc:
             failed += 1
             if len(failures) < 20:

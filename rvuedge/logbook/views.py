@@ -42,7 +42,7 @@ from .forms import (
     UploadForm,
     role_choices,
 )
-from .models import ROLES
+from .models import ROLE_LABELS, ROLES
 from .phi import PhiError
 from .reconcile import COLUMN_LABELS, PROBLEMS, STATUSES, ReportError
 
@@ -144,7 +144,9 @@ def check(request):
     if text.strip():
         try:
             setting, _pos = resolve_setting(request.GET.get("setting"), request.GET.get("pos"), profile.default_setting)
-            ctx["result"] = check_entry(Crediter(profile), text, day, setting)
+            role = request.GET.get("role") or None
+            ctx["result"] = check_entry(Crediter(profile), text, day, setting,
+                                        role if role in ROLE_LABELS else None)
         except EntryError as exc:
             ctx["error"] = exc.message
         from .models import Favourite

@@ -79,7 +79,8 @@ def test_top_codes_and_mix_leave_out_the_trash(alice, year):
     assert [(c["label"], c["wrvu"], c["encounters"]) for c in cats] == [
         ("Arthroplasty", Decimal("19.60"), 1), ("Office", Decimal("3.22"), 2), ("Injection", Decimal("0.79"), 1)]
     roles = queries.mix(alice, dt.date(2025, 1, 1), dt.date(2025, 12, 31), "role")
-    assert {r["label"] for r in roles} == {"Performed", "Assisted"}
+    # 27447 is surgery: logged as the primary surgeon by default (issue 15; was "Performed" for every code).
+    assert {r["label"] for r in roles} == {"Performed", "Primary surgeon", "Assisted"}
     assert queries.provenance(alice, dt.date(2025, 1, 1), dt.date(2025, 12, 31)) == [
         {"release": "RVU25A", "policy_name": "cms_mirror", "locality": "national", "n": 4}]
 
