@@ -436,6 +436,9 @@ def standing(user, *, source: BenchmarkSource | None = None, specialty: str | No
     if stage != "attending":
         out["stage_note"] = STAGE_NOTES.get(stage, "")
         out["ytd"] = None
+        if stage == "resident":
+            cases = queries.case_counts(user, profile)
+            out["cases"] = {"set": cases["minimums_set"], "progress": cases["progress"]}
         return out
     year_end = dt.date(today.year, 12, 31)
     if profile is not None and ytd_override is None:

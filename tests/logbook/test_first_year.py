@@ -159,3 +159,58 @@ def test_profile_form_takes_start_date_and_prior_wrvus(client, db):
     assert r.status_code == 302
     user.profile.refresh_from_db()
     assert user.profile.start_date == dt.date(2025, 9, 1) and user.profile.prior_ytd_wrvu == Decimal("2100")
+
+
+# --------------------------------------------------------------------------- benchmarks fit the career stage
+
+def _survey(tmp_path):
+    from django.core.management import call_command
+
+    csv = tmp_path / "survey.csv"
+    csv.write_text("# year: 2025\n# kind: survey\n# fte_basis: 1.0 FTE\n# licence: test figures\n"
+                   "specialty,metric,p25,p50,p75,p90\nGeneral Surgery,wrvu,5000,7000,9500,12000\n")
+    call_command("benchmarks", "import", str(csv), "--source", "Attending survey")
+
+
+def test_residents_see_case_counts_not_attending_medians(client, today_is, tmp_path, db):
+    _survey(tmp_path)
+    today_is(dt.date(2025, 9, 30))
+    res = make_user("pgy1", stage="resident", specialty="General Surgery",
+                    minimums_set="Example Surgery (not real minimums)")
+    for day in TUESDAYS:
+        log(res, "47562", date=day, setting="facility")
+    st = services.standing(res, today=dt.date(2025, 9, 30))
+    assert st["placement"] is None and st["pace"] is None and "case counts" in st["stage_note"]
+    assert {p["category"]: p["done"] for p in st["cases"]["progress"]}["Cholecystectomy"] == 4
+    client.force_login(res)
+    for url in ("/log/dashboard/", "/benchmarks/"):
+        page = client.get(url).content.decode()
+        assert 'data-testid="stage-note"' in page and 'id="bm-chart"' not in page, url
+        assert "tracking" not in page, url
+    assert 'data-testid="case-progress"' in client.get("/log/dashboard/").content.decode()
+    assert client.get("/api/benchmarks/me").json()["tracking"] is None
+
+
+def test_students_see_neither_percentiles_nor_minimums(client, today_is, tmp_path, db):
+    _survey(tmp_path)
+    today_is(dt.date(2025, 9, 30))
+    student = make_user("ms3", stage="student", specialty="General Surgery")
+    for day in TUESDAYS:
+        log(student, "47562", date=day, setting="facility")
+    client.force_login(student)
+    page = client.get("/log/dashboard/").content.decode()
+    assert "Students are not compared" in page and 'id="bm-chart"' not in page
+    assert 'data-testid="case-progress"' not in page
+    assert "Case minimums are for residents" in client.get("/log/cases/").content.decode()
+
+
+def test_attendings_see_attending_percentiles(client, today_is, tmp_path, db):
+    _survey(tmp_path)
+    today_is(dt.date(2025, 9, 30))
+    att = make_user("att3", specialty="General Surgery")
+    for day in TUESDAYS:
+        log(att, "47562", date=day, setting="facility")
+    client.force_login(att)
+    page = client.get("/log/dashboard/").content.decode()
+    assert 'id="bm-chart"' in page and "tracking below the 25th percentile" in page
+    assert 'data-testid="pace-basis"' in page and "since your first logged day" in page
