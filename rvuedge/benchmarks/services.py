@@ -247,14 +247,18 @@ def contract_status(user, contract: Contract, today: dt.date | None = None) -> d
     begun = [i for i, (a, _b) in enumerate(bounds) if a <= today]
     segs = [round_wrvu(w) for w in segs_all[: len(begun)]]
     ytd_wrvu = sum(segs, ZERO)
-    earned = compute_pay(terms, segs, elapsed=elapsed)
+    # Base, stipends and draws accrue from when this contract began in its year (a contract that began on
+    # 1 September has earned four months of base by December, not eleven).
+    worked = Decimal(max(0, (today - count_from).days + 1)) / days
+    earned = compute_pay(terms, segs, elapsed=min(worked, Decimal(1)))
+    covered = Decimal(((min(y_end, contract.end or y_end) - count_from).days + 1)) / days
     projected_segs: list[Decimal] | None = None
     projected = None
     if basis.ready:  # the pace since the start, as this contract credits it, over the working days left
         since = sum((w for d, w in daily if d >= basis.start), ZERO)
         rate = since / basis.working_days
         projected_segs = pace.project_segments(segs, bounds, rate, today, contract.end)
-        projected = compute_pay(terms, projected_segs)
+        projected = compute_pay(terms, projected_segs, elapsed=covered if covered < 1 else None)
 
     # Distance to the next tier within the current reset period.
     reset_n = PERIODS[terms.tier_reset]
@@ -285,6 +289,7 @@ def contract_status(user, contract: Contract, today: dt.date | None = None) -> d
         "terms": terms,
         "year_start": y_start,
         "year_end": y_end,
+        "count_from": count_from,
         "elapsed_percent": int(elapsed * 100),
         "ytd_wrvu": round_wrvu(ytd_wrvu),
         "projected_wrvu": None if projected_segs is None else round_wrvu(sum(projected_segs, ZERO)),

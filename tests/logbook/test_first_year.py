@@ -109,6 +109,10 @@ def test_contract_starting_on_the_start_date_leaves_prior_wrvus_out(joined_septe
     st = services.contract_status(joined_september, contract, today=SEP_30)
     assert st["ytd_wrvu"] == Decimal("7.68")
     assert st["projected_wrvu"] == Decimal("30.72")  # 7.68 + 7.68 / 22 x 66
+    # Base salary accrues from 1 September: 30 of 365 days earned, 122 of 365 in the projected year (not the
+    # 273 days elapsed since 1 January, nor a whole year).
+    assert st["earned"].base == Decimal("8219.18") and st["projected"].base == Decimal("33424.66")
+    assert st["count_from"] == dt.date(2025, 9, 1)
 
 
 def test_contract_status_with_one_logged_day_has_no_projection(db, client, today_is):
