@@ -251,7 +251,7 @@ def contract_status(user, contract: Contract, today: dt.date | None = None) -> d
     # 1 September has earned four months of base by December, not eleven).
     worked = Decimal(max(0, (today - count_from).days + 1)) / days
     earned = compute_pay(terms, segs, elapsed=min(worked, Decimal(1)))
-    covered = Decimal(((min(y_end, contract.end or y_end) - count_from).days + 1)) / days
+    covered = Decimal((min(y_end, contract.end or y_end) - count_from).days + 1) / days
     projected_segs: list[Decimal] | None = None
     projected = None
     if basis.ready:  # the pace since the start, as this contract credits it, over the working days left
