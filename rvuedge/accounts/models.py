@@ -15,6 +15,8 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
+from rvuedge.pricing.money import round_wrvu
+
 STUDENT, RESIDENT, ATTENDING = "student", "resident", "attending"
 CAREER_STAGES = [(STUDENT, "Medical student"), (RESIDENT, "Resident / fellow"), (ATTENDING, "Attending")]
 
@@ -72,7 +74,7 @@ class Profile(models.Model):
         if self.monthly_goal is not None:
             return self.monthly_goal
         if self.annual_goal is not None:
-            return (self.annual_goal / 12).quantize(Decimal("0.01"))
+            return round_wrvu(self.annual_goal / 12)
         return None
 
     def to_dict(self) -> dict[str, Any]:

@@ -30,6 +30,7 @@ from django.views.decorators.http import require_GET, require_POST
 from rvuedge.accounts.services import get_profile_for_user
 from rvuedge.fees.models import Release
 from rvuedge.params import MAX_ID, ParamError, parse_date, parse_int, query_int
+from rvuedge.pricing.money import round_wrvu
 
 from . import actions, backup, exports, imports, queries, tables
 from .credit import Crediter, EntryError, check_entry, resolve_setting
@@ -192,7 +193,7 @@ def history(request):
     deleted = _deleted_banner(request)
     return render(request, "logbook/history.html", {
         "fform": fform, "page": page, "encounters": encs, "query": urlencode(query),
-        "total_wrvu": (totals["w"] or Decimal(0)).quantize(Decimal("0.01")), "total_n": totals["n"],
+        "total_wrvu": round_wrvu(totals["w"] or Decimal(0)), "total_n": totals["n"],
         "roles": role_choices(profile.career_stage), "all_roles": ROLES, "deleted": deleted, "active": "history",
         "export_query": urlencode({k: v for k, v in filters.items() if v}),
     })
