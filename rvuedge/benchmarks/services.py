@@ -120,30 +120,22 @@ def _profile(user):
     return get_profile_for_user(user)
 
 
-def _uses_logged_credit(profile, terms: ContractTerms) -> bool:
-    from rvuedge.fees.services import policy_from
-    from rvuedge.pricing import load_policy
-
-    try:
-        return not profile.default_release and policy_from(profile.policy_spec()) == load_policy(terms.policy_dict())
-    except Exception:  # noqa: BLE001 - a broken profile policy means: re-credit
-        return False
-
-
 def daily_credit(user, start: dt.date, end: dt.date, terms: ContractTerms | None = None,
                  _cache: dict[Any, Any] | None = None) -> tuple[list[tuple[dt.date, Decimal]], list[str]]:
-    """[(date, credited wRVUs)] in start..end as the contract credits them, and notes on what could not be."""
+    """[(date, credited wRVUs)] in start..end as the contract credits them, and notes on what could not be.
+
+    The wRVUs as logged when the contract credits like the log (:func:`logged_credit_applies`); else the
+    log's own re-crediting (:func:`rvuedge.logbook.credit.recredit`) under the contract's policy.
+    """
     from rvuedge.logbook import queries
+    from rvuedge.logbook.credit import Crediter, EntryError, logged_credit_applies, recredit
 
     profile = _profile(user)
-    if terms is None or _uses_logged_credit(profile, terms):
+    if terms is None or logged_credit_applies(profile, terms.policy_dict()):
         return queries.daily_wrvus(user, start, end), []
     key = (user.pk, start, end, repr(sorted(terms.policy_dict().items(), key=str)))
     if _cache is not None and key in _cache:
         return _cache[key]
-    from rvuedge.logbook.credit import Crediter, EntryError, parse_entry_text
-    from rvuedge.pricing import PricingError
-
     notes: list[str] = []
     try:
         crediter = Crediter(profile, policy=terms.policy_dict(), memo=True)
@@ -152,16 +144,12 @@ def daily_credit(user, start: dt.date, end: dt.date, terms: ContractTerms | None
     per_day: dict[dt.date, Decimal] = {}
     failed = 0
     why = ""
-    for enc in queries.live_encounters(user).filter(date__gte=start, date__lte=end).order_by("date"):
-        try:
-            lines, _ = parse_entry_text(enc.entry)
-            credit = crediter.credit(lines, enc.date, enc.setting, enc.role)
-            w = credit.fields["total_wrvu"]
-        except (EntryError, PricingError) as exc:
+    for again in recredit(crediter, queries.live_encounters(user).filter(date__gte=start, date__lte=end)):
+        if again.credit is None:
             failed += 1
-            why = why or str(exc)
-            w = enc.total_wrvu
-        per_day[enc.date] = per_day.get(enc.date, ZERO) + w
+            why = why or again.error or ""
+        day = again.encounter.date
+        per_day[day] = per_day.get(day, ZERO) + again.total_wrvu
     if failed:
         notes.append(f"{failed} encounter(s) could not be re-credited under this contract's policy ({why}); "
                      "their wRVUs as logged were used")

@@ -283,6 +283,49 @@ def default_role_for(profile: Any, codes: list[str]) -> str:
     return default_role(profile.career_stage, getattr(profile, "surgical_role", "") or "", codes)
 
 
+@dataclass
+class Recredited:
+    """One stored encounter credited again: ``credit`` None when it could not be (``error`` says why)."""
+
+    encounter: Any
+    lines: list[Any]
+    credit: Credit | None = None
+    error: str | None = None
+
+    @property
+    def total_wrvu(self) -> Any:
+        """The new credit, or the credit as logged when it could not be re-credited."""
+        return self.credit.fields["total_wrvu"] if self.credit is not None else self.encounter.total_wrvu
+
+
+def recredit(crediter: Crediter, encounters: Any) -> Any:
+    """Credit stored encounters again (their stored lines, setting and role) under ``crediter``'s release and
+    policy; store nothing. The one re-crediting path of the log: the what-if preview and every contract that
+    credits differently from the log read it. Yields :class:`Recredited` by (date, id)."""
+    from .exports import iter_with_lines
+
+    for enc, lines in iter_with_lines(encounters):
+        try:
+            credit = crediter.credit(
+                [EncounterLine(code=ln.code, modifiers=tuple(ln.modifier_list), units=ln.units, minutes=ln.minutes)
+                 for ln in lines], enc.date, enc.setting, enc.role)
+        except PricingError as exc:
+            yield Recredited(enc, lines, None, str(exc))
+        else:
+            yield Recredited(enc, lines, credit)
+
+
+def logged_credit_applies(profile: Any, policy: Any, release: str | None = None) -> bool:
+    """Whether encounters logged under ``profile`` already carry the credit ``policy`` (and ``release``, None =
+    the release in force on each date) would give them, so re-crediting can be skipped."""
+    if release or profile.default_release:
+        return False
+    try:
+        return policy_from(profile.policy_spec()) == policy_from(policy)
+    except (PolicyError, TypeError, ValueError, KeyError):  # a broken policy on either side means: re-credit
+        return False
+
+
 def choose_release(releases: list[Release], dos: dt.date) -> tuple[Release, str | None]:
     """The newest release in force on ``dos``, preferring the date's own year (releases sorted oldest first).
 

@@ -580,11 +580,7 @@ def what_if(user, profile, start: dt.date, end: dt.date, *, release: str | None 
 
     ``release`` None keeps the profile's choice, "" means the release in force on each date of service.
     """
-    from rvuedge.pricing import EncounterLine as Line
-    from rvuedge.pricing import PricingError
-
-    from .credit import Crediter
-    from .exports import iter_with_lines
+    from .credit import Crediter, recredit
 
     crediter = Crediter(profile, release=release, policy=policy, memo=True)
     qs = live_encounters(user).filter(date__gte=start, date__lte=end)
@@ -594,30 +590,23 @@ def what_if(user, profile, start: dt.date, end: dt.date, *, release: str | None 
     current_total = new_total = ZERO
     count = failed = 0
     failures: list[dict[str, Any]] = []
-    for enc, lines in iter_with_lines(qs):
+    for again in recredit(crediter, qs):
         if count >= MAX_WHAT_IF:
             break
+        enc = again.encounter
         count += 1
         current_total += enc.total_wrvu
-        month = enc.date.strftime("%Y-%m")
-        m = months.setdefault(month, [ZERO, ZERO])
+        new_total += again.total_wrvu
+        m = months.setdefault(enc.date.strftime("%Y-%m"), [ZERO, ZERO])
         m[0] += enc.total_wrvu
-        try:
-            credit = crediter.credit(
-                [Line(code=ln.code, modifiers=tuple(ln.modifier_list), units=ln.units, minutes=ln.minutes)
-                 for ln in lines], enc.date, enc.setting, enc.role)
-        except PricingError as exc:
+        m[1] += again.total_wrvu
+        if again.credit is None:
             failed += 1
             if len(failures) < 20:
-                failures.append({"id": enc.pk, "date": enc.date.isoformat(), "entry": enc.entry, "error": str(exc)})
-            m[1] += enc.total_wrvu
-            new_total += enc.total_wrvu
+                failures.append({"id": enc.pk, "date": enc.date.isoformat(), "entry": enc.entry, "error": again.error})
             continue
-        releases[credit.release.name] = releases.get(credit.release.name, 0) + 1
-        new = credit.fields["total_wrvu"]
-        new_total += new
-        m[1] += new
-        for old_ln, new_ln in zip(lines, credit.lines, strict=False):
+        releases[again.credit.release.name] = releases.get(again.credit.release.name, 0) + 1
+        for old_ln, new_ln in zip(again.lines, again.credit.lines, strict=False):
             c = codes.setdefault(old_ln.code, [ZERO, ZERO])
             c[0] += old_ln.wrvu
             c[1] += new_ln["wrvu"]

@@ -89,3 +89,16 @@ def test_the_entry_form_offers_the_default_by_code(db, client):
     page = client.get("/log/").content.decode()
     assert "By code (E/M: performed; surgery: your usual role)" in page
     assert "Co-surgeon" in page
+
+
+def test_what_if_and_contracts_recredit_alike_role_included(db):
+    from rvuedge.benchmarks import services
+
+    att = make_user("a7", credit_policy="no_reductions")
+    enc = log(att, "27447-RT", setting="facility", role="first_assist", date="2025-03-04")
+    contract = services.do_save_contract(att, name="Mirror", start=dt.date(2025, 1, 1), end=None,
+                                         terms={"rate": "50", "credit_policy": "cms_mirror"})
+    daily, notes = services.daily_credit(att, dt.date(2025, 1, 1), dt.date(2025, 12, 31), contract.get_terms())
+    preview = queries.what_if(att, att.profile, dt.date(2025, 1, 1), dt.date(2025, 12, 31), policy="cms_mirror")
+    assert notes == [] and daily == [(dt.date(2025, 3, 4), preview["what_if_total"])]
+    assert preview["what_if_total"] == (enc.total_wrvu * Decimal("0.16")).quantize(Decimal("0.01"))
