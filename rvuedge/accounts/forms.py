@@ -117,11 +117,12 @@ class ProfileForm(forms.ModelForm):
     class Meta:
         model = Profile
         fields = ["career_stage", "specialty", "default_locality", "default_setting", "default_release",
-                  "credit_policy", "fte", "annual_goal", "monthly_goal"]
+                  "credit_policy", "fte", "annual_goal", "monthly_goal", "start_date", "prior_ytd_wrvu",
+                  "minimums_set", "surgical_role"]
         labels = {"default_release": "RVU release", "credit_policy": "Credit policy",
                   "annual_goal": "Annual wRVU goal", "monthly_goal": "Monthly wRVU goal"}
         help_texts = {"monthly_goal": "blank = annual goal / 12", "fte": "1.00 = full time"}
-        widgets = {"specialty": SpecialtyInput()}
+        widgets = {"specialty": SpecialtyInput(), "start_date": forms.DateInput(attrs={"type": "date"})}
 
     def __init__(self, *args, localities=(), releases=(), **kwargs):
         super().__init__(*args, **kwargs)
@@ -134,6 +135,15 @@ class ProfileForm(forms.ModelForm):
         if self.instance and self.instance.custom_policy:
             self.fields["custom_policy_text"].initial = json.dumps(self.instance.custom_policy, indent=1)
         self.fields["fte"].widget.attrs.update({"step": "0.05", "min": "0.05", "max": "1.5"})
+        from rvuedge.logbook.models import ROLE_LABELS, SURGICAL_ROLES
+        from rvuedge.logbook.queries import minimums_sets
+
+        self.fields["minimums_set"] = forms.ChoiceField(
+            label="Case minimums", required=False, help_text=self.fields["minimums_set"].help_text,
+            choices=[("", "None")] + [(name, name) for name in minimums_sets()])
+        self.fields["surgical_role"] = forms.ChoiceField(
+            label="Usual surgical role", required=False, help_text=self.fields["surgical_role"].help_text,
+            choices=[("", "By career stage")] + [(k, ROLE_LABELS[k]) for k in SURGICAL_ROLES])
 
     def clean_fte(self):
         fte = self.cleaned_data["fte"]
@@ -161,6 +171,13 @@ class ProfileForm(forms.ModelForm):
             value = cleaned.get(goal)
             if value is not None and value < 0:
                 self.add_error(goal, "A goal cannot be negative.")
+        prior = cleaned.get("prior_ytd_wrvu")
+        if prior is not None:
+            if prior < 0:
+                self.add_error("prior_ytd_wrvu", "Prior wRVUs cannot be negative.")
+            elif prior and not cleaned.get("start_date"):
+                self.add_error("start_date", "Give the start date these prior wRVUs came before "
+                                             "(they count in that year only).")
         return cleaned
 
     def save(self, commit: bool = True):

@@ -15,6 +15,8 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
+from rvuedge.pricing.money import round_wrvu
+
 STUDENT, RESIDENT, ATTENDING = "student", "resident", "attending"
 CAREER_STAGES = [(STUDENT, "Medical student"), (RESIDENT, "Resident / fellow"), (ATTENDING, "Attending")]
 
@@ -42,6 +44,20 @@ class Profile(models.Model):
     fte = models.DecimalField("FTE", max_digits=4, decimal_places=2, default=Decimal("1.00"))
     annual_goal = models.DecimalField(max_digits=10, decimal_places=2, null=True, blank=True)
     monthly_goal = models.DecimalField(max_digits=10, decimal_places=2, null=True, blank=True)
+    # The first year: where pace and projections count from (rvuedge.logbook.pace), the case minimums a
+    # resident is held to, and the role a surgical case is logged with by default.
+    start_date = models.DateField(
+        "started on", null=True, blank=True,
+        help_text="the day you started this job or programme; blank = your first logged day")
+    prior_ytd_wrvu = models.DecimalField(
+        "wRVUs before the start date", max_digits=10, decimal_places=2, null=True, blank=True,
+        help_text="wRVUs you had this year before your start date (counted in that year's totals)")
+    minimums_set = models.CharField(
+        "case minimums", max_length=80, blank=True,
+        help_text="the minimums set your programme holds you to (residents)")
+    surgical_role = models.CharField(
+        "usual surgical role", max_length=12, blank=True,
+        help_text="the role a surgical case is logged with unless you pick another; blank = by career stage")
     updated_at = models.DateTimeField(default=timezone.now)
 
     def __str__(self) -> str:
@@ -58,7 +74,7 @@ class Profile(models.Model):
         if self.monthly_goal is not None:
             return self.monthly_goal
         if self.annual_goal is not None:
-            return (self.annual_goal / 12).quantize(Decimal("0.01"))
+            return round_wrvu(self.annual_goal / 12)
         return None
 
     def to_dict(self) -> dict[str, Any]:
@@ -73,6 +89,10 @@ class Profile(models.Model):
             "fte": str(self.fte),
             "annual_goal": None if self.annual_goal is None else str(self.annual_goal),
             "monthly_goal": None if self.monthly_goal is None else str(self.monthly_goal),
+            "start_date": None if self.start_date is None else self.start_date.isoformat(),
+            "prior_ytd_wrvu": None if self.prior_ytd_wrvu is None else str(self.prior_ytd_wrvu),
+            "minimums_set": self.minimums_set,
+            "surgical_role": self.surgical_role,
         }
 
 

@@ -87,6 +87,8 @@ def my_standing(request, source: Id | None = None, specialty: str | None = None)
         "percentiles": data["stat"].to_dict() if data["stat"] else None,
         "tracking": placement.get("text"), "estimate_percentile": placement.get("estimate"),
         "to_next": {k: str(v) for k, v in data["to_next"].items()} if data.get("to_next") else None,
+        "career_stage": data["stage"], "stage_note": data["stage_note"],
+        "basis": data["basis"].to_dict() if data.get("basis") else None,
     }
 
 
@@ -95,8 +97,11 @@ def _status_dict(status: dict[str, Any]) -> dict[str, Any]:
     return {
         "contract": status["contract"].to_dict(),
         "year_start": status["year_start"].isoformat(), "year_end": status["year_end"].isoformat(),
-        "ytd_wrvu": str(status["ytd_wrvu"]), "projected_wrvu": str(status["projected_wrvu"]),
-        "earned": status["earned"].to_dict(), "projected": status["projected"].to_dict(),
+        "ytd_wrvu": str(status["ytd_wrvu"]),
+        "projected_wrvu": None if status["projected_wrvu"] is None else str(status["projected_wrvu"]),
+        "earned": status["earned"].to_dict(),
+        "projected": status["projected"].to_dict() if status["projected"] is not None else None,
+        "basis": status["basis"].to_dict(),
         "next_tier": {k: (v.isoformat() if isinstance(v, dt.date) else str(v) if v is not None else None)
                       for k, v in nxt.items()} if nxt else None,
         "true_up": {k: (str(v) if v is not None and not isinstance(v, dict) else v)

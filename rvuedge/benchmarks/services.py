@@ -19,7 +19,10 @@ from django.db import transaction
 from django.http import Http404
 from django.utils import timezone
 
-from . import pace, specialties
+from rvuedge.logbook import pace
+from rvuedge.pricing.money import round_wrvu
+
+from . import specialties
 from .contracts import (
     PERIODS,
     ContractTerms,
@@ -34,7 +37,6 @@ from .contracts import (
 from .models import BenchmarkSource, BenchmarkStat, Contract
 
 ZERO = Decimal(0)
-CENT = Decimal("0.01")
 
 
 # --------------------------------------------------------------------------- access
@@ -118,30 +120,22 @@ def _profile(user):
     return get_profile_for_user(user)
 
 
-def _uses_logged_credit(profile, terms: ContractTerms) -> bool:
-    from rvuedge.fees.services import policy_from
-    from rvuedge.pricing import load_policy
-
-    try:
-        return not profile.default_release and policy_from(profile.policy_spec()) == load_policy(terms.policy_dict())
-    except Exception:  # noqa: BLE001 - a broken profile policy means: re-credit
-        return False
-
-
 def daily_credit(user, start: dt.date, end: dt.date, terms: ContractTerms | None = None,
                  _cache: dict[Any, Any] | None = None) -> tuple[list[tuple[dt.date, Decimal]], list[str]]:
-    """[(date, credited wRVUs)] in start..end as the contract credits them, and notes on what could not be."""
+    """[(date, credited wRVUs)] in start..end as the contract credits them, and notes on what could not be.
+
+    The wRVUs as logged when the contract credits like the log (:func:`logged_credit_applies`); else the
+    log's own re-crediting (:func:`rvuedge.logbook.credit.recredit`) under the contract's policy.
+    """
     from rvuedge.logbook import queries
+    from rvuedge.logbook.credit import Crediter, EntryError, logged_credit_applies, recredit
 
     profile = _profile(user)
-    if terms is None or _uses_logged_credit(profile, terms):
+    if terms is None or logged_credit_applies(profile, terms.policy_dict()):
         return queries.daily_wrvus(user, start, end), []
     key = (user.pk, start, end, repr(sorted(terms.policy_dict().items(), key=str)))
     if _cache is not None and key in _cache:
         return _cache[key]
-    from rvuedge.logbook.credit import Crediter, EntryError, parse_entry_text
-    from rvuedge.pricing import PricingError
-
     notes: list[str] = []
     try:
         crediter = Crediter(profile, policy=terms.policy_dict(), memo=True)
@@ -150,20 +144,16 @@ def daily_credit(user, start: dt.date, end: dt.date, terms: ContractTerms | None
     per_day: dict[dt.date, Decimal] = {}
     failed = 0
     why = ""
-    for enc in queries.live_encounters(user).filter(date__gte=start, date__lte=end).order_by("date"):
-        try:
-            lines, _ = parse_entry_text(enc.entry)
-            credit = crediter.credit(lines, enc.date, enc.setting)
-            w = credit.fields["total_wrvu"]
-        except (EntryError, PricingError) as exc:
+    for again in recredit(crediter, queries.live_encounters(user).filter(date__gte=start, date__lte=end)):
+        if again.credit is None:
             failed += 1
-            why = why or str(exc)
-            w = enc.total_wrvu
-        per_day[enc.date] = per_day.get(enc.date, ZERO) + w
+            why = why or again.error or ""
+        day = again.encounter.date
+        per_day[day] = per_day.get(day, ZERO) + again.total_wrvu
     if failed:
         notes.append(f"{failed} encounter(s) could not be re-credited under this contract's policy ({why}); "
                      "their wRVUs as logged were used")
-    result = (sorted((d, w.quantize(CENT)) for d, w in per_day.items()), notes)
+    result = (sorted((d, round_wrvu(w)) for d, w in per_day.items()), notes)
     if _cache is not None:
         _cache[key] = result
     return result
@@ -203,23 +193,60 @@ def bucket(daily: Iterable[tuple[dt.date, Decimal]], bounds: list[tuple[dt.date,
 # --------------------------------------------------------------------------- contract status (dashboard)
 
 
+def _spread(amount: Decimal, first: dt.date, last: dt.date, bounds: list[tuple[dt.date, dt.date]]) -> list[Decimal]:
+    """``amount`` shared out over the segments by how many of the days first..last fall in each."""
+    total = (last - first).days + 1
+    out = [ZERO] * len(bounds)
+    if total <= 0 or not amount:
+        return out
+    for i, (a, b) in enumerate(bounds):
+        days = (min(b, last) - max(a, first)).days + 1
+        if days > 0:
+            out[i] = amount * days / total
+    return out
+
+
 def contract_status(user, contract: Contract, today: dt.date | None = None) -> dict[str, Any]:
-    """Earned to date, projected annual pay, distance to the next tier and the true-up forecast."""
+    """Earned to date, projected annual pay, distance to the next tier and the true-up forecast.
+
+    The projection counts from when the user started in this contract year (the profile's start date, else the
+    first logged day; :func:`rvuedge.logbook.queries.pace_basis`) and is None until :data:`pace.RULE` is met.
+    Prior wRVUs on the profile count toward this contract when its year began before the start date.
+    """
+    from rvuedge.logbook import queries
+
     today = today or timezone.localdate()
     terms = contract.get_terms()
     y_start, y_end = contract_year(terms, today)
     count_from = max(y_start, contract.start)
+    until = min(today, contract.end or today)
     days = (y_end - y_start).days + 1
     elapsed = Decimal((today - y_start).days + 1) / days
     bounds = segment_bounds(terms, y_start)
-    daily, notes = daily_credit(user, count_from, min(today, contract.end or today), terms)
+    profile = _profile(user)
+    basis = queries.pace_basis(user, profile, count_from, today, until=until)
+    daily, notes = daily_credit(user, count_from, until, terms)
     segs_all = bucket(daily, bounds)
+    prior = basis.prior
+    if prior:  # wRVUs before the start date, in this contract's year: spread over count_from..start date - 1
+        for i, w in enumerate(_spread(prior, count_from, profile.start_date - td(days=1), bounds)):
+            segs_all[i] += w
+        notes = [*notes, f"includes {fmt_wrvu(prior)} wRVU before your start date (profile)"]
     begun = [i for i, (a, _b) in enumerate(bounds) if a <= today]
-    segs = segs_all[: len(begun)]
+    segs = [round_wrvu(w) for w in segs_all[: len(begun)]]
     ytd_wrvu = sum(segs, ZERO)
-    earned = compute_pay(terms, segs, elapsed=elapsed)
-    projected_segs = project_year(terms, segs, elapsed)
-    projected = compute_pay(terms, projected_segs)
+    # Base, stipends and draws accrue from when this contract began in its year (a contract that began on
+    # 1 September has earned four months of base by December, not eleven).
+    worked = Decimal(max(0, (today - count_from).days + 1)) / days
+    earned = compute_pay(terms, segs, elapsed=min(worked, Decimal(1)))
+    covered = Decimal((min(y_end, contract.end or y_end) - count_from).days + 1) / days
+    projected_segs: list[Decimal] | None = None
+    projected = None
+    if basis.ready:  # the pace since the start, as this contract credits it, over the working days left
+        since = sum((w for d, w in daily if d >= basis.start), ZERO)
+        rate = since / basis.working_days
+        projected_segs = pace.project_segments(segs, bounds, rate, today, contract.end)
+        projected = compute_pay(terms, projected_segs, elapsed=covered if covered < 1 else None)
 
     # Distance to the next tier within the current reset period.
     reset_n = PERIODS[terms.tier_reset]
@@ -230,9 +257,8 @@ def contract_status(user, contract: Contract, today: dt.date | None = None) -> d
     nxt = next_tier(terms, in_period)
     if nxt:
         needed = Decimal(nxt["needed"])
-        days_left = (Decimal(pace.weekdays_between(today + td(days=1), period_end)) * terms.fte).quantize(
-            Decimal("0.1"))
-        nxt["per_day"] = (needed / days_left).quantize(CENT) if days_left else None
+        days_left = pace.working_days(today + td(days=1), period_end, terms.fte)
+        nxt["per_day"] = round_wrvu(needed / days_left) if days_left else None
         nxt["working_days_left"] = days_left
         nxt["period_end"] = period_end
         nxt["text"] = (f"{fmt_wrvu(needed)} wRVU to reach {nxt['label']} (${nxt['rate']}/wRVU) "
@@ -243,7 +269,7 @@ def contract_status(user, contract: Contract, today: dt.date | None = None) -> d
         t_n = PERIODS[terms.draw.true_up]
         t_index = min(int(elapsed * t_n - Decimal("0.000001")), t_n - 1) if elapsed > 0 else 0
         label = period_label(terms.draw.true_up, t_index, terms.year_start_month)
-        forecast = [ln for ln in projected.lines if ln.section == "true_up" and ln.period == label]
+        forecast = [ln for ln in projected.lines if ln.section == "true_up" and ln.period == label] if projected else []
         true_up = {"period": label, "forecast": forecast[0].text if forecast else None,
                    "amount": forecast[0].amount if forecast else None, "open": earned.open_true_up}
     return {
@@ -251,11 +277,14 @@ def contract_status(user, contract: Contract, today: dt.date | None = None) -> d
         "terms": terms,
         "year_start": y_start,
         "year_end": y_end,
+        "count_from": count_from,
         "elapsed_percent": int(elapsed * 100),
-        "ytd_wrvu": ytd_wrvu.quantize(CENT),
-        "projected_wrvu": sum(projected_segs, ZERO).quantize(CENT),
+        "ytd_wrvu": round_wrvu(ytd_wrvu),
+        "projected_wrvu": None if projected_segs is None else round_wrvu(sum(projected_segs, ZERO)),
         "earned": earned,
         "projected": projected,
+        "basis": basis,
+        "basis_text": basis.describe(),
         "next_tier": nxt,
         "true_up": true_up,
         "notes": notes,
@@ -320,7 +349,7 @@ def compare(user, contracts: list[Contract], today: dt.date | None = None) -> di
         segs = [sum(monthly[i * per:(i + 1) * per], ZERO) for i in range(k)]
         result = compute_pay(terms, segs)
         columns.append({"contract": c, "terms": terms, "result": result, "notes": notes,
-                        "wrvus": result.wrvus.quantize(CENT), "policy": terms.describe_policy(),
+                        "wrvus": round_wrvu(result.wrvus), "policy": terms.describe_policy(),
                         "release": terms.describe_release()})
     best = max((col["result"].total for col in columns), default=None)
     for col in columns:
@@ -379,37 +408,65 @@ def specialty_stat(source: BenchmarkSource, specialty: str, metric: str = Benchm
 
 def standing(user, *, source: BenchmarkSource | None = None, specialty: str | None = None,
              today: dt.date | None = None, ytd_override: Decimal | None = None) -> dict[str, Any]:
-    """The user's annualised, FTE-adjusted pace placed among the percentiles of a source."""
+    """The user's FTE-adjusted pace placed among the percentiles of a source, fitted to the career stage.
+
+    For a signed-in user the pace counts from when they started this year (:func:`queries.pace_basis`) and
+    nothing is placed until :data:`pace.RULE` is met. Attending wRVU percentiles are for attendings:
+    residents and students see ``stage_note`` instead (residents: their case counts against minimums).
+    A typed year-to-date figure (``ytd_override``) is annualised from 1 January.
+    """
     from rvuedge.logbook import queries
 
     today = today or timezone.localdate()
     profile = _profile(user) if user is not None and user.is_authenticated else None
     spec = specialty if specialty is not None else (profile.specialty if profile else "")
     fte = profile.fte if profile and profile.fte else Decimal(1)
+    stage = profile.career_stage if profile is not None and ytd_override is None else "attending"
     src = source or default_source(spec)
     out: dict[str, Any] = {"source": src, "specialty": specialties.canonical(spec) if spec else "", "fte": fte,
-                           "today": today, "stat": None, "placement": None, "comp_stat": None}
+                           "today": today, "stat": None, "placement": None, "comp_stat": None, "stage": stage,
+                           "stage_note": None, "basis": None, "pace": None}
+    if stage != "attending":
+        out["stage_note"] = STAGE_NOTES.get(stage, "")
+        out["ytd"] = None
+        if stage == "resident":
+            cases = queries.case_counts(user, profile)
+            out["cases"] = {"set": cases["minimums_set"], "progress": cases["progress"]}
+        return out
+    year_end = dt.date(today.year, 12, 31)
     if profile is not None and ytd_override is None:
-        ytd = queries.credited_wrvus(user, dt.date(today.year, 1, 1), today)
+        basis = queries.pace_basis(user, profile, dt.date(today.year, 1, 1), today)
+        out["basis"] = basis
+        out["ytd"] = ytd = basis.total
+        out["pace"] = basis.annual_pace(fte)
     else:
         ytd = ytd_override
-    out["ytd"] = ytd
-    if ytd is not None:
-        out["pace"] = pace.annualised(ytd, today, fte)
+        out["ytd"] = ytd
+        if ytd is not None:
+            out["pace"] = pace.annualised(ytd, today, fte)
     if src is None:
         return out
     stat = specialty_stat(src, spec)
     out["stat"] = stat
     out["comp_stat"] = specialty_stat(src, spec, BenchmarkStat.COMP_PER_WRVU)
-    if stat is None or ytd is None:
+    if stat is None or out["pace"] is None:
         return out
     pts = stat.percentiles()
     out["placement"] = pace.place(out["pace"], pts)
     nxt = out["placement"]["next"]
     if nxt:
-        out["to_next"] = {"percentile": nxt[0], "value": nxt[1], **pace.per_working_day(nxt[1], ytd, today, fte)}
+        out["to_next"] = {"percentile": nxt[0], "value": nxt[1],
+                          **pace.per_working_day(nxt[1] * fte, ytd, today, year_end, fte)}
     labels = [pace.ORDINAL[p] + " percentile" for p, _v in pts] + ["Your pace (annualised)"]
     values = [v for _p, v in pts] + [out["pace"]]
     out["chart"] = {"labels": labels, "values": [str(v) for v in values], "metric": src.wrvu_label}
     out["chart_rows"] = list(zip(labels, values, strict=True))
     return out
+
+
+STAGE_NOTES = {
+    "resident": "Attending wRVU percentiles are not a yardstick for residents: your progress is your case counts "
+                "against your programme's minimums.",
+    "student": "Students are not compared with attending wRVU percentiles or case minimums: the log is a record "
+               "of what you saw and did.",
+}

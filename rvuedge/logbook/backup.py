@@ -36,7 +36,7 @@ from rvuedge.pricing.lines import MAX_MODIFIERS
 from . import exports
 from .entries import MAX_LINES
 from .imports import store_bulk
-from .models import Encounter, Favourite
+from .models import ROLE_LABELS, Encounter, Favourite
 from .models import EncounterLine as LineModel
 from .phi import PhiError, check_fields
 from .text import TextError, clean_text
@@ -483,9 +483,20 @@ def _profile(prof: Any, profile) -> dict[str, Any]:
     for name in ("career_stage", "default_setting", "credit_policy"):
         if prof.get(name) is not None:
             out[name] = _choice(prof[name], f"profile.{name}", field(name))
-    for name in ("specialty", "default_locality", "default_release"):
+    for name in ("specialty", "default_locality", "default_release", "minimums_set"):
         if prof.get(name) is not None:
             out[name] = _text(prof[name], f"profile.{name}", field(name))
+    if prof.get("surgical_role"):
+        role = _text(prof["surgical_role"], "profile.surgical_role", field("surgical_role"))
+        if role not in ROLE_LABELS:
+            raise RestoreError("profile.surgical_role", f"unknown role {role!r}")
+        out["surgical_role"] = role
+    if "start_date" in prof:
+        start = prof["start_date"]
+        try:
+            out["start_date"] = None if start is None else dt.date.fromisoformat(str(start))
+        except ValueError:
+            raise RestoreError("profile.start_date", f"not a date (YYYY-MM-DD): {start!r}") from None
     if "custom_policy" in prof:
         custom = prof["custom_policy"]
         if custom is not None:
@@ -506,7 +517,7 @@ def _profile(prof: Any, profile) -> dict[str, Any]:
         if not Decimal(0) < fte <= Decimal(2):
             raise RestoreError("profile.fte", f"must be more than 0 and at most 2 (1.00 = full time), got {fte}")
         out["fte"] = fte
-    for name in ("annual_goal", "monthly_goal"):
+    for name in ("annual_goal", "monthly_goal", "prior_ytd_wrvu"):
         if name in prof:
             goal = _decimal(prof[name], f"profile.{name}", field(name))
             if goal is not None and goal < 0:

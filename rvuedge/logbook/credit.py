@@ -29,7 +29,9 @@ from rvuedge.pricing import EncounterLine, LineSyntaxError, Policy, PolicyError,
 from rvuedge.pricing.engine import WORK_FLOOR_END
 from rvuedge.pricing.model import setting_for_pos
 
+from .models import ROLE_LABELS
 from .phi import find_phi
+from .roles import default_role, role_lines, role_note
 from .whynot import entry_findings
 
 _SPLIT_RE = re.compile(r"[\s,;]+")
@@ -184,13 +186,21 @@ class Crediter:
             self._localities[release.pk] = loc
         return loc
 
-    def credit(self, lines: list[EncounterLine] | tuple[EncounterLine, ...], dos: dt.date, setting: str) -> Credit:
-        """Price the lines; raise :class:`PricingError` (with ``line`` and ``near``) when one cannot be."""
+    def credit(self, lines: list[EncounterLine] | tuple[EncounterLine, ...], dos: dt.date, setting: str,
+               role: str | None = None) -> Credit:
+        """Price the lines; raise :class:`PricingError` (with ``line`` and ``near``) when one cannot be.
+
+        ``role`` credits a role the fee schedule prices with a modifier (first assist: 80, co-surgeon: 62) as
+        that modifier under this policy (:mod:`rvuedge.logbook.roles`); the stored lines keep what was typed
+        and each changed line's explanation says why (``role``)."""
+        typed = list(lines)
+        lines, role_changed, role_mod = role_lines(typed, role)
         # an unknown modifier, or one the code's indicators refuse, is a PricingError from price_lines (memoised)
         release, release_note = self.release_and_note(dos)
         key = None
         if self.memo:
-            key = (tuple(lines), setting, release.pk, release_note, dos.year, dos <= WORK_FLOOR_END)
+            key = (tuple(lines), tuple(role_changed), role, setting, release.pk, release_note, dos.year,
+                   dos <= WORK_FLOOR_END)
             hit = self._memo.get(key)
             if isinstance(hit, PricingError):
                 raise hit
@@ -235,10 +245,18 @@ class Crediter:
             for k in ("code", "modifiers", "units", "wrvu", "wrvu_exact", "payment"):
                 d.pop(k, None)
             expl.update({k: v for k, v in d.items() if v not in (None, [], {})})
+            modifiers = ln.modifiers
+            if i in role_changed:  # priced with the role's modifier; stored as typed
+                modifiers = typed[i].modifiers
+                factor = (self._policy.co_surgery_wrvu_factor if role_mod == "62"
+                          else self._policy.assistant_wrvu_factor)
+                denied = any(f.startswith(("ASSISTANT_NOT", "CO_SURGERY_NOT")) for f in ln.flags)
+                expl["role"] = role_note(ROLE_LABELS.get(role or "", role or ""), role_mod or "", factor,
+                                         denied=denied)
             rows.append({
                 "position": i,
                 "code": ln.code,
-                "modifiers": "-".join(ln.modifiers),
+                "modifiers": "-".join(modifiers),
                 "units": ln.units,
                 "minutes": lines[i].minutes,
                 "description": (ln.row.description if ln.row is not None else "")[:100],
@@ -250,6 +268,54 @@ class Crediter:
         if key is not None:
             self._memo[key] = (fields, rows)
         return Credit(fields, rows, release, self._policy, res)
+
+
+def default_role_for(profile: Any, codes: list[str]) -> str:
+    """The profile's default role for an encounter of these codes (:func:`rvuedge.logbook.roles.default_role`)."""
+    return default_role(profile.career_stage, getattr(profile, "surgical_role", "") or "", codes)
+
+
+@dataclass
+class Recredited:
+    """One stored encounter credited again: ``credit`` None when it could not be (``error`` says why)."""
+
+    encounter: Any
+    lines: list[Any]
+    credit: Credit | None = None
+    error: str | None = None
+
+    @property
+    def total_wrvu(self) -> Any:
+        """The new credit, or the credit as logged when it could not be re-credited."""
+        return self.credit.fields["total_wrvu"] if self.credit is not None else self.encounter.total_wrvu
+
+
+def recredit(crediter: Crediter, encounters: Any) -> Any:
+    """Credit stored encounters again (their stored lines, setting and role) under ``crediter``'s release and
+    policy; store nothing. The one re-crediting path of the log: the what-if preview and every contract that
+    credits differently from the log read it. Yields :class:`Recredited` by (date, id)."""
+    from .exports import iter_with_lines
+
+    for enc, lines in iter_with_lines(encounters):
+        try:
+            credit = crediter.credit(
+                [EncounterLine(code=ln.code, modifiers=tuple(ln.modifier_list), units=ln.units, minutes=ln.minutes)
+                 for ln in lines], enc.date, enc.setting, enc.role)
+        except PricingError as exc:
+            yield Recredited(enc, lines, None, str(exc))
+        else:
+            yield Recredited(enc, lines, credit)
+
+
+def logged_credit_applies(profile: Any, policy: Any, release: str | None = None) -> bool:
+    """Whether encounters logged under ``profile`` already carry the credit ``policy`` (and ``release``, None =
+    the release in force on each date) would give them, so re-crediting can be skipped."""
+    if release or profile.default_release:
+        return False
+    try:
+        return policy_from(profile.policy_spec()) == policy_from(policy)
+    except (PolicyError, TypeError, ValueError, KeyError):  # a broken policy on either side means: re-credit
+        return False
 
 
 def choose_release(releases: list[Release], dos: dt.date) -> tuple[Release, str | None]:
@@ -294,7 +360,7 @@ def resolve_setting(setting: str | None, pos: str | None, default: str) -> tuple
     return value, ""
 
 
-def check_entry(crediter: Crediter, text: str, dos: dt.date, setting: str) -> dict[str, Any]:
+def check_entry(crediter: Crediter, text: str, dos: dt.date, setting: str, role: str | None = None) -> dict[str, Any]:
     """As-you-type validation: every token with its credit and explanation, or why it cannot be credited.
 
     Lines with errors are left out and the rest priced together, so the credit shown for the good lines is
@@ -316,7 +382,8 @@ def check_entry(crediter: Crediter, text: str, dos: dt.date, setting: str) -> di
     credit: Credit | None = None
     while valid:
         try:
-            credit = crediter.credit([it["line"] for it in valid], dos, setting)
+            credit = crediter.credit([it["line"] for it in valid], dos, setting,
+                                     role or default_role_for(crediter.profile, [it["line"].code for it in valid]))
             break
         except PricingError as exc:
             culprit = None

@@ -16,8 +16,8 @@ from django.utils import timezone
 
 from rvuedge.pricing import EncounterLine, PricingError
 
-from .credit import Crediter, EntryError, entry_text, parse_entry_text, resolve_setting
-from .models import ROLES, ROLES_BY_STAGE, Encounter
+from .credit import Crediter, EntryError, default_role_for, entry_text, parse_entry_text, resolve_setting
+from .models import ROLES, Encounter
 from .models import EncounterLine as LineModel
 from .phi import PhiError, check_fields
 from .text import TextError, clean_text
@@ -85,11 +85,11 @@ def prepare(user, data: EncounterInput, crediter: Crediter, *, today: dt.date | 
         raise EntryError("date", f"Date of service {dos} is out of range")
     profile = crediter.profile
     setting, pos = resolve_setting(data.setting, data.pos, profile.default_setting)
-    role = (data.role or "").strip() or _default_role(profile)
+    role = (data.role or "").strip() or default_role_for(profile, [ln.code for ln in lines])
     if role not in ROLE_KEYS:
         raise EntryError("role", f"Unknown role {role!r} (use one of: {', '.join(sorted(ROLE_KEYS))})")
     try:
-        credit = crediter.credit(lines, dos, setting)
+        credit = crediter.credit(lines, dos, setting, role)
     except PricingError as exc:
         token = None
         if exc.line is not None and 0 <= exc.line < len(lines):
@@ -105,10 +105,6 @@ def prepare(user, data: EncounterInput, crediter: Crediter, *, today: dt.date | 
         **credit.fields,
     }
     return fields, credit.lines
-
-
-def _default_role(profile) -> str:
-    return ROLES_BY_STAGE.get(profile.career_stage, ["performed"])[0]
 
 
 def line_models(enc: Encounter, rows: list[dict[str, Any]]) -> list[LineModel]:

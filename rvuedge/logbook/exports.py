@@ -34,6 +34,7 @@ from rvuedge.fees.services import effective_date
 from .credit import line_text
 from .models import ROLE_LABELS, Encounter
 from .models import EncounterLine as LineModel
+from .roles import portal_label
 from .tables import safe_cell
 from .text import cell_text
 
@@ -250,19 +251,19 @@ def line_rows(e: dict[str, Any], lines: list[dict[str, Any]], explain: _Explanat
                str(ln["wrvu_exact"]), _d(ln["payment"]), _text(wrvu_steps), _text(payment_steps), *tail]
 
 
-PORTAL_ROLES = {"primary": "Surgeon", "performed": "Surgeon", "first_assist": "Assistant", "assisted": "Assistant",
-                "supervised": "Teaching Assistant", "observed": "Observed"}
 PORTAL_COLUMNS = ["Case Date", "Case ID", "Resident Role", "Attending", "Site", "Case Category", "CPT Code",
                   "Modifiers", "Units", "Description", "Role (RVU Edge)", "Notes"]
 
 
 def portal_rows(e: dict[str, Any], lines: list[dict[str, Any]], explain: _Explanations) -> Iterator[list[Any]]:
     """Resident case-log rows: one per CPT code per case, in the order a case-log portal asks for them."""
-    head = [e["date"].strftime("%m/%d/%Y"), str(e["uid"])[:8], _text(PORTAL_ROLES.get(e["role"], e["role"])),
-            _text(e["attending"]), _text(e["site"]), _text(e["category"])]
+    date, case_id = e["date"].strftime("%m/%d/%Y"), str(e["uid"])[:8]
+    where = [_text(e["attending"]), _text(e["site"]), _text(e["category"])]
     tail = [_text(ROLE_LABELS.get(e["role"], e["role"])), _text(e["notes"])]
     for ln in lines:
-        yield [*head, _text(ln["code"]), _text(ln["modifiers"]), ln["units"], _text(ln["description"]), *tail]
+        label = portal_label(e["role"], [ln["code"]])  # per code: a 99214 is never "Surgeon"
+        yield [date, case_id, _text(label), *where, _text(ln["code"]), _text(ln["modifiers"]), ln["units"],
+               _text(ln["description"]), *tail]
 
 
 def _encounter_rows(e, lines, explain):

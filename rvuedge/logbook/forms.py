@@ -11,11 +11,17 @@ from .models import ROLE_LABELS, ROLES, ROLES_BY_STAGE
 SETTING_CHOICES = [("", "Profile default"), ("non_facility", "Non-facility (office)"), ("facility", "Facility")]
 
 
-def role_choices(stage: str, current: str | None = None) -> list[tuple[str, str]]:
+def role_choices(stage: str, current: str | None = None, *, by_code: bool = False) -> list[tuple[str, str]]:
+    """The roles offered to a career stage; ``by_code`` puts first the default by code kind (blank value)."""
     keys = list(ROLES_BY_STAGE.get(stage, [k for k, _ in ROLES]))
     if current and current not in keys:
         keys.append(current)
-    return [(k, ROLE_LABELS[k]) for k in keys if k in ROLE_LABELS]
+    choices = [(k, ROLE_LABELS[k]) for k in keys if k in ROLE_LABELS]
+    if by_code:
+        label = ("By code (observed)" if stage == "student"
+                 else "By code (E/M: performed; surgery: your usual role)")
+        choices.insert(0, ("", label))
+    return choices
 
 
 class EncounterForm(forms.Form):
@@ -39,7 +45,8 @@ class EncounterForm(forms.Form):
 
     def __init__(self, *args, stage: str = "attending", current_role: str | None = None, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["role"].choices = role_choices(stage, current_role)
+        # A new encounter's role defaults by code kind; an edit keeps the role it has.
+        self.fields["role"].choices = role_choices(stage, current_role, by_code=current_role is None)
         if not self.is_bound:
             self.fields["idem"].initial = "form:" + uuid.uuid4().hex
             self.fields["date"].initial = timezone.localdate()

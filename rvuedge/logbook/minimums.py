@@ -1,4 +1,9 @@
-"""Load residency case minimums from CSV: specialty,category,minimum[,roles][,source][,example]."""
+"""Load residency case minimums from CSV: specialty,category,minimum[,roles][,source][,example][,codes].
+
+``specialty`` names the minimums set; ``codes`` are the category's code rules (:mod:`.caserules`).
+The example set ships loaded (migration 0005); an administrator loads others with
+``rvuedge logbook load-minimums FILE``.
+"""
 
 from __future__ import annotations
 
@@ -9,6 +14,7 @@ from pathlib import Path
 
 from django.db import transaction
 
+from .caserules import RuleError, parse_rule
 from .models import ROLES, CaseMinimum
 
 REQUIRED = ("specialty", "category", "minimum")
@@ -29,8 +35,11 @@ def _truthy(text: str) -> bool:
     return text.strip().lower() in {"1", "true", "yes", "y", "example"}
 
 
-def load_minimums(path: str | Path, *, replace: bool = True) -> LoadResult:
-    """Load the file atomically; a bad row names the file, line and column and loads nothing."""
+EXAMPLE_FILE = Path(__file__).resolve().parent / "data" / "example_minimums.csv"
+
+
+def parse_minimums(path: str | Path) -> list[dict]:
+    """The rows of a minimums file as dicts (CaseMinimum fields); a bad row names the file, line and column."""
     path = Path(path)
     name = path.name
     try:
@@ -46,7 +55,7 @@ def load_minimums(path: str | Path, *, replace: bool = True) -> LoadResult:
     if missing:
         raise MinimumsError(f"{name}, line 1: missing column(s) {', '.join(missing)} (need {', '.join(REQUIRED)})")
     reader.fieldnames = headers
-    rows: list[CaseMinimum] = []
+    rows: list[dict] = []
     seen: set[tuple[str, str]] = set()
     # Line numbers count the comment lines we skipped, so messages match what an editor shows.
     physical = [i + 1 for i, ln in enumerate(text.splitlines()) if not ln.lstrip().startswith("#")]
@@ -69,15 +78,28 @@ def load_minimums(path: str | Path, *, replace: bool = True) -> LoadResult:
         if bad:
             raise MinimumsError(f"{name}, line {line_no}, column roles: unknown role {bad[0]!r} "
                                 f"(use {', '.join(sorted(ROLE_KEYS))})")
+        try:
+            codes = parse_rule(row.get("codes") or "").text()
+        except RuleError as exc:
+            raise MinimumsError(f"{name}, line {line_no}, column codes: {exc}") from None
+        if len(codes) > 500:
+            raise MinimumsError(f"{name}, line {line_no}, column codes: longer than 500 characters")
         key = (specialty.lower(), category.lower())
         if key in seen:
             raise MinimumsError(f"{name}, line {line_no}: {specialty} / {category} is listed twice")
         seen.add(key)
-        rows.append(CaseMinimum(specialty=specialty, category=category, minimum=int(raw), roles=",".join(roles),
-                                source=(row.get("source") or "").strip()[:200],
-                                is_example=_truthy(row.get("example") or "")))
+        rows.append({"specialty": specialty, "category": category, "minimum": int(raw), "roles": ",".join(roles),
+                     "source": (row.get("source") or "").strip()[:200], "codes": codes,
+                     "is_example": _truthy(row.get("example") or "")})
     if not rows:
         raise MinimumsError(f"{name}: no rows")
+    return rows
+
+
+def load_minimums(path: str | Path, *, replace: bool = True) -> LoadResult:
+    """Load the file atomically; a bad row names the file, line and column and loads nothing."""
+    rows = [CaseMinimum(**r) for r in parse_minimums(path)]
+    name = Path(path).name
     specialties = sorted({r.specialty for r in rows})
     with transaction.atomic():
         if replace:

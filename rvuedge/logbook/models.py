@@ -15,27 +15,30 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
 from django.utils import timezone
 
+from .roles import ASSISTED, CO_SURGEON, FIRST_ASSIST, OBSERVED, PERFORMED, PRIMARY, SUPERVISED
+
 WRVU = {"max_digits": 12, "decimal_places": 2}
 EXACT = {"max_digits": 16, "decimal_places": 6}
 MONEY = {"max_digits": 14, "decimal_places": 2}
 
-PERFORMED, PRIMARY, FIRST_ASSIST, ASSISTED, OBSERVED, SUPERVISED = (
-    "performed", "primary", "first_assist", "assisted", "observed", "supervised")
 ROLES = [
     (PERFORMED, "Performed"),
     (PRIMARY, "Primary surgeon"),
     (FIRST_ASSIST, "First assist"),
     (ASSISTED, "Assisted"),
+    (CO_SURGEON, "Co-surgeon"),
     (OBSERVED, "Observed"),
     (SUPERVISED, "Supervised / teaching"),
 ]
 ROLE_LABELS = dict(ROLES)
-#: Roles offered by career stage (first = default).
+#: Roles offered by career stage (the default is by code kind: rvuedge.logbook.roles.default_role).
 ROLES_BY_STAGE = {
     "student": [OBSERVED, ASSISTED, PERFORMED],
-    "resident": [PRIMARY, FIRST_ASSIST, ASSISTED, SUPERVISED, OBSERVED, PERFORMED],
-    "attending": [PERFORMED, PRIMARY, FIRST_ASSIST, ASSISTED, SUPERVISED],
+    "resident": [PRIMARY, FIRST_ASSIST, ASSISTED, CO_SURGEON, SUPERVISED, OBSERVED, PERFORMED],
+    "attending": [PERFORMED, PRIMARY, FIRST_ASSIST, ASSISTED, CO_SURGEON, SUPERVISED],
 }
+#: Roles a profile may make the default for surgical codes (E/M and other services: "performed").
+SURGICAL_ROLES = [PRIMARY, FIRST_ASSIST, ASSISTED, CO_SURGEON, SUPERVISED, PERFORMED]
 SETTINGS = [("non_facility", "Non-facility"), ("facility", "Facility")]
 TRASH_DAYS = 30
 
@@ -181,7 +184,8 @@ class Favourite(models.Model):
 
 
 class CaseMinimum(models.Model):
-    """A residency program's minimum case count for one category, loaded by ``rvuedge logbook load-minimums``."""
+    """A residency program's minimum case count for one category. ``specialty`` names the minimums set (a
+    resident picks one on the profile); ``codes`` are the set's code rules for the category."""
 
     specialty = models.CharField(max_length=80)
     category = models.CharField(max_length=80)
@@ -189,6 +193,8 @@ class CaseMinimum(models.Model):
     roles = models.CharField(max_length=120, blank=True,
                              help_text="comma-separated roles that count (blank = every role but observed)")
     source = models.CharField(max_length=200, blank=True, help_text="where the numbers come from")
+    codes = models.CharField(max_length=500, blank=True,
+                             help_text="code rules: CPT codes and ranges that belong here, e.g. 27447 or 49505-49525")
     is_example = models.BooleanField(default=False, help_text="illustrative numbers, not a real requirement")
 
     class Meta:

@@ -26,7 +26,9 @@ from django.utils import timezone
 
 from rvuedge.fees.models import Release
 from rvuedge.fees.services import effective_date
+from rvuedge.pricing.money import cents, round_wrvu
 
+from . import pace
 from .models import (
     OBSERVED,
     ROLE_LABELS,
@@ -39,7 +41,6 @@ from .models import (
 )
 
 ZERO = Decimal("0")
-CENT = Decimal("0.01")
 PERIODS = ("day", "week", "month", "quarter", "year")
 
 
@@ -141,14 +142,14 @@ def filter_encounters(user, *, start: dt.date | None = None, end: dt.date | None
 def credited_wrvus(user, start: dt.date, end: dt.date) -> Decimal:
     """Sum of credited wRVUs of the user's encounters dated start..end inclusive (trash excluded)."""
     total = live_encounters(user).filter(date__gte=start, date__lte=end).aggregate(w=Sum("total_wrvu"))["w"]
-    return (total or ZERO).quantize(CENT)
+    return round_wrvu(total or ZERO)
 
 
 def daily_wrvus(user, start: dt.date, end: dt.date) -> list[tuple[dt.date, Decimal]]:
     """[(date, credited wRVUs)] for each day in start..end that has encounters, ascending."""
     rows = (live_encounters(user).filter(date__gte=start, date__lte=end).values("date")
             .annotate(w=Sum("total_wrvu")).order_by("date").values_list("date", "w"))
-    return [(d, (w or ZERO).quantize(CENT)) for d, w in rows]
+    return [(d, round_wrvu(w or ZERO)) for d, w in rows]
 
 
 # --------------------------------------------------------------------------- periods
@@ -267,8 +268,8 @@ def mix_totals(user, start: dt.date, end: dt.date) -> list[tuple[Any, ...]]:
     return [(*r[:5], _cents(r[5]), r[6]) for r in rows]
 
 
-def _dec(cents: int) -> Decimal:
-    return Decimal(cents).scaleb(-2).quantize(CENT)
+def _dec(hundredths: int) -> Decimal:
+    return round_wrvu(Decimal(hundredths).scaleb(-2))
 
 
 def series(user, period: str, start: dt.date, end: dt.date) -> dict[str, Any]:
@@ -303,60 +304,73 @@ def series(user, period: str, start: dt.date, end: dt.date) -> dict[str, Any]:
             "total_wrvu": str(_dec(total_w)), "total_payment": str(_dec(total_p)), "encounters": total_n}
 
 
-def _weekdays_between(first: dt.date, last: dt.date) -> int:
-    """Mon-Fri days in first..last inclusive."""
-    if last < first:
-        return 0
-    days = (last - first).days + 1
-    weeks, extra = divmod(days, 7)
-    count = weeks * 5
-    for i in range(extra):
-        if (first.weekday() + i) % 7 < 5:
-            count += 1
-    return count
+def pace_basis(user, profile, period_start: dt.date, today: dt.date, *, until: dt.date | None = None,
+               prior: bool = True) -> pace.Basis:
+    """What the user's pace in a period beginning ``period_start`` is based on (:mod:`rvuedge.logbook.pace`):
+    the start date or first logged day in it, credited wRVUs and logged days since then, and the profile's prior
+    wRVUs when its start date falls in the period (``prior=False``: leave them out)."""
+    until = min(until or today, today)
+    start_date = getattr(profile, "start_date", None)
+    qs = live_encounters(user).filter(date__gte=period_start, date__lte=until)
+    first_logged = qs.order_by("date").values_list("date", flat=True).first()
+    start = pace.start_of(period_start, until, start_date, first_logged)
+    logged, days = ZERO, 0
+    if start is not None:
+        agg = qs.filter(date__gte=start).aggregate(w=Sum("total_wrvu"), days=Count("date", distinct=True))
+        logged, days = agg["w"] or ZERO, agg["days"]
+    prior_w = ZERO
+    if prior and profile.prior_ytd_wrvu and pace.prior_counts(period_start, until, start_date):
+        prior_w = profile.prior_ytd_wrvu
+    return pace.Basis(today=until, start=start, logged=round_wrvu(logged), logged_days=days, prior=prior_w,
+                      from_start_date=start is not None and start == start_date)
 
 
 def goal_progress(user, profile, today: dt.date) -> dict[str, Any]:
-    """Year to date, month to date, goal progress and pace (projected year end; wRVUs per working day needed)."""
+    """Year to date, month to date, goal progress and pace (projected year end; wRVUs per working day needed).
+
+    Pace and the projection count from when the user started (:func:`pace_basis`); there is no projection
+    until :data:`pace.RULE` is met, and then ``projected`` is None and ``basis`` says why.
+    """
     jan1 = dt.date(today.year, 1, 1)
+    dec_31 = dt.date(today.year, 12, 31)
     first_of_month = today.replace(day=1)
     agg = live_encounters(user).filter(date__gte=jan1, date__lte=today).aggregate(
         ytd=Sum("total_wrvu"), mtd=Sum("total_wrvu", filter=Q(date__gte=first_of_month)),
         pay=Sum("total_payment"))
-    ytd = (agg["ytd"] or ZERO).quantize(CENT)
-    mtd = (agg["mtd"] or ZERO).quantize(CENT)
-    days_in_year = 366 if calendar.isleap(today.year) else 365
-    elapsed = (today - jan1).days + 1
-    projected = (ytd / elapsed * days_in_year).quantize(CENT)
+    basis = pace_basis(user, profile, jan1, today)
+    logged_ytd = round_wrvu(agg["ytd"] or ZERO)
+    ytd = round_wrvu(logged_ytd + basis.prior)
+    mtd = round_wrvu(agg["mtd"] or ZERO)
+    projected = basis.project(dec_31)
     fte = profile.fte or Decimal("1")
     out: dict[str, Any] = {
-        "today": today.isoformat(), "year": today.year, "ytd": ytd, "mtd": mtd,
-        "ytd_payment": (agg["pay"] or ZERO).quantize(CENT), "projected": projected,
+        "today": today.isoformat(), "year": today.year, "ytd": ytd, "mtd": mtd, "logged_ytd": logged_ytd,
+        "prior": basis.prior, "ytd_payment": cents(agg["pay"] or ZERO), "projected": projected,
         "fte": fte, "annual_goal": profile.annual_goal, "monthly_goal": profile.effective_monthly_goal,
-        "elapsed_days": elapsed, "days_in_year": days_in_year,
+        "basis": basis.to_dict(), "basis_text": basis.describe(), "rule": pace.RULE,
+        "elapsed_days": basis.working_days, "start": basis.start,
     }
-    dec_31 = dt.date(today.year, 12, 31)
-    work_days_left = (Decimal(_weekdays_between(today + td(days=1), dec_31)) * fte).quantize(Decimal("0.1"))
+    work_days_left = pace.working_days(today + td(days=1), dec_31, fte)
     out["working_days_left"] = work_days_left
     if profile.annual_goal:
         goal = profile.annual_goal
         remaining = max(goal - ytd, ZERO)
         out.update(
             annual_percent=min(int(ytd * 100 / goal), 999),
-            annual_remaining=remaining.quantize(CENT),
-            on_pace=projected >= goal,
-            per_working_day=(remaining / work_days_left).quantize(CENT) if work_days_left and remaining else ZERO,
-            pace_percent=min(int(projected * 100 / goal), 999),
+            annual_remaining=round_wrvu(remaining),
+            on_pace=None if projected is None else projected >= goal,
+            per_working_day=round_wrvu(remaining / work_days_left) if work_days_left and remaining else ZERO,
+            pace_percent=None if projected is None else min(int(projected * 100 / goal), 999),
         )
     month_goal = profile.effective_monthly_goal
     if month_goal:
         last_day = today.replace(day=calendar.monthrange(today.year, today.month)[1])
-        month_left = (Decimal(_weekdays_between(today + td(days=1), last_day)) * fte).quantize(Decimal("0.1"))
+        month_left = pace.working_days(today + td(days=1), last_day, fte)
         remaining = max(month_goal - mtd, ZERO)
         out.update(
             monthly_percent=min(int(mtd * 100 / month_goal), 999),
-            monthly_remaining=remaining.quantize(CENT),
-            month_per_working_day=(remaining / month_left).quantize(CENT) if month_left and remaining else ZERO,
+            monthly_remaining=round_wrvu(remaining),
+            month_per_working_day=round_wrvu(remaining / month_left) if month_left and remaining else ZERO,
         )
     return out
 
@@ -509,29 +523,66 @@ def recent_encounters(user, limit: int = 8) -> list[Encounter]:
 COUNTED_BY_DEFAULT = {"performed", "primary", "first_assist", "assisted", "supervised"}
 
 
+def minimums_sets() -> list[str]:
+    """The names of the loaded case-minimums sets (the example set ships loaded)."""
+    return list(CaseMinimum.objects.values_list("specialty", flat=True).distinct().order_by("specialty"))
+
+
+def chosen_minimums_set(profile) -> str:
+    """The set the profile picked; else a set named exactly like the profile's specialty (older profiles)."""
+    names = minimums_sets()
+    lower = {n.lower(): n for n in names}
+    for wanted in (profile.minimums_set, profile.specialty):
+        if wanted and wanted.strip().lower() in lower:
+            return lower[wanted.strip().lower()]
+    return ""
+
+
 def case_counts(user, profile) -> dict[str, Any]:
-    """Case counts by category and role, against the minimums loaded for the user's specialty."""
+    """Case counts by category and role, and progress against the profile's minimums set.
+
+    Each case counts in the set's categories whose code rules match one of its codes (27447 -> Knee
+    arthroplasty), else in the category the resident typed when the set has it; never in a category it does
+    not belong to (:func:`rvuedge.logbook.caserules.categories_for`).
+    """
+    from .caserules import categories_for, parse_rule
+
     rows = (live_encounters(user).values("category", "role").annotate(n=Count("id")).order_by("category", "role"))
     by_cat: dict[str, dict[str, int]] = {}
     for r in rows:
         by_cat.setdefault(r["category"] or "", {})[r["role"]] = r["n"]
     roles_used = sorted({role for counts in by_cat.values() for role in counts},
                         key=lambda k: list(ROLE_LABELS).index(k) if k in ROLE_LABELS else 99)
-    minimums = list(CaseMinimum.objects.filter(specialty__iexact=profile.specialty.strip())) if profile.specialty else []
-    lower = {k.lower(): k for k in by_cat}
+    chosen = chosen_minimums_set(profile)
+    minimums = list(CaseMinimum.objects.filter(specialty=chosen)) if chosen else []
+    rules = [(m.category, parse_rule(m.codes)) for m in minimums]
+    counted: dict[str, dict[str, int]] = {m.category: {} for m in minimums}
+    by_code = 0
+    if minimums:
+        codes: dict[int, list[str]] = {}
+        for enc_id, code in (EncounterLine.objects.filter(user=user, encounter__deleted_at__isnull=True)
+                             .values_list("encounter_id", "code")):
+            codes.setdefault(enc_id, []).append(code)
+        for enc_id, category, role in live_encounters(user).values_list("id", "category", "role"):
+            enc_codes = codes.get(enc_id, [])
+            cats = categories_for(enc_codes, category, rules)
+            by_code += any(rule.matches(c) for _cat, rule in rules for c in enc_codes)
+            for cat in cats:
+                counted[cat][role] = counted[cat].get(role, 0) + 1
     progress = []
     for m in minimums:
-        counts = by_cat.get(lower.get(m.category.lower(), ""), {})
         allowed = set(m.role_list) or COUNTED_BY_DEFAULT
-        done = sum(n for role, n in counts.items() if role in allowed)
+        done = sum(n for role, n in counted[m.category].items() if role in allowed)
         progress.append({"category": m.category, "minimum": m.minimum, "done": done,
                          "percent": min(100, int(done * 100 / m.minimum)) if m.minimum else 100,
-                         "roles": sorted(allowed), "is_example": m.is_example, "source": m.source})
+                         "roles": sorted(allowed), "role_labels": [ROLE_LABELS.get(r, r) for r in sorted(allowed)],
+                         "codes": m.codes, "is_example": m.is_example, "source": m.source})
     table = [{"category": cat or "(none)", "counts": [counts.get(r, 0) for r in roles_used],
               "total": sum(counts.values())} for cat, counts in sorted(by_cat.items())]
     return {"roles": [(r, ROLE_LABELS.get(r, r)) for r in roles_used], "table": table, "progress": progress,
-            "specialty": profile.specialty,
-            "specialties": list(CaseMinimum.objects.values_list("specialty", flat=True).distinct().order_by("specialty")),
+            "specialty": profile.specialty, "minimums_set": chosen, "career_stage": profile.career_stage,
+            "matched_by_code": by_code, "logged": sum(row["total"] for row in table),
+            "specialties": minimums_sets(), "sets": minimums_sets(),
             "categories": [m.category for m in minimums]}
 
 
@@ -546,11 +597,7 @@ def what_if(user, profile, start: dt.date, end: dt.date, *, release: str | None 
 
     ``release`` None keeps the profile's choice, "" means the release in force on each date of service.
     """
-    from rvuedge.pricing import EncounterLine as Line
-    from rvuedge.pricing import PricingError
-
-    from .credit import Crediter
-    from .exports import iter_with_lines
+    from .credit import Crediter, recredit
 
     crediter = Crediter(profile, release=release, policy=policy, memo=True)
     qs = live_encounters(user).filter(date__gte=start, date__lte=end)
@@ -560,30 +607,23 @@ def what_if(user, profile, start: dt.date, end: dt.date, *, release: str | None 
     current_total = new_total = ZERO
     count = failed = 0
     failures: list[dict[str, Any]] = []
-    for enc, lines in iter_with_lines(qs):
+    for again in recredit(crediter, qs):
         if count >= MAX_WHAT_IF:
             break
+        enc = again.encounter
         count += 1
         current_total += enc.total_wrvu
-        month = enc.date.strftime("%Y-%m")
-        m = months.setdefault(month, [ZERO, ZERO])
+        new_total += again.total_wrvu
+        m = months.setdefault(enc.date.strftime("%Y-%m"), [ZERO, ZERO])
         m[0] += enc.total_wrvu
-        try:
-            credit = crediter.credit(
-                [Line(code=ln.code, modifiers=tuple(ln.modifier_list), units=ln.units, minutes=ln.minutes)
-                 for ln in lines], enc.date, enc.setting)
-        except PricingError as exc:
+        m[1] += again.total_wrvu
+        if again.credit is None:
             failed += 1
             if len(failures) < 20:
-                failures.append({"id": enc.pk, "date": enc.date.isoformat(), "entry": enc.entry, "error": str(exc)})
-            m[1] += enc.total_wrvu
-            new_total += enc.total_wrvu
+                failures.append({"id": enc.pk, "date": enc.date.isoformat(), "entry": enc.entry, "error": again.error})
             continue
-        releases[credit.release.name] = releases.get(credit.release.name, 0) + 1
-        new = credit.fields["total_wrvu"]
-        new_total += new
-        m[1] += new
-        for old_ln, new_ln in zip(lines, credit.lines, strict=False):
+        releases[again.credit.release.name] = releases.get(again.credit.release.name, 0) + 1
+        for old_ln, new_ln in zip(again.lines, again.credit.lines, strict=False):
             c = codes.setdefault(old_ln.code, [ZERO, ZERO])
             c[0] += old_ln.wrvu
             c[1] += new_ln["wrvu"]
@@ -593,9 +633,9 @@ def what_if(user, profile, start: dt.date, end: dt.date, *, release: str | None 
         "start": start.isoformat(), "end": end.isoformat(), "encounters": count, "failed": failed,
         "failures": failures, "truncated": count >= MAX_WHAT_IF,
         "release": release, "releases_used": releases, "policy": crediter.policy_obj.name,
-        "current_total": current_total.quantize(CENT), "what_if_total": new_total.quantize(CENT),
-        "difference": (new_total - current_total).quantize(CENT),
-        "months": [{"month": k, "current": v[0].quantize(CENT), "what_if": v[1].quantize(CENT),
-                    "difference": (v[1] - v[0]).quantize(CENT)} for k, v in sorted(months.items())],
+        "current_total": round_wrvu(current_total), "what_if_total": round_wrvu(new_total),
+        "difference": round_wrvu(new_total - current_total),
+        "months": [{"month": k, "current": round_wrvu(v[0]), "what_if": round_wrvu(v[1]),
+                    "difference": round_wrvu(v[1] - v[0])} for k, v in sorted(months.items())],
         "codes": changed[:15],
     }

@@ -31,6 +31,7 @@ from rvuedge.accounts.services import get_profile_for_user
 from rvuedge.errors import json_error
 from rvuedge.fees.models import Release
 from rvuedge.params import MAX_ID, ParamError, parse_date, parse_int, query_int
+from rvuedge.pricing.money import round_wrvu
 
 from . import actions, backup, exports, imports, offline, queries, tables
 from .credit import Crediter, EntryError, check_entry, resolve_setting
@@ -43,7 +44,7 @@ from .forms import (
     UploadForm,
     role_choices,
 )
-from .models import ROLES
+from .models import ROLE_LABELS, ROLES
 from .phi import PhiError
 from .reconcile import COLUMN_LABELS, PROBLEMS, STATUSES, ReportError
 
@@ -145,7 +146,9 @@ def check(request):
     if text.strip():
         try:
             setting, _pos = resolve_setting(request.GET.get("setting"), request.GET.get("pos"), profile.default_setting)
-            ctx["result"] = check_entry(Crediter(profile), text, day, setting)
+            role = request.GET.get("role") or None
+            ctx["result"] = check_entry(Crediter(profile), text, day, setting,
+                                        role if role in ROLE_LABELS else None)
         except EntryError as exc:
             ctx["error"] = exc.message
         from .models import Favourite
@@ -212,7 +215,7 @@ def history(request):
     deleted = _deleted_banner(request)
     return render(request, "logbook/history.html", {
         "fform": fform, "page": page, "encounters": encs, "query": urlencode(query),
-        "total_wrvu": (totals["w"] or Decimal(0)).quantize(Decimal("0.01")), "total_n": totals["n"],
+        "total_wrvu": round_wrvu(totals["w"] or Decimal(0)), "total_n": totals["n"],
         "roles": role_choices(profile.career_stage), "all_roles": ROLES, "deleted": deleted, "active": "history",
         "export_query": urlencode({k: v for k, v in filters.items() if v}),
     })

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from decimal import Decimal as D
 
@@ -37,6 +38,21 @@ def bob():
 def log(user, entry, day=None):
     enc, _ = do_log_encounter(user, EncounterInput(entry=entry, date=day or timezone.localdate()))
     return enc
+
+
+@pytest.fixture
+def midyear(monkeypatch):
+    """Today is 17 June of this year, whatever day the tests run (a projection needs weeks of the year)."""
+    day = timezone.localdate().replace(month=6, day=17)
+    monkeypatch.setattr(timezone, "localdate", lambda *a, **k: day)
+    return day
+
+
+def log_weeks(user, entry):
+    """The entry logged on three days over the last two weeks: enough to project from (pace.RULE)."""
+    today = timezone.localdate()
+    for back in (14, 7, 0):
+        log(user, entry, day=today - dt.timedelta(days=back))
 
 
 def make(user, name="Job", terms=None, **kw):
@@ -152,7 +168,8 @@ def test_status_earned_projected_next_tier_and_true_up(alice):
     # A fixed day in Q3: late in Q4 the open true-up has not clawed back yet, so earned-to-date may exceed the
     # projected year (correctly), which would make this test depend on the day it runs.
     today = timezone.localdate().replace(month=8, day=15)
-    log(alice, "99214 99214 99213", day=today.replace(day=1))
+    for day in (1, 8, 14):  # three logged days over two working weeks: enough to project from (pace.RULE)
+        log(alice, "99214 99214 99213", day=today.replace(day=day))
     c = make(alice, terms={"base_salary": "120000", "threshold": "4000", "rate": "50",
                            "draw": {"amount": "60000", "true_up": "quarter"}, "tier_reset": "quarter"})
     st = services.contract_status(alice, c, today=today)
@@ -184,8 +201,9 @@ def test_compare_reprices_the_last_12_months_under_each_contracts_policy(client,
 # --------------------------------------------------------------------------- benchmarks and the dashboard
 
 
-def test_benchmarks_page_places_the_pace(client, alice):
-    log(alice, "99214 99214 99214")
+def test_benchmarks_page_places_the_pace(client, alice, midyear):
+    # A pace needs three logged days over two working weeks since the first (pace.RULE); one day was enough before.
+    log_weeks(alice, "99214 99214 99214")
     client.force_login(alice)
     page = client.get("/benchmarks/").content.decode()
     assert "Approximate wRVU medians" in page
@@ -208,9 +226,9 @@ def test_a_source_without_clinician_counts_shows_a_dash_not_none(client):
         assert "—" in page and ">None<" not in page, url
 
 
-def test_the_dashboard_includes_the_panel(client, alice):
+def test_the_dashboard_includes_the_panel(client, alice, midyear):
     make(alice, terms={"base_salary": "200000", "threshold": "4000", "rate": "50"})
-    log(alice, "99215")
+    log_weeks(alice, "99215")  # enough to project from (pace.RULE)
     client.force_login(alice)
     page = client.get("/log/dashboard/").content.decode()
     assert 'data-testid="benchmarks-panel"' in page
@@ -291,7 +309,7 @@ def test_what_if_reads_thousands_separators_and_per_period_values(client, alice)
     assert D(client.get(f"/api/benchmarks/contracts/{c.pk}/pay?wrvus=7,500").json()["wrvus"]) == 7500
 
 
-def test_survey_comp_per_wrvu_sits_beside_the_projected_pay_per_wrvu(client, alice, tmp_path):
+def test_survey_comp_per_wrvu_sits_beside_the_projected_pay_per_wrvu(client, alice, tmp_path, midyear):
     from django.core.management import call_command
 
     csv = tmp_path / "survey.csv"
@@ -300,7 +318,7 @@ def test_survey_comp_per_wrvu_sits_beside_the_projected_pay_per_wrvu(client, ali
                    "Family Medicine,comp_per_wrvu,40,48,55,63\n")
     call_command("benchmarks", "import", str(csv), "--source", "Test survey with comp")
     make(alice, terms={"base_salary": "100000", "rate": "50"})
-    log(alice, "99214")
+    log_weeks(alice, "99214")  # enough to project from (pace.RULE)
     client.force_login(alice)
     page = client.get("/log/dashboard/").content.decode()
     assert 'data-testid="comp-per-wrvu"' in page and "$48 (50th)" in page

@@ -22,6 +22,7 @@ def test_the_example_file_is_labelled_and_loads(capsys):
     call_command("logbook", "load-minimums", str(EXAMPLE))
     assert "Loaded 7 case minimums" in capsys.readouterr().out
     assert CaseMinimum.objects.filter(specialty=SPECIALTY).count() == 5
+    assert CaseMinimum.objects.get(category="Knee arthroplasty").codes == "27446-27447; 27486-27488"
     assert all(CaseMinimum.objects.values_list("is_example", flat=True))
     call_command("logbook", "load-minimums", str(EXAMPLE))  # reloading replaces, never doubles
     assert CaseMinimum.objects.count() == 7
@@ -40,7 +41,9 @@ def test_bad_files_name_the_line_and_column_and_load_nothing(tmp_path, body, mes
     with pytest.raises(CommandError) as exc:
         call_command("logbook", "load-minimums", str(path))
     assert f"mins.csv, {message}" in str(exc.value) or message in str(exc.value)
-    assert not CaseMinimum.objects.exists()
+    # Nothing of the file is loaded: only the example set that ships loaded (migration 0005) is there.
+    assert set(CaseMinimum.objects.values_list("specialty", flat=True)) == {
+        SPECIALTY, "Example Orthopaedics (not real minimums)"}
 
 
 def test_case_counts_against_minimums(client):
@@ -66,3 +69,60 @@ def test_admin_lists_minimums(admin_client):
     call_command("logbook", "load-minimums", str(EXAMPLE))
     r = admin_client.get("/admin/logbook/caseminimum/")
     assert r.status_code == 200 and "Hernia" in r.content.decode()
+
+
+ORTHO = "Example Orthopaedics (not real minimums)"
+
+
+def test_the_example_set_ships_loaded_no_command_needed():
+    assert CaseMinimum.objects.filter(specialty=SPECIALTY).count() == 5
+    assert CaseMinimum.objects.filter(specialty=ORTHO).count() == 2
+
+
+def test_code_rules_assign_27447_to_knee_arthroplasty(client):
+    res = make_user("ortho", stage="resident", minimums_set=ORTHO)
+    log(res, "27447-RT", role="primary", setting="facility")                           # no category typed
+    log(res, "27447-LT", category="Hip", role="first_assist", setting="facility")      # typed wrong: rule wins
+    log(res, "20610-RT", category="knee arthroplasty", role="primary")                 # rule: Joint injection
+    client.force_login(res)
+    c = client.get("/log/cases/").context["c"]
+    progress = {p["category"]: p["done"] for p in c["progress"]}
+    assert progress == {"Knee arthroplasty": 2, "Joint injection": 1}
+    assert c["matched_by_code"] == 3 and c["minimums_set"] == ORTHO
+
+
+def test_uncategorised_encounters_are_never_counted_in_a_category(client):
+    res = make_user("gen", stage="resident", minimums_set=SPECIALTY)
+    for _ in range(5):
+        log(res, "99214", role="performed")                          # an office visit: no rule, no category
+    log(res, "99213", category="Clinic", role="performed")           # a category the set does not have
+    log(res, "47562", category="", role="primary", setting="facility")  # cholecystectomy by code
+    client.force_login(res)
+    c = client.get("/log/cases/").context["c"]
+    progress = {p["category"]: p["done"] for p in c["progress"]}
+    assert progress == {"Hernia": 0, "Cholecystectomy": 1, "Colectomy": 0, "Endoscopy": 0, "Joint injection": 0}
+    assert client.get("/api/log/cases").json()["progress"][4] == {**client.get("/api/log/cases").json()[
+        "progress"][4], "category": "Joint injection", "done": 0}
+
+
+def test_a_newcomers_cases_page_explains_what_to_do(client):
+    res = make_user("day1", stage="resident", specialty="General Surgery")
+    client.force_login(res)
+    page = client.get("/log/cases/").content.decode()
+    assert 'data-testid="cases-start"' in page
+    assert "Pick your programme's minimums set" in page and "Example Surgery (not real minimums)" in page
+    assert "27447 counts as Knee arthroplasty" in page and "Log your first case" in page
+    # Picking the set on the profile is all it takes.
+    r = client.post("/accounts/profile/", {"career_stage": "resident", "specialty": "General Surgery",
+                                           "default_setting": "non_facility", "credit_policy": "cms_mirror",
+                                           "fte": "1.00", "minimums_set": SPECIALTY})
+    assert r.status_code == 302
+    page = client.get("/log/cases/").content.decode()
+    assert 'data-testid="cases-start"' not in page and "Progress toward minimums" in page
+
+
+def test_code_rules_are_checked_when_loading(tmp_path):
+    path = tmp_path / "mins.csv"
+    path.write_text("specialty,category,minimum,codes\nA,Knee,3,27447-27440\n")
+    with pytest.raises(CommandError, match="line 2, column codes: '27447-27440': the range ends before it starts"):
+        call_command("logbook", "load-minimums", str(path))

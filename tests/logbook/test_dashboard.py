@@ -59,7 +59,10 @@ def test_goal_progress_and_pace(alice, year):
     p.save()
     g = queries.goal_progress(alice, p, dt.date(2025, 6, 30))  # day 181 of 365
     assert g["ytd"] == Decimal("22.82") and g["mtd"] == Decimal("0.00")
-    assert g["projected"] == Decimal("46.02")  # 22.82 / 181 * 365
+    # Pace counts from the first logged day (Mon Jan 6: 126 working days to Jun 30), not from 1 January:
+    # 22.82 + 22.82 / 126 x 132 working days left (was 22.82 / 181 x 365 calendar days from 1 January).
+    assert g["projected"] == Decimal("46.73")
+    assert g["start"] == dt.date(2025, 1, 6) and "3 logged days in 126 working days" in g["basis_text"]
     assert g["on_pace"] is False and g["annual_percent"] == 22
     assert g["working_days_left"] == Decimal("132.0")  # Mon-Fri from Jul 1 to Dec 31, 2025
     assert g["per_working_day"] == Decimal("0.58")     # (100 - 22.82) / 132
@@ -76,7 +79,8 @@ def test_top_codes_and_mix_leave_out_the_trash(alice, year):
     assert [(c["label"], c["wrvu"], c["encounters"]) for c in cats] == [
         ("Arthroplasty", Decimal("19.60"), 1), ("Office", Decimal("3.22"), 2), ("Injection", Decimal("0.79"), 1)]
     roles = queries.mix(alice, dt.date(2025, 1, 1), dt.date(2025, 12, 31), "role")
-    assert {r["label"] for r in roles} == {"Performed", "Assisted"}
+    # 27447 is surgery: logged as the primary surgeon by default (issue 15; was "Performed" for every code).
+    assert {r["label"] for r in roles} == {"Performed", "Primary surgeon", "Assisted"}
     assert queries.provenance(alice, dt.date(2025, 1, 1), dt.date(2025, 12, 31)) == [
         {"release": "RVU25A", "policy_name": "cms_mirror", "locality": "national", "n": 4}]
 

@@ -127,8 +127,11 @@ def test_roles_are_offered_by_career_stage(client, db):
 
 
 def test_the_role_defaults_by_career_stage(db):
+    # By code kind (issue 15): an office visit is performed, surgery gets the usual surgical role (was "primary"
+    # for every code a resident logged).
     resident = make_user("res", stage="resident")
-    assert log(resident, "99213").role == "primary"
+    assert log(resident, "99213").role == "performed"
+    assert log(resident, "27447", setting="facility").role == "primary"
 
 
 def test_no_reductions_policy_credits_full_work(db):

@@ -69,7 +69,8 @@ def test_pdf_summary(alice_client, logged):
 def test_portal_export(alice_client, logged):
     rows = _csv(alice_client.get("/log/export/?format=portal"))
     assert [(r["CPT Code"], r["Resident Role"], r["Case Date"]) for r in rows] == [
-        ("99214", "Surgeon", "03/04/2025"), ("20610", "Surgeon", "03/04/2025"), ("27447", "Surgeon", "03/05/2025")]
+        # The portal's vocabulary per code: the office visit was performed, not operated (was "Surgeon").
+        ("99214", "Performed", "03/04/2025"), ("20610", "Surgeon", "03/04/2025"), ("27447", "Surgeon", "03/05/2025")]
     assert rows[2]["Attending"] == "Dr. Rivera" and rows[2]["Case Category"] == "Arthroplasty"
 
 

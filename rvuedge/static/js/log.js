@@ -14,6 +14,20 @@
 
   function tokens() { return box.value.trim().split(/[\s,;]+/).filter(Boolean); }
 
+  // A refused entry's error (rendered by the server) is stale once the text changes: clear it at once; the
+  // live check below the box says what is wrong with the new text.
+  if (box) {
+    var typed = box.value;
+    box.addEventListener("input", function () {
+      if (box.value === typed) return;
+      typed = box.value;
+      var form = box.form;
+      if (!form) return;
+      form.querySelectorAll(":scope > ul.errorlist").forEach(function (ul) { ul.remove(); });
+      box.removeAttribute("aria-invalid");
+    });
+  }
+
   document.addEventListener("click", function (ev) {
     var chip = ev.target.closest("[data-code]");
     if (chip && box) {
