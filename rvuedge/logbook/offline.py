@@ -29,7 +29,7 @@ from django.utils import timezone
 
 from rvuedge.fees.models import FeeRow, Release
 from rvuedge.fees.services import release_sort_key
-from rvuedge.pricing.engine import _REJECT_STATUS
+from rvuedge.pricing.engine import REJECT_STATUS
 
 from .credit import EntryError, choose_release, known_modifiers
 from .phi import rules_as_data
@@ -51,7 +51,7 @@ INDICATOR_RULES: dict[str, tuple[int, str, bool, str]] = {
     "66": (3, "12", False, "TEAM SURG"),
 }
 #: Statuses the server refuses (the engine's own list), with its words.
-REFUSED_STATUS: dict[str, str] = dict(_REJECT_STATUS)
+REFUSED_STATUS: dict[str, str] = dict(REJECT_STATUS)
 
 
 @dataclass(frozen=True)

@@ -37,7 +37,7 @@ The package, by stage (each module imports only the ones above it):
 
 from __future__ import annotations
 
-from .constants import CF_TABLE, MODIFIER_KINDS, NEUTRAL_MODIFIERS, WORK_FLOOR_END
+from .constants import CF_TABLE, MODIFIER_KINDS, NEUTRAL_MODIFIERS, REJECT_STATUS, WORK_FLOOR_END
 from .encounter import price_encounter
 
-__all__ = ["CF_TABLE", "MODIFIER_KINDS", "NEUTRAL_MODIFIERS", "WORK_FLOOR_END", "price_encounter"]
+__all__ = ["CF_TABLE", "MODIFIER_KINDS", "NEUTRAL_MODIFIERS", "REJECT_STATUS", "WORK_FLOOR_END", "price_encounter"]

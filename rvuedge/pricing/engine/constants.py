@@ -72,7 +72,7 @@ _ZERO_STATUS = {
     "P": ("STATUS_P_BUNDLED_SUPPLY", "bundled or excluded supply-type item", False),
     "X": ("STATUS_X_STATUTORY_EXCLUSION", "statutory exclusion: not a physician service", False),
 }
-_REJECT_STATUS = {
+REJECT_STATUS = {
     "D": "was deleted at the start of the year (status D)",
     "F": "is deleted/discontinued with no grace period (status F)",
     "H": "modifier row was deleted this year (status H)",

@@ -19,7 +19,7 @@ from .constants import (
     _N,
     _PAIR_FACTOR,
     _PCTC_TEXT,
-    _REJECT_STATUS,
+    REJECT_STATUS,
     _ZERO_CENTS,
     _ZERO_STATUS,
     MODIFIER_KINDS,
@@ -341,8 +341,8 @@ def _gate(r: LineResult, c: _Mods, st: _State, row: RvuRow, status: str, index: 
     if c.anes:
         raise PricingError(f"{code}: {c.anes} is an anaesthesia modifier but {code} is not an anaesthesia code",
                            code=code, line=index)
-    if status in _REJECT_STATUS:
-        raise PricingError(f"{code} {_REJECT_STATUS[status]}; it cannot be billed", code=code, line=index)
+    if status in REJECT_STATUS:
+        raise PricingError(f"{code} {REJECT_STATUS[status]}; it cannot be billed", code=code, line=index)
     units = r.units
     work = row.work_rvu
     flags = r.flags
