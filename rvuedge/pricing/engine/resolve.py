@@ -19,11 +19,11 @@ from .constants import (
     _N,
     _PAIR_FACTOR,
     _PCTC_TEXT,
-    REJECT_STATUS,
     _ZERO_CENTS,
     _ZERO_STATUS,
     MODIFIER_KINDS,
     NEUTRAL_MODIFIERS,
+    REJECT_STATUS,
 )
 from .context import _fsa, _opps_cap, _State
 from .steps import (
