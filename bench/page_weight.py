@@ -39,8 +39,7 @@ ASSET = re.compile(r'<link rel="stylesheet" href="([^"]+)"|<script src="([^"]+)"
 
 
 def _static_bytes(url: str) -> bytes:
-    from django.contrib.staticfiles import finders
-    from django.contrib.staticfiles.storage import staticfiles_storage  # noqa: F401  (settings are loaded)
+    from django.contrib.staticfiles import finders  # Django only once measure() has set the tree up
 
     name = url.split("/static/", 1)[1].split("?", 1)[0]
     path = finders.find(name)
@@ -51,7 +50,7 @@ def _static_bytes(url: str) -> bytes:
 
 def _compressed_size(data: bytes, encoding: str) -> int:
     """What WhiteNoise's CompressedManifestStaticFilesStorage writes beside the file (its compressors)."""
-    from whitenoise.compress import Compressor
+    from whitenoise.compress import Compressor  # the measured tree's environment, in the child process
 
     c = Compressor(quiet=True)
     if encoding == "br":
@@ -66,10 +65,10 @@ def measure(tree: Path, encoding: str) -> dict:
     """Run inside the child: this tree's code against the prepared database."""
     sys.path.insert(0, str(tree))
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "rvuedge.settings")
-    import django
+    import django  # after this tree is first on sys.path, so its rvuedge is the one measured
 
     django.setup()
-    from django.test import Client
+    from django.test import Client  # needs the settings of django.setup()
 
     import rvuedge
 
@@ -131,7 +130,7 @@ def main() -> None:
     ap.add_argument("--write", action="store_true", help="append the table to docs/benchmarks.md")
     args = ap.parse_args()
     data_dir = args.data_dir or tempfile.mkdtemp(prefix="rvuedge-weight-")
-    from bench.search import prepare
+    from bench.search import prepare  # it sets RVUEDGE_DATA_DIR before Django is imported
 
     prepare(data_dir, None)
     with tempfile.TemporaryDirectory(prefix="rvuedge-baseline-") as base:

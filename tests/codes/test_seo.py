@@ -158,3 +158,17 @@ def test_the_etag_changes_when_a_release_is_loaded(client, make_release):
     make_release("RVU26A", 2026, {"99214": None})
     r = client.get("/codes/99214/", HTTP_IF_NONE_MATCH=etag)
     assert r.status_code == 200 and r["ETag"] != etag
+
+
+def test_the_sitemap_follows_a_real_release_load(client, rvu26c):
+    """The same loader as `rvuedge data load`: RVU26C becomes the current release and the sitemap lists its
+    codes, once each, with its load date."""
+    _, urls = _all_urls(client)
+    codes = {loc.split("/")[-2] for loc, _ in urls if re.fullmatch(BASE + r"/codes/[0-9A-Z]{5}/", loc)}
+    assert _codes_of("RVU26C") <= codes
+    dropped = _codes_of("RVU25A") - _codes_of("RVU26C") - set(HcpcsCode.objects.values_list("code", flat=True))
+    assert dropped and not (dropped & codes)  # codes deleted in RVU26C are no longer listed
+    loaded = Release.objects.get(name="RVU26C").loaded_at.date().isoformat()
+    assert {m for loc, m in urls if loc == BASE + "/codes/99214/"} == {loaded}
+    locs = [loc for loc, _ in urls]
+    assert len(locs) == len(set(locs))
