@@ -140,7 +140,8 @@ class ProfileForm(forms.ModelForm):
 
         self.fields["minimums_set"] = forms.ChoiceField(
             label="Case minimums", required=False, help_text=self.fields["minimums_set"].help_text,
-            choices=[("", "None")] + [(name, name) for name in minimums_sets()])
+            choices=[("", "None")] + [(name, name) for name in minimums_sets(
+                self.instance.user if self.instance and self.instance.user_id else None)])
         self.fields["surgical_role"] = forms.ChoiceField(
             label="Usual surgical role", required=False, help_text=self.fields["surgical_role"].help_text,
             choices=[("", "By career stage")] + [(k, ROLE_LABELS[k]) for k in SURGICAL_ROLES])

@@ -237,7 +237,7 @@ def contract_status(user, contract: Contract, today: dt.date | None = None) -> d
     ytd_wrvu = sum(segs, ZERO)
     # Base, stipends and draws accrue from when this contract began in its year (a contract that began on
     # 1 September has earned four months of base by December, not eleven).
-    worked = Decimal(max(0, (today - count_from).days + 1)) / days
+    worked = Decimal(max(0, (until - count_from).days + 1)) / days
     earned = compute_pay(terms, segs, elapsed=min(worked, Decimal(1)))
     covered = Decimal((min(y_end, contract.end or y_end) - count_from).days + 1) / days
     projected_segs: list[Decimal] | None = None

@@ -284,3 +284,22 @@ def do_upload_report(user, filename: str, data: bytes, label: str = "") -> tuple
 def do_delete_report(user, pk: int) -> bool:
     deleted, _ = EmployerReport.objects.filter(user=user, pk=pk).delete()
     return bool(deleted)
+
+
+def do_load_minimums(user, data: bytes, filename: str) -> str:
+    """A resident loads their programme's minimums set from an uploaded CSV (theirs alone: nobody else sees
+    it) and picks it on the profile. Raises :class:`~rvuedge.logbook.minimums.MinimumsError`; stores nothing
+    then. Returns the set's name."""
+    from .minimums import MinimumsError, parse_minimums_bytes, store_minimums
+
+    rows = parse_minimums_bytes(data, filename)
+    names = sorted({r["specialty"] for r in rows})
+    if len(names) != 1:
+        raise MinimumsError(f"{filename}: one minimums set per file, found {len(names)} ({', '.join(names)})")
+    with transaction.atomic():
+        store_minimums(rows, filename, owner=user)
+        profile = get_profile_for_user(user)
+        profile.minimums_set = names[0]
+        profile.updated_at = timezone.now()
+        profile.save(update_fields=["minimums_set", "updated_at"])
+    return names[0]

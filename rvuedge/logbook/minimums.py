@@ -41,11 +41,22 @@ EXAMPLE_FILE = Path(__file__).resolve().parent / "data" / "example_minimums.csv"
 def parse_minimums(path: str | Path) -> list[dict]:
     """The rows of a minimums file as dicts (CaseMinimum fields); a bad row names the file, line and column."""
     path = Path(path)
-    name = path.name
     try:
-        text = path.read_bytes().decode("utf-8-sig")
+        data = path.read_bytes()
     except OSError as exc:
         raise MinimumsError(f"{path}: cannot read ({exc.strerror})") from None
+    return parse_minimums_bytes(data, path.name)
+
+
+MAX_BYTES = 200_000
+
+
+def parse_minimums_bytes(data: bytes, name: str) -> list[dict]:
+    """:func:`parse_minimums` for an uploaded file's bytes."""
+    if len(data) > MAX_BYTES:
+        raise MinimumsError(f"{name}: larger than {MAX_BYTES // 1000} kB; a minimums file is a few lines")
+    try:
+        text = data.decode("utf-8-sig")
     except UnicodeDecodeError:
         raise MinimumsError(f"{name}: not UTF-8 text") from None
     lines = [ln for ln in text.splitlines() if not ln.lstrip().startswith("#")]
@@ -96,18 +107,25 @@ def parse_minimums(path: str | Path) -> list[dict]:
     return rows
 
 
-def load_minimums(path: str | Path, *, replace: bool = True) -> LoadResult:
+def load_minimums(path: str | Path, *, replace: bool = True, owner=None) -> LoadResult:
     """Load the file atomically; a bad row names the file, line and column and loads nothing."""
-    rows = [CaseMinimum(**r) for r in parse_minimums(path)]
-    name = Path(path).name
+    return store_minimums(parse_minimums(path), Path(path).name, replace=replace, owner=owner)
+
+
+def store_minimums(parsed: list[dict], name: str, *, replace: bool = True, owner=None) -> LoadResult:
+    """Store parsed rows as shared sets (``owner`` None) or as ``owner``'s own; replaces sets of the same name
+    (of the same owner) unless ``replace`` is False."""
+    rows = [CaseMinimum(**r, owner=owner) for r in parsed]
     specialties = sorted({r.specialty for r in rows})
+    mine = CaseMinimum.objects.filter(owner=owner) if owner is not None else CaseMinimum.objects.filter(
+        owner__isnull=True)
     with transaction.atomic():
         if replace:
             for s in specialties:
-                CaseMinimum.objects.filter(specialty__iexact=s).delete()
+                mine.filter(specialty__iexact=s).delete()
         else:
-            clash = [r for r in rows if CaseMinimum.objects.filter(specialty__iexact=r.specialty,
-                                                                  category__iexact=r.category).exists()]
+            clash = [r for r in rows if mine.filter(specialty__iexact=r.specialty,
+                                                    category__iexact=r.category).exists()]
             if clash:
                 raise MinimumsError(f"{name}: {clash[0].specialty} / {clash[0].category} is already loaded "
                                     "(load with --replace to replace that specialty)")

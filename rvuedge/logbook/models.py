@@ -193,13 +193,21 @@ class CaseMinimum(models.Model):
     roles = models.CharField(max_length=120, blank=True,
                              help_text="comma-separated roles that count (blank = every role but observed)")
     source = models.CharField(max_length=200, blank=True, help_text="where the numbers come from")
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, null=True, blank=True,
+                              related_name="+", help_text="blank = a shared set (loaded by an administrator); "
+                                                          "else a set one resident loaded for themself")
     codes = models.CharField(max_length=500, blank=True,
                              help_text="code rules: CPT codes and ranges that belong here, e.g. 27447 or 49505-49525")
     is_example = models.BooleanField(default=False, help_text="illustrative numbers, not a real requirement")
 
     class Meta:
         ordering = ["specialty", "category"]
-        constraints = [models.UniqueConstraint(fields=["specialty", "category"], name="casemin_unique")]
+        constraints = [
+            models.UniqueConstraint(fields=["specialty", "category"], name="casemin_unique",
+                                    condition=models.Q(owner__isnull=True)),
+            models.UniqueConstraint(fields=["owner", "specialty", "category"], name="casemin_owner_unique",
+                                    condition=models.Q(owner__isnull=False)),
+        ]
         verbose_name = "case minimum"
 
     def __str__(self) -> str:

@@ -523,14 +523,29 @@ def recent_encounters(user, limit: int = 8) -> list[Encounter]:
 COUNTED_BY_DEFAULT = {"performed", "primary", "first_assist", "assisted", "supervised"}
 
 
-def minimums_sets() -> list[str]:
-    """The names of the loaded case-minimums sets (the example set ships loaded)."""
-    return list(CaseMinimum.objects.values_list("specialty", flat=True).distinct().order_by("specialty"))
+def _visible_minimums(user):
+    """Shared sets and the user's own (never another user's)."""
+    mine = Q(owner__isnull=True)
+    if user is not None and getattr(user, "pk", None):
+        mine |= Q(owner=user)
+    return CaseMinimum.objects.filter(mine)
+
+
+def minimums_sets(user=None) -> list[str]:
+    """The names of the case-minimums sets the user can pick: shared ones (the example set ships loaded) and
+    the user's own."""
+    return sorted(set(_visible_minimums(user).values_list("specialty", flat=True)))
+
+
+def minimums_rows(user, name: str) -> list[CaseMinimum]:
+    """The categories of set ``name``: the user's own set of that name first, else the shared one."""
+    own = list(CaseMinimum.objects.filter(owner=user, specialty=name)) if getattr(user, "pk", None) else []
+    return own or list(CaseMinimum.objects.filter(owner__isnull=True, specialty=name))
 
 
 def chosen_minimums_set(profile) -> str:
     """The set the profile picked; else a set named exactly like the profile's specialty (older profiles)."""
-    names = minimums_sets()
+    names = minimums_sets(profile.user)
     lower = {n.lower(): n for n in names}
     for wanted in (profile.minimums_set, profile.specialty):
         if wanted and wanted.strip().lower() in lower:
@@ -554,7 +569,7 @@ def case_counts(user, profile) -> dict[str, Any]:
     roles_used = sorted({role for counts in by_cat.values() for role in counts},
                         key=lambda k: list(ROLE_LABELS).index(k) if k in ROLE_LABELS else 99)
     chosen = chosen_minimums_set(profile)
-    minimums = list(CaseMinimum.objects.filter(specialty=chosen)) if chosen else []
+    minimums = minimums_rows(user, chosen) if chosen else []
     rules = [(m.category, parse_rule(m.codes)) for m in minimums]
     counted: dict[str, dict[str, int]] = {m.category: {} for m in minimums}
     by_code = 0
@@ -582,7 +597,7 @@ def case_counts(user, profile) -> dict[str, Any]:
     return {"roles": [(r, ROLE_LABELS.get(r, r)) for r in roles_used], "table": table, "progress": progress,
             "specialty": profile.specialty, "minimums_set": chosen, "career_stage": profile.career_stage,
             "matched_by_code": by_code, "logged": sum(row["total"] for row in table),
-            "specialties": minimums_sets(), "sets": minimums_sets(),
+            "specialties": minimums_sets(user), "sets": minimums_sets(user),
             "categories": [m.category for m in minimums]}
 
 

@@ -579,9 +579,27 @@ def _restore_backup(request, cap: _CappedUpload):
 
 @login_required
 def cases(request):
+    """Case counts against the minimums set; a POST loads the resident's own set from a CSV."""
+    from .minimums import MinimumsError
+
+    upload_error = None
+    if request.method == "POST":
+        upload = request.FILES.get("minimums")
+        if upload is None:
+            upload_error = "Choose your programme's minimums CSV to load."
+        else:
+            try:
+                name = actions.do_load_minimums(request.user, upload.read(200_001), upload.name or "minimums.csv")
+            except MinimumsError as exc:
+                upload_error = str(exc)
+            else:
+                messages.success(request, f"Loaded “{name}” and picked it on your profile.")
+                return redirect("logbook:cases")
     profile = get_profile_for_user(request.user)
     return render(request, "logbook/cases.html", {"c": queries.case_counts(request.user, profile),
-                                                  "profile": profile, "active": "cases"})
+                                                  "profile": profile, "active": "cases",
+                                                  "upload_error": upload_error},
+                  status=400 if upload_error else 200)
 
 
 # --------------------------------------------------------------------------- employer reports

@@ -126,3 +126,35 @@ def test_code_rules_are_checked_when_loading(tmp_path):
     path.write_text("specialty,category,minimum,codes\nA,Knee,3,27447-27440\n")
     with pytest.raises(CommandError, match="line 2, column codes: '27447-27440': the range ends before it starts"):
         call_command("logbook", "load-minimums", str(path))
+
+
+def test_a_resident_loads_their_programmes_set_which_nobody_else_sees(client, tmp_path):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    res = make_user("prog", stage="resident")
+    other = make_user("other", stage="resident")
+    client.force_login(res)
+    body = (b"specialty,category,minimum,roles,codes\n"
+            b"Lakeside GS 2026,Hernia,30,primary,49505-49525\nLakeside GS 2026,Knee,2,,27447\n")
+    r = client.post("/log/cases/", {"minimums": SimpleUploadedFile("lakeside.csv", body, "text/csv")})
+    assert r.status_code == 302
+    res.profile.refresh_from_db()
+    assert res.profile.minimums_set == "Lakeside GS 2026"
+    log(res, "49505-RT", role="primary", setting="facility")
+    c = client.get("/log/cases/").context["c"]
+    assert {p["category"]: (p["done"], p["minimum"]) for p in c["progress"]} == {"Hernia": (1, 30), "Knee": (0, 2)}
+    client.force_login(other)
+    assert "Lakeside GS 2026" not in client.get("/accounts/profile/").content.decode()
+    assert "Lakeside GS 2026" not in client.get("/log/cases/").content.decode()
+
+
+def test_a_bad_uploaded_set_names_the_line_and_loads_nothing(client):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    res = make_user("prog2", stage="resident")
+    client.force_login(res)
+    body = b"specialty,category,minimum\nMine,Hernia,lots\n"
+    r = client.post("/log/cases/", {"minimums": SimpleUploadedFile("mine.csv", body, "text/csv")})
+    assert r.status_code == 400 and "mine.csv, line 2, column minimum: &#x27;lots&#x27; is not a whole number" in (
+        r.content.decode())
+    assert not CaseMinimum.objects.filter(owner=res).exists()

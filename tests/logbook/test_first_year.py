@@ -218,3 +218,19 @@ def test_attendings_see_attending_percentiles(client, today_is, tmp_path, db):
     page = client.get("/log/dashboard/").content.decode()
     assert 'id="bm-chart"' in page and "tracking below the 25th percentile" in page
     assert 'data-testid="pace-basis"' in page and "since your first logged day" in page
+
+
+def test_a_year_already_past_the_next_percentile_says_so_not_zero_per_day(joined_september, tmp_path, client,
+                                                                           today_is):
+    from django.core.management import call_command
+
+    csv = tmp_path / "s.csv"
+    csv.write_text("# year: 2025\n# kind: survey\n# fte_basis: 1.0 FTE\n# licence: test figures\n"
+                   "specialty,metric,p25,p50,p75,p90\nFamily Medicine,wrvu,50,2000,3000,4000\n")
+    call_command("benchmarks", "import", str(csv), "--source", "Low survey")
+    today_is(SEP_30)
+    st = services.standing(joined_september, today=SEP_30)
+    assert st["placement"]["next"][0] == 50 and st["to_next"]["remaining"] == 0  # 2,107.68 with the prior
+    client.force_login(joined_september)
+    page = client.get("/benchmarks/").content.decode()
+    assert "already reach the 50th percentile" in page and "0.00 wRVU per working day" not in page
