@@ -7,11 +7,14 @@ from django.contrib.admin.forms import AdminAuthenticationForm
 from django.contrib.auth import get_user_model
 from django.contrib.auth.forms import AuthenticationForm, PasswordResetForm, UserCreationForm
 from django.core.exceptions import ValidationError
+from django.utils.html import format_html, format_html_join
 
 from rvuedge.pricing import PolicyError, load_policy
 
 from . import throttle
+from .choices import choices as app_choices
 from .models import CAREER_STAGES, Profile
+from .specialties import ALIASES
 
 
 class SpecialtyInput(forms.TextInput):
@@ -21,10 +24,6 @@ class SpecialtyInput(forms.TextInput):
         super().__init__({"list": "specialty-names", "autocomplete": "off", **(attrs or {})})
 
     def render(self, name, value, attrs=None, renderer=None):
-        from django.utils.html import format_html, format_html_join
-
-        from rvuedge.benchmarks.specialties import ALIASES
-
         options = format_html_join("", '<option value="{}">', ((n,) for n in sorted(set(ALIASES.values()))))
         return format_html('{}<datalist id="specialty-names">{}</datalist>',
                            super().render(name, value, attrs, renderer), options)
@@ -135,16 +134,13 @@ class ProfileForm(forms.ModelForm):
         if self.instance and self.instance.custom_policy:
             self.fields["custom_policy_text"].initial = json.dumps(self.instance.custom_policy, indent=1)
         self.fields["fte"].widget.attrs.update({"step": "0.05", "min": "0.05", "max": "1.5"})
-        from rvuedge.logbook.models import ROLE_LABELS, SURGICAL_ROLES
-        from rvuedge.logbook.queries import minimums_sets
-
         self.fields["minimums_set"] = forms.ChoiceField(
             label="Case minimums", required=False, help_text=self.fields["minimums_set"].help_text,
-            choices=[("", "None")] + [(name, name) for name in minimums_sets(
-                self.instance.user if self.instance and self.instance.user_id else None)])
+            choices=[("", "None")] + app_choices("minimums_set",
+                                               self.instance.user if self.instance and self.instance.user_id else None))
         self.fields["surgical_role"] = forms.ChoiceField(
             label="Usual surgical role", required=False, help_text=self.fields["surgical_role"].help_text,
-            choices=[("", "By career stage")] + [(k, ROLE_LABELS[k]) for k in SURGICAL_ROLES])
+            choices=[("", "By career stage")] + app_choices("surgical_role"))
 
     def clean_fte(self):
         fte = self.cleaned_data["fte"]

@@ -29,7 +29,7 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
 
-from . import specialties
+from rvuedge.accounts import specialties
 
 META_KEYS = ("name", "year", "kind", "setting", "fte_basis", "licence", "citation", "notes")
 REQUIRED_META = ("year", "kind", "fte_basis", "licence")

@@ -19,10 +19,10 @@ from django.db import transaction
 from django.http import Http404
 from django.utils import timezone
 
+from rvuedge.accounts import specialties
 from rvuedge.logbook import pace
 from rvuedge.pricing.money import round_wrvu
 
-from . import specialties
 from .contracts import (
     PERIODS,
     ContractTerms,

@@ -8,7 +8,7 @@ CSV = Path(__file__).resolve().parents[1] / "data" / "approximate_wrvu_medians.c
 
 
 def load(apps, schema_editor):
-    from rvuedge.benchmarks import specialties
+    from rvuedge.accounts import specialties
     from rvuedge.benchmarks.importer import check_meta, parse_csv
 
     Source = apps.get_model("benchmarks", "BenchmarkSource")

@@ -1,5 +1,7 @@
 """Specialty names: one key for the many spellings (profile text, survey tables, CMS provider types).
 
+The profile owns the vocabulary (accounts sits below benchmarks); benchmarks match their tables to it.
+
 Pure Python. CMS's ``Rndrng_Prvdr_Type`` names are the canonical spelling, because the computed
 Medicare benchmarks use them; surveys and users write "Family Medicine", "Orthopedics", "GI" ...
 """
