@@ -4,7 +4,7 @@ Every number a page or the API takes from a URL (``page``, ``offset``, ``limit``
 :func:`parse_int` / :func:`parse_decimal` (pages and their JSON twins, via :func:`query_int` and
 :func:`query_decimal`) or through the bounded pydantic types below (the JSON API), so no value can overflow a
 database integer or a ``Decimal`` context further in. API bodies are JSON objects (:class:`BodyIn`) whose free
-text is checked with the log's own rules (:func:`rvuedge.logbook.text.clean_text`: NUL bytes and lone
+text is checked with the log's own rules (:func:`rvuedge.text.clean_text`: NUL bytes and lone
 surrogates are refused); dates stay within MIN_DATE..MAX_DATE.
 
 :class:`RequestGuardMiddleware` refuses a NUL character in a request's path or query string (PostgreSQL
@@ -25,6 +25,7 @@ from ninja.schema import DjangoGetter
 from pydantic import AfterValidator, ConfigDict, Field, model_validator
 
 from rvuedge.errors import ErrorOut, ParamError, error_response
+from rvuedge.text import TextError, clean_text
 
 __all__ = [
     "MAX_ID",
@@ -130,8 +131,6 @@ def query_decimal(request, name: str, *, lo: Decimal | int, hi: Decimal | int, l
 
 
 def _text(value: str) -> str:
-    from rvuedge.logbook.text import TextError, clean_text
-
     try:
         clean_text(value, multiline=True)
     except TextError as exc:

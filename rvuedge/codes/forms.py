@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import re
-
 from django import forms
+
+from rvuedge.phi import find_phi
 
 from .models import ContactMessage
 
@@ -19,16 +19,9 @@ TOPICS = [
 # Message kinds refused in support messages. E-mail addresses and phone numbers are allowed here:
 # senders may give their own contact details.
 BLOCKED_KINDS = {"keyword", "ssn", "date", "digits"}
-_FALLBACK = re.compile(r"\b(?:dob|mrn|ssn|date of birth|medical record)\b|\b\d{3}-\d{2}-\d{4}\b|\d{7,}", re.I)
-
 
 def identifier_problem(text: str) -> str | None:
     """A message naming what looks like a patient identifier, or None."""
-    try:
-        from rvuedge.logbook.phi import find_phi
-    except ImportError:  # the log app is optional for the reference site
-        m = _FALLBACK.search(text or "")
-        return f"looks like a patient identifier ({m.group(0)!r})" if m else None
     for finding in find_phi(text):
         if finding.kind in BLOCKED_KINDS:
             return finding.message

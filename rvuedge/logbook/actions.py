@@ -13,6 +13,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from rvuedge.accounts.services import get_profile_for_user
+from rvuedge.phi import PhiError, check_fields
 
 from . import backup, imports
 from .credit import Crediter, EntryError, known_modifiers, line_text, parse_entry_text
@@ -29,7 +30,6 @@ from .entries import (
 from .imports import ImportFileError, read_table
 from .models import TRASH_DAYS, EmployerReport, Encounter, Favourite, ImportBatch
 from .models import EncounterLine as LineModel
-from .phi import PhiError, check_fields
 from .reconcile import ReportError, parse_report
 
 __all__ = ["MAX_LINES", "EncounterInput", "prepare"]  # re-exported: callers log through this module

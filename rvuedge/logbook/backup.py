@@ -30,16 +30,16 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
+from rvuedge.phi import PhiError, check_fields
 from rvuedge.pricing import MAX_MINUTES, MAX_UNITS, PolicyError, load_policy
 from rvuedge.pricing.lines import MAX_MODIFIERS
+from rvuedge.text import TextError, clean_text
 
 from . import exports
 from .entries import MAX_LINES
 from .imports import store_bulk
 from .models import ROLE_LABELS, Encounter, Favourite
 from .models import EncounterLine as LineModel
-from .phi import PhiError, check_fields
-from .text import TextError, clean_text
 
 BACKUP_FORMAT = "rvuedge-log-backup"
 BACKUP_VERSION = 1

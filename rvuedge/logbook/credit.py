@@ -25,12 +25,12 @@ from rvuedge.fees.services import (
 from rvuedge.fees.services import (
     known_modifiers as known_modifiers,  # re-exported: the log's modules import it from here
 )
+from rvuedge.phi import find_phi
 from rvuedge.pricing import EncounterLine, LineSyntaxError, Policy, PolicyError, PricingError, parse_line
 from rvuedge.pricing.engine import WORK_FLOOR_END
 from rvuedge.pricing.model import setting_for_pos
 
 from .models import ROLE_LABELS
-from .phi import find_phi
 from .roles import default_role, role_lines, role_note
 from .whynot import entry_findings
 

@@ -14,13 +14,13 @@ from typing import Any
 
 from django.utils import timezone
 
+from rvuedge.phi import PhiError, check_fields
 from rvuedge.pricing import EncounterLine, PricingError
+from rvuedge.text import TextError, clean_text
 
 from .credit import Crediter, EntryError, default_role_for, entry_text, parse_entry_text, resolve_setting
 from .models import ROLES, Encounter
 from .models import EncounterLine as LineModel
-from .phi import PhiError, check_fields
-from .text import TextError, clean_text
 
 ROLE_KEYS = {k for k, _ in ROLES}
 TEXT_LIMITS = {"site": 80, "attending": 80, "category": 80, "notes": 1000}

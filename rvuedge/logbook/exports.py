@@ -30,13 +30,13 @@ from django.utils import timezone
 
 from rvuedge.fees.models import Release
 from rvuedge.fees.services import effective_date
+from rvuedge.text import cell_text
 
 from .credit import line_text
 from .models import ROLE_LABELS, Encounter
 from .models import EncounterLine as LineModel
 from .roles import portal_label
 from .tables import safe_cell
-from .text import cell_text
 
 log = logging.getLogger(__name__)
 

@@ -4,7 +4,7 @@ One release's codes, for the user's release (the profile's fixed release, else t
 each code (and each code-modifier row the file has, such as ``71046-26``) with its work RVU, status, global
 days and the four payment-policy indicators that decide whether modifiers 50, 62, 66 and 80/81/82/AS apply.
 The rules that read those indicators travel with the table as data (:data:`INDICATOR_RULES`), as do the
-modifiers the server accepts and the PHI guard's rules (:func:`rvuedge.logbook.phi.rules_as_data`), so the
+modifiers the server accepts and the PHI guard's rules (:func:`rvuedge.phi.rules_as_data`), so the
 browser checks the same things the server does without a hand-kept copy of them.
 
 The offline credit is the sum of work RVU x units: it is shown as *provisional* until the server prices the
@@ -29,10 +29,10 @@ from django.utils import timezone
 
 from rvuedge.fees.models import FeeRow, Release
 from rvuedge.fees.services import release_sort_key
+from rvuedge.phi import rules_as_data
 from rvuedge.pricing.engine import REJECT_STATUS
 
 from .credit import EntryError, choose_release, known_modifiers
-from .phi import rules_as_data
 
 __all__ = ["INDICATOR_RULES", "OfflineTable", "offline_table", "table_release"]
 

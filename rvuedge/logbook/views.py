@@ -31,6 +31,7 @@ from rvuedge.accounts.services import get_profile_for_user
 from rvuedge.errors import json_error
 from rvuedge.fees.models import Release
 from rvuedge.params import MAX_ID, ParamError, parse_date, parse_int, query_int
+from rvuedge.phi import PhiError
 from rvuedge.pricing.money import round_wrvu
 
 from . import actions, backup, exports, imports, offline, queries, tables
@@ -45,7 +46,6 @@ from .forms import (
     role_choices,
 )
 from .models import ROLE_LABELS, ROLES
-from .phi import PhiError
 from .reconcile import COLUMN_LABELS, PROBLEMS, STATUSES, ReportError
 
 

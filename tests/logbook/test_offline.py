@@ -16,7 +16,7 @@ from django.test import Client
 
 from rvuedge.accounts.services import do_create_token
 from rvuedge.logbook.models import Encounter
-from rvuedge.logbook.phi import _RULES, find_phi, rules_as_data
+from rvuedge.phi import _RULES, find_phi, rules_as_data
 
 pytestmark = pytest.mark.django_db
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from rvuedge.logbook.models import Encounter
-from rvuedge.logbook.phi import PhiError, check_fields, find_phi
+from rvuedge.phi import PhiError, check_fields, find_phi
 
 REFUSED = [
     ("ssn", "SSN 123-45-6789"),

@@ -1,11 +1,11 @@
-"""Free text cleaning (rvuedge.logbook.text) and its use on the log's entry paths."""
+"""Free text cleaning (rvuedge.text) and its use on the log's entry paths."""
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 
-from rvuedge.logbook.text import TextError, cell_text, clean_text
+from rvuedge.text import TextError, cell_text, clean_text
 
 
 @pytest.mark.parametrize("value", ["a\x00b", "\x00", "x\ud800y", "\udfff"])

@@ -97,7 +97,7 @@
     return tableLoading;
   }
 
-  /** The first patient-identifier-like text in `text`, as the server's PHI guard (rvuedge/logbook/phi.py)
+  /** The first patient-identifier-like text in `text`, as the server's PHI guard (rvuedge/phi.py)
       would report it, or null. */
   function findPhi(text) {
     if (!text) return null;
