@@ -126,23 +126,25 @@ class ReportLine:
     post_date: dt.date | None = None
     txn: str = ""  # the report's transaction id
     billed_by: str = ""  # the billing provider, when it is not the performing one (incident-to, shared visit)
-    packed: str = ""  # the cell, when it packed several codes ("19301, 38525-51, 38900"); wrvu is then the cell's
+    packed: str = ""  # the cell, when it packed several codes ("19301, 38525-51, 38900"); wrvu is then None
     void_of: str = ""  # the transaction this row voids, when the report links it
+    packed_wrvu: Decimal | None = None  # the packed cell's one wRVU total (the same on each of its lines)
 
     def to_list(self) -> list[Any]:
         out = [self.line, self.date.isoformat(), self.code, list(self.modifiers), self.units,
                None if self.wrvu is None else str(self.wrvu)]
         extra = [None if self.post_date is None else self.post_date.isoformat(), self.txn, self.billed_by,
-                 self.packed, self.void_of]
+                 self.packed, self.void_of, None if self.packed_wrvu is None else str(self.packed_wrvu)]
         return out + extra if any(extra) else out
 
     @classmethod
     def from_list(cls, v: Sequence[Any]) -> ReportLine:
         line, date, code, mods, units, wrvu = v[:6]
-        post, txn, billed_by, packed, void_of = (list(v[6:11]) + [None, "", "", "", ""][len(v[6:11]):])
+        post, txn, billed_by, packed, void_of, packed_wrvu = (list(v[6:12]) + [None, "", "", "", "", None][len(v[6:12]):])
         return cls(int(line), dt.date.fromisoformat(date), code, tuple(mods), int(units),
                    None if wrvu is None else Decimal(wrvu), None if not post else dt.date.fromisoformat(post),
-                   txn or "", billed_by or "", packed or "", void_of or "")
+                   txn or "", billed_by or "", packed or "", void_of or "",
+                   None if packed_wrvu is None else Decimal(packed_wrvu))
 
 
 @dataclass(frozen=True)
@@ -360,15 +362,16 @@ def parse_report(headers: Sequence[str], rows: Iterable[Sequence[str]], filename
             except InvalidOperation:
                 return f"{where}, column {names['wrvu']}: {quote(wrvu_raw)} is not a wRVU number"
         all_mods = tuple(dict.fromkeys(m for _name, found in sources for m in found))
+        packed_wrvu = None
         if packed:
             voided = units < 0 or (wrvu is not None and wrvu < 0)
             units = -1 if voided else 1
-            packed = packed.strip() + ("" if wrvu is None else f" = {wrvu} wRVU")
-            wrvu = None  # one total for the cell: not split between its codes
+            packed = packed.strip()
+            packed_wrvu, wrvu = wrvu, None  # one total for the cell: not split between its codes
         performing, billing = cell(row, cols.get("performing")), cell(row, cols.get("billing"))
         billed_by = billing if performing and billing and _person(performing) != _person(billing) else ""
         return ReportLine(n, date, code, all_mods, units, wrvu, post_date, cell(row, cols.get("txn"))[:40],
-                          billed_by[:80], packed[:120], cell(row, cols.get("void_of"))[:40])
+                          billed_by[:80], packed[:120], cell(row, cols.get("void_of"))[:40], packed_wrvu)
 
     for n, row in enumerate(rows, start=header_line + 1):
         code_raw = cell(row, cols["code"])
@@ -629,8 +632,10 @@ def _groups_report(lines: Iterable[ReportLine], has_wrvu: bool) -> dict[tuple[dt
             side.voided = True
         if ln.billed_by and ln.units > 0 and ln.billed_by not in side.billed_by:
             side.billed_by.append(ln.billed_by)
-        if ln.packed and ln.packed not in side.packed:
-            side.packed.append(ln.packed)
+        if ln.packed:
+            cell = ln.packed + ("" if ln.packed_wrvu is None else f" = {ln.packed_wrvu} wRVU")
+            if cell not in side.packed:
+                side.packed.append(cell)
         if ln.post_date and (side.posted is None or ln.post_date > side.posted):
             side.posted = ln.post_date
     for key, side in out.items():
@@ -661,6 +666,26 @@ def _credit_note(diff: Decimal | None, log: Side, report: Side) -> str:
         return ""
     way = "less" if diff < 0 else "more"
     return f"; the report credits {_fmt(report.wrvu)} wRVU, your log {_fmt(log.wrvu)} ({_fmt(abs(diff))} {way})"
+
+
+def _compare_packed(items: list[Item], lines: Sequence[ReportLine], tolerance: Decimal) -> Decimal:
+    """Cells packing several codes carry one wRVU total: compare it with the log's credit for those codes (a
+    note on each of the cell's services) and return the sum of the cells' totals (for the report's total)."""
+    cells: dict[int, tuple[str, Decimal]] = {}
+    for ln in lines:
+        if ln.packed and ln.packed_wrvu is not None:
+            cells[ln.line] = (ln.packed, ln.packed_wrvu)
+    for n, (cell, total) in cells.items():
+        mine = [i for i in items if i.report is not None and n in i.report.refs]
+        logged = sum((i.log.wrvu for i in mine if i.log is not None and i.log.wrvu is not None), ZERO)
+        diff = total - logged
+        if abs(diff) >= tolerance:
+            way = "more" if diff > 0 else "less"
+            for i in mine:
+                i.note = "; ".join(filter(None, [i.note, (
+                    f"line {n} packs {cell} with one total of {_fmt(total)} wRVU; your log credits those codes "
+                    f"{_fmt(logged)} ({_fmt(abs(diff))} {way} in the report)")]))
+    return sum((total for _cell, total in cells.values()), ZERO)
 
 
 def _post_period(lines: Sequence[ReportLine], month: bool) -> tuple[dt.date, dt.date, int] | None:
@@ -767,6 +792,7 @@ def reconcile(log_lines: Iterable[LogLine], report_lines: Iterable[ReportLine], 
                 pairs = sorted(zip(side.refs, side.entries or [""] * len(side.refs), strict=True))
                 side.refs = [r for r, _e in pairs]
                 side.entries = [e for _r, e in pairs] if side.entries else []
+    packed_total = _compare_packed(items, report_lines, tolerance) if has_wrvu else ZERO
     explain = _Explainer(findings, voided, period, tolerance)
     for item in items:
         if item.status != "matched":
@@ -774,7 +800,7 @@ def reconcile(log_lines: Iterable[LogLine], report_lines: Iterable[ReportLine], 
     items.sort(key=lambda i: (order[i.status], i.date, i.code))
     log_wrvu = sum((i.log.wrvu for i in items if i.log is not None and i.log.wrvu is not None), ZERO)
     report_wrvu = sum((i.report.wrvu for i in items if i.report is not None and i.report.wrvu is not None),
-                      ZERO) if has_wrvu else None
+                      packed_total) if has_wrvu else None
     return Reconciliation(items, start, end, has_wrvu, log_wrvu, report_wrvu,
                           date_basis=date_basis(columns) if columns else "date of service",
                           post_period=None if period is None else (period[0], period[1]))

@@ -140,6 +140,8 @@ class Line:
     units: int = 1
     ref: Any = None
     new: bool = False
+    #: False when the clinician assisted (first assist, assistant): the global package is the surgeon's
+    surgeon: bool = True
 
     @property
     def text(self) -> str:
@@ -194,9 +196,13 @@ def _is_procedure(line: Line, fact: Fact | None) -> bool:
     return fact is not None and _days(fact) is not None and not is_em(line.code)
 
 
+#: Modifiers saying the post-op care is someone else's: surgical care only, pre-op only, assistant at surgery.
+NOT_OWN_POSTOP = frozenset({"54", "56", "80", "81", "82", "AS"})
+
+
 def _own_postop(line: Line) -> bool:
-    """-54 (surgical care only) or -56 (pre-op only): the post-op care is someone else's."""
-    return not ({"54", "56"} & set(line.modifiers))
+    """Whether the post-op days of this procedure are the clinician's own global period."""
+    return line.surgeon and not (NOT_OWN_POSTOP & set(line.modifiers))
 
 
 def _fmt_day(day: dt.date) -> str:

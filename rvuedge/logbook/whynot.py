@@ -14,9 +14,11 @@ from typing import Any
 from rvuedge.fees.models import Release
 from rvuedge.fees.services import DbLookup
 
-from .models import OBSERVED, EncounterLine
+from .models import ASSISTED, FIRST_ASSIST, OBSERVED, EncounterLine
 from .rules import Fact, Finding, Line, check
 
+#: Roles whose procedures start no global period of the clinician's own (the surgeon's package).
+ASSISTING = frozenset({ASSISTED, FIRST_ASSIST})
 #: How far around a date the log is read: a 090 global reaches 90 days back, and the day before a 090 one forward.
 BEFORE, AFTER = dt.timedelta(days=91), dt.timedelta(days=1)
 
@@ -42,11 +44,12 @@ def facts_for(release: Release, codes: Iterable[str]) -> dict[str, Fact]:
 def _logged(user, start: dt.date, end: dt.date, *, exclude_encounter: int | None = None) -> list[Line]:
     qs = (EncounterLine.objects.filter(user=user, date__gte=start, date__lte=end, encounter__deleted_at__isnull=True)
           .exclude(encounter__role=OBSERVED)  # an observed case is nobody's global period
-          .values_list("date", "code", "modifiers", "units", "encounter_id").order_by("date", "encounter_id",
-                                                                                      "position"))
+          .values_list("date", "code", "modifiers", "units", "encounter_id", "encounter__role")
+          .order_by("date", "encounter_id", "position"))
     if exclude_encounter is not None:
         qs = qs.exclude(encounter_id=exclude_encounter)
-    return [Line(d, code, tuple(m for m in mods.split("-") if m), units, enc) for d, code, mods, units, enc in qs]
+    return [Line(d, code, tuple(m for m in mods.split("-") if m), units, enc, surgeon=role not in ASSISTING)
+            for d, code, mods, units, enc, role in qs]
 
 
 def entry_findings(user, lines: Sequence[Any], dos: dt.date, release: Release, *, credit_non_medicare: bool = True,

@@ -132,6 +132,12 @@ def test_nextgen_month_of_transaction_and_packed_codes(alice):
     assert [(ln[2], ln[3], ln[4]) for ln in report.lines if ln[1] == "2025-12-01"] == [
         ("19301", [], 1), ("38525", ["51"], 1), ("38900", [], 1)]
     assert packed.report.packed == ["19301, 38525-51, 38900 = 19.06 wRVU"]
+    cell = [item(rec, "2025-12-01", c) for c in ("19301", "38525", "38900")]
+    logged = sum(i.log.wrvu for i in cell)
+    assert logged < Decimal("19.06")  # the log takes the multiple-procedure reduction; the cell's total does not
+    assert all(f"line 3 packs 19301, 38525-51, 38900 with one total of 19.06 wRVU; your log credits those codes "
+               f"{logged}" in i.note for i in cell)
+    assert rec.report_wrvu == Decimal("1.30") + Decimal("19.06") + Decimal("1.92")  # the void nets to nothing
     assert [d.isoformat() for d in rec.post_period] == ["2025-12-01", "2025-12-31"]
     assert "line 4" in item(rec, "2025-12-03", "99212").why and "void 99212" in item(rec, "2025-12-03", "99212").why
 

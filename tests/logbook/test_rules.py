@@ -100,6 +100,15 @@ def test_000_same_day_only():
 
 def test_surgical_care_only_has_no_post_op_visits():
     assert run((MAR1, "27447-54"), (d(3, 20), "99213")) == []
+    assert run((MAR1, "27447-80"), (d(3, 20), "99213")) == []  # the assistant's post-op days are not theirs
+
+
+def test_an_assisted_case_starts_no_global_period_of_ones_own(alice):
+    rel = Release.objects.get(name="RVU25A")
+    log(alice, "27447", date="2026-03-01", role="first_assist")
+    assert entry_findings(alice, [EncounterLine(code="99213")], d(3, 20), rel) == []
+    log(alice, "27447", date="2026-03-02", role="performed")
+    assert [f.related.date for f in entry_findings(alice, [EncounterLine(code="99213")], d(3, 20), rel)] == [d(3, 2)]
 
 
 def test_post_op_visit_code_is_not_an_em_warning():
