@@ -29,7 +29,7 @@ from rvuedge.params import BodyIn, Date, Id, Offset, ParamError, Text, check_jso
 from rvuedge.pricing import EncounterLine, PricingError
 from rvuedge.pricing.model import MAX_MINUTES, MAX_UNITS
 
-from . import actions, backup, exports, queries
+from . import actions, backup, exports, hooks, queries
 from .credit import Crediter, EntryError, check_entry, resolve_setting
 
 router = Router(tags=["logbook"], auth=api_auth)
@@ -321,14 +321,8 @@ def reconciliation(request, report_id: Id):
 
 
 def _contract_value(user, rec) -> dict[str, Any] | None:
-    """The page's "At your contract" card (from the benchmarks app, when it is installed)."""
-    from django.apps import apps
-
-    if not apps.is_installed("rvuedge.benchmarks"):
-        return None
-    from rvuedge.benchmarks.services import value_of_missed
-
-    v = value_of_missed(user, rec.missed_by_date())
+    """The page's "At your contract" card (from the benchmarks app, when it is installed: :mod:`.hooks`)."""
+    v = hooks.value_of_missed(user, rec.missed_by_date())
     if v is None:
         return None
     return {"contract": v["contract"].name, "contract_id": v["contract"].pk, "amount": str(v["amount"]),
