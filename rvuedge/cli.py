@@ -25,6 +25,7 @@ import sys
 
 def main(argv: list[str] | None = None) -> None:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "rvuedge.settings")
+    # Django is imported only once DJANGO_SETTINGS_MODULE is set.
     from django.core.management import execute_from_command_line
 
     args = list(sys.argv[1:] if argv is None else argv)
@@ -32,6 +33,7 @@ def main(argv: list[str] | None = None) -> None:
         print(__doc__.strip())
         print("\nAll commands: rvuedge help")
         return
+    # Read after the help text: `rvuedge --help` works without usable settings.
     from django.conf import settings
     from django.core.exceptions import ImproperlyConfigured
 
@@ -43,6 +45,7 @@ def main(argv: list[str] | None = None) -> None:
     try:
         execute_from_command_line(["rvuedge", *args])
     except Exception as exc:
+        # Only on the error path (Django is imported inside main(), see above).
         from django.db import DatabaseError
 
         if isinstance(exc, DatabaseError) and _missing_table(exc):

@@ -29,7 +29,12 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
 
+from django.db import transaction
+from django.utils import timezone
+
 from rvuedge.accounts import specialties
+
+from .models import BenchmarkSource, BenchmarkStat, CodeVolume
 
 META_KEYS = ("name", "year", "kind", "setting", "fte_basis", "licence", "citation", "notes")
 REQUIRED_META = ("year", "kind", "fte_basis", "licence")
@@ -172,10 +177,7 @@ def check_meta(meta: dict[str, str], name: str) -> dict[str, Any]:
 
 def import_file(path: str | Path, source_name: str | None = None, overrides: dict[str, str] | None = None):
     """Parse and store a benchmark CSV atomically; return (source, rows stored, replaced)."""
-    from django.db import transaction
-    from django.utils import timezone
 
-    from .models import BenchmarkSource, BenchmarkStat
 
     p = Path(path)
     if not p.is_file():
@@ -211,10 +213,7 @@ def import_file(path: str | Path, source_name: str | None = None, overrides: dic
 def store_medicare(result, *, source_name: str, release: str, year: int, input_sha256: str = "",
                    notes: str = "") -> Any:
     """Replace (or create) a computed source with a :class:`~rvuedge.benchmarks.medicare.BuildResult`."""
-    from django.db import transaction
-    from django.utils import timezone
 
-    from .models import BenchmarkSource, BenchmarkStat, CodeVolume
 
     fields = {
         "year": year,

@@ -17,8 +17,12 @@ DuckDB is limited to ``memory_limit`` and ``threads`` and spills to a temporary 
 from __future__ import annotations
 
 import csv
+import json
+import re
 import tempfile
 import time
+import urllib.error
+import urllib.request
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
@@ -105,6 +109,7 @@ def _sql_str(text: str) -> str:
 
 
 def connect(memory_limit: str = "3GB", threads: int = 2, temp_dir: str | None = None):
+    # Loaded on first use: importing duckdb costs ~130 ms, and only build-medicare needs it.
     import duckdb
 
     con = duckdb.connect(":memory:")
@@ -256,7 +261,6 @@ def _norm_title(text: str) -> str:
 
 def find_download(catalog: dict, year: int | None = None) -> tuple[str, int | None]:
     """(CSV download URL, data year) of the dataset named DATASET_TITLE in a data.cms.gov DCAT catalog."""
-    import re
 
     want = _norm_title(DATASET_TITLE)
     datasets = [d for d in catalog.get("dataset", []) if _norm_title(str(d.get("title", ""))) == want]
@@ -285,9 +289,6 @@ def find_download(catalog: dict, year: int | None = None) -> tuple[str, int | No
 def download(out: str | Path, *, year: int | None = None, opener: Callable | None = None,
              report: Callable[[str], None] | None = None) -> tuple[Path, int | None]:
     """Download the real file by its CMS name (data.cms.gov catalog); a clear error when offline."""
-    import json
-    import urllib.error
-    import urllib.request
 
     open_url = opener or urllib.request.urlopen
     say = report or (lambda _m: None)

@@ -20,7 +20,9 @@ from django.http import Http404
 from django.utils import timezone
 
 from rvuedge.accounts import specialties
-from rvuedge.logbook import pace
+from rvuedge.accounts.services import get_profile_for_user
+from rvuedge.logbook import pace, queries
+from rvuedge.logbook.credit import Crediter, EntryError, logged_credit_applies, recredit
 from rvuedge.pricing.money import round_wrvu
 
 from .contracts import (
@@ -115,7 +117,6 @@ def do_delete_contract(user, pk: int | str) -> None:
 
 
 def _profile(user):
-    from rvuedge.accounts.services import get_profile_for_user
 
     return get_profile_for_user(user)
 
@@ -127,8 +128,6 @@ def daily_credit(user, start: dt.date, end: dt.date, terms: ContractTerms | None
     The wRVUs as logged when the contract credits like the log (:func:`logged_credit_applies`); else the
     log's own re-crediting (:func:`rvuedge.logbook.credit.recredit`) under the contract's policy.
     """
-    from rvuedge.logbook import queries
-    from rvuedge.logbook.credit import Crediter, EntryError, logged_credit_applies, recredit
 
     profile = _profile(user)
     if terms is None or logged_credit_applies(profile, terms.policy_dict()):
@@ -213,7 +212,6 @@ def contract_status(user, contract: Contract, today: dt.date | None = None) -> d
     first logged day; :func:`rvuedge.logbook.queries.pace_basis`) and is None until :data:`pace.RULE` is met.
     Prior wRVUs on the profile count toward this contract when its year began before the start date.
     """
-    from rvuedge.logbook import queries
 
     today = today or timezone.localdate()
     terms = contract.get_terms()
@@ -415,7 +413,6 @@ def standing(user, *, source: BenchmarkSource | None = None, specialty: str | No
     residents and students see ``stage_note`` instead (residents: their case counts against minimums).
     A typed year-to-date figure (``ytd_override``) is annualised from 1 January.
     """
-    from rvuedge.logbook import queries
 
     today = today or timezone.localdate()
     profile = _profile(user) if user is not None and user.is_authenticated else None

@@ -19,6 +19,8 @@ from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
 
+from rvuedge.fees.parsers import parse_pprrvu
+
 from .medicare import CMS_COLUMNS
 
 # (provider type, share of clinicians, mean rows per clinician, credentials, entity code, code families)
@@ -147,7 +149,6 @@ class SynthCode:
 
 def load_codes(path: str | Path) -> tuple[dict[str, SynthCode], Decimal]:
     """Global rows (modifier '') of a PPRRVU CSV, or of the PPRRVU CSV inside a release zip."""
-    from rvuedge.fees.parsers import parse_pprrvu
 
     p = Path(path)
     data = p.read_bytes()

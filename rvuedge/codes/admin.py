@@ -6,6 +6,7 @@ from django import forms
 from django.contrib import admin
 
 from . import models
+from .search import rebuild_index
 
 
 def _split(text: str) -> list[str]:
@@ -73,14 +74,12 @@ class CodeContentAdmin(admin.ModelAdmin):
     ]
 
     def save_model(self, request, obj, form, change):
-        from .search import rebuild_index
 
         obj.edited_in_admin = True  # `rvuedge content load` now leaves this row alone (unless --force)
         super().save_model(request, obj, form, change)
         rebuild_index()  # synonyms and titles are searchable
 
     def delete_model(self, request, obj):
-        from .search import rebuild_index
 
         super().delete_model(request, obj)
         rebuild_index()

@@ -28,6 +28,7 @@ from .entries import (
     prepare,
 )
 from .imports import ImportFileError, read_table
+from .minimums import MinimumsError, parse_minimums_bytes, store_minimums
 from .models import TRASH_DAYS, EmployerReport, Encounter, Favourite, ImportBatch
 from .models import EncounterLine as LineModel
 from .reconcile import ReportError, parse_report
@@ -290,7 +291,6 @@ def do_load_minimums(user, data: bytes, filename: str) -> str:
     """A resident loads their programme's minimums set from an uploaded CSV (theirs alone: nobody else sees
     it) and picks it on the profile. Raises :class:`~rvuedge.logbook.minimums.MinimumsError`; stores nothing
     then. Returns the set's name."""
-    from .minimums import MinimumsError, parse_minimums_bytes, store_minimums
 
     rows = parse_minimums_bytes(data, filename)
     names = sorted({r["specialty"] for r in rows})

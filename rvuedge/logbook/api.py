@@ -17,7 +17,7 @@ from __future__ import annotations
 import json
 from typing import Annotated, Any
 
-from django.http import HttpResponse, StreamingHttpResponse
+from django.http import FileResponse, HttpResponse, StreamingHttpResponse
 from django.utils import timezone
 from ninja import Query, Router, Schema, Status
 from pydantic import Field
@@ -280,7 +280,6 @@ def cases(request):
 
 @router.get("/export", summary="Export: csv (one row per encounter), lines, xlsx, json (full backup) or portal")
 def export(request, filters: Query[Filters], format: str = "json"):  # noqa: A002 - the public parameter name
-    from django.http import FileResponse
 
     qs = queries.filter_encounters(request.user, **filters.dict())
     if format in ("csv", "lines", "portal"):

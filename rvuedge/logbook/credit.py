@@ -31,6 +31,7 @@ from rvuedge.pricing.engine import WORK_FLOOR_END
 from rvuedge.pricing.model import setting_for_pos
 
 from .models import ROLE_LABELS
+from .paging import iter_with_lines
 from .roles import default_role, role_lines, role_note
 from .whynot import entry_findings
 
@@ -294,7 +295,6 @@ def recredit(crediter: Crediter, encounters: Any) -> Any:
     """Credit stored encounters again (their stored lines, setting and role) under ``crediter``'s release and
     policy; store nothing. The one re-crediting path of the log: the what-if preview and every contract that
     credits differently from the log read it. Yields :class:`Recredited` by (date, id)."""
-    from .exports import iter_with_lines
 
     for enc, lines in iter_with_lines(encounters):
         try:

@@ -32,9 +32,11 @@ from rvuedge.fees.models import Release
 from rvuedge.fees.services import effective_date
 from rvuedge.text import cell_text
 
+from . import queries
 from .credit import line_text
 from .models import ROLE_LABELS, Encounter
 from .models import EncounterLine as LineModel
+from .reconcile import PROBLEMS
 from .roles import portal_label
 from .tables import safe_cell
 
@@ -73,29 +75,6 @@ def encounter_to_dict(enc: Encounter, lines: Iterable[LineModel] | None = None, 
         out = {"id": enc.pk, **out, "role_label": enc.role_label}
     out["lines"] = [line_to_dict(ln) for ln in (lines if lines is not None else enc.lines.all())]
     return out
-
-
-def _lines_by_encounter(encounters: list[Encounter]) -> dict[int, list[LineModel]]:
-    out: dict[int, list[LineModel]] = {}
-    ids = [e.pk for e in encounters]
-    for i in range(0, len(ids), 900):
-        for ln in LineModel.objects.filter(encounter_id__in=ids[i:i + 900]).order_by("encounter_id", "position"):
-            out.setdefault(ln.encounter_id, []).append(ln)
-    return out
-
-
-def iter_with_lines(qs, chunk: int = 2000) -> Iterator[tuple[Encounter, list[LineModel]]]:
-    """Encounters with their lines, by (date, id), in keyset-paged chunks (bounded memory for big exports)."""
-    qs = qs.order_by("date", "id")
-    page = list(qs[:chunk])
-    while page:
-        lines = _lines_by_encounter(page)
-        for enc in page:
-            yield enc, lines.get(enc.pk, [])
-        last = page[-1]
-        # date >= last.date keeps the query an index range scan; the OR only trims the boundary day.
-        page = list(qs.filter(date__gte=last.date).filter(Q(date__gt=last.date) | Q(date=last.date, id__gt=last.pk))
-                    [:chunk])
 
 
 # --------------------------------------------------------------------------- rows for exports and backups
@@ -358,6 +337,7 @@ def sheet_rows_xml(rows: Iterable[list[Any]], first: int) -> str:
 @lru_cache(maxsize=1)
 def _xlsx_frame() -> tuple[tuple[tuple[str, bytes], ...], dict[str, tuple[bytes, bytes]]]:
     """The parts of an empty two-sheet workbook written by openpyxl, and each sheet's XML split where its rows go."""
+    # Loaded on first use: openpyxl costs ~175 ms at start-up, and only XLSX exports need it.
     from openpyxl import Workbook
 
     wb = Workbook(write_only=True)
@@ -461,6 +441,7 @@ def _pdf_table(pdf: Any, title: str, head: list[str], rows: list[list[Any]], wid
 
 def _pdf_start(title: str) -> Any:
     """A Letter page with the report's title set; the body font (helvetica 10) selected."""
+    # Loaded on first use: fpdf costs ~640 ms at start-up, and only PDF reports need it.
     from fpdf import FPDF
 
     pdf = FPDF(format="Letter")
@@ -474,7 +455,6 @@ def _pdf_start(title: str) -> Any:
 
 def reconciliation_pdf(user, report, rec) -> bytes:
     """The differences between the log and an employer's report, to send to the billing office."""
-    from .reconcile import PROBLEMS
 
     pdf = _pdf_start("RVU report reconciliation")
     pdf.multi_cell(0, 5, _latin(
@@ -553,7 +533,6 @@ def _top_rows(rows: list[dict[str, Any]], limit: int) -> list[dict[str, Any]]:
 
 def pdf_report(user, profile, start: dt.date, end: dt.date) -> bytes:
     """A one-to-few page summary for a date range: totals, months, top codes, categories and the sources."""
-    from . import queries
 
     data = queries.series(user, "month", start, end)
     top = queries.top_codes(user, start, end, limit=15)

@@ -26,6 +26,8 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.db import connection, transaction
 from django.utils import timezone
 
+from rvuedge.fees.bulk import insert_rows
+
 from . import tables
 from .credit import Crediter, EntryError, line_text, parse_entry_text
 from .entries import EncounterInput, prepare
@@ -74,7 +76,6 @@ def store_bulk(user, items: list[tuple[dict[str, Any], list[dict[str, Any]]]], *
     take minutes; this goes through :func:`rvuedge.fees.bulk.insert_rows` (executemany / COPY) with the values
     adapted once per kind. The unique constraints still guard against duplicates.
     """
-    from rvuedge.fees.bulk import insert_rows
 
     sqlite = connection.vendor == "sqlite"
     ops = connection.ops

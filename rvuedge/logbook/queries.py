@@ -24,11 +24,14 @@ from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Sum
 from django.http import Http404
 from django.utils import timezone
 
+from rvuedge.accounts.services import get_profile_for_user
 from rvuedge.fees.models import Release
 from rvuedge.fees.services import effective_date
 from rvuedge.pricing.money import cents, round_wrvu
 
 from . import pace
+from .caserules import categories_for, parse_rule
+from .credit import Crediter, EntryError, known_modifiers, line_text, recredit
 from .models import (
     OBSERVED,
     ROLE_LABELS,
@@ -39,6 +42,8 @@ from .models import (
     Favourite,
     ImportBatch,
 )
+from .reconcile import LogLine, ReportLine, reconcile
+from .whynot import log_findings
 
 ZERO = Decimal("0")
 PERIODS = ("day", "week", "month", "quarter", "year")
@@ -83,7 +88,6 @@ def get_report_for_user(user, pk: int) -> EmployerReport:
 
 def reconciliation(user, report: EmployerReport):
     """The log against an employer report, over the report's dates (the HTML page and the API both call this)."""
-    from .reconcile import LogLine, ReportLine, reconcile
 
     rows = (EncounterLine.objects.filter(user=user, date__gte=report.start, date__lte=report.end,
                                          encounter__deleted_at__isnull=True)
@@ -99,10 +103,7 @@ def reconciliation(user, report: EmployerReport):
 def _log_findings(user, start: dt.date, end: dt.date) -> list:
     """The billing rules' findings on the log over a report's dates (rvuedge.logbook.rules): why a service may
     not have been credited. None when no release is loaded."""
-    from rvuedge.accounts.services import get_profile_for_user
 
-    from .credit import Crediter, EntryError
-    from .whynot import log_findings
 
     try:
         crediter = Crediter(get_profile_for_user(user))
@@ -478,7 +479,6 @@ def dashboard(user, profile, *, period: str = "month", start: dt.date | None = N
 
 def quick_codes(user, limit: int = 12) -> dict[str, list[str]]:
     """Favourite codes, then recently logged ones, for the one-tap bar above the entry box."""
-    from .credit import known_modifiers, line_text
 
     check = known_modifiers()
 
@@ -560,7 +560,6 @@ def case_counts(user, profile) -> dict[str, Any]:
     arthroplasty), else in the category the resident typed when the set has it; never in a category it does
     not belong to (:func:`rvuedge.logbook.caserules.categories_for`).
     """
-    from .caserules import categories_for, parse_rule
 
     rows = (live_encounters(user).values("category", "role").annotate(n=Count("id")).order_by("category", "role"))
     by_cat: dict[str, dict[str, int]] = {}
@@ -612,7 +611,6 @@ def what_if(user, profile, start: dt.date, end: dt.date, *, release: str | None 
 
     ``release`` None keeps the profile's choice, "" means the release in force on each date of service.
     """
-    from .credit import Crediter, recredit
 
     crediter = Crediter(profile, release=release, policy=policy, memo=True)
     qs = live_encounters(user).filter(date__gte=start, date__lte=end)

@@ -508,6 +508,7 @@ def _open_workbook(stream: IO[bytes]):
     """(zip archive, worksheet part name, shared strings part name or None, date style ids, timedelta style ids,
     epoch). Each part is checked against its limits before it is read; parts never read (drawings, pivot caches,
     external links, other sheets) are never decompressed."""
+    # Loaded on first use: openpyxl costs ~175 ms at start-up, and only XLSX uploads need it.
     from openpyxl.packaging.relationship import get_rels_path
     from openpyxl.reader.excel import ExcelReader, _find_workbook_part
     from openpyxl.styles.stylesheet import apply_stylesheet
@@ -565,6 +566,7 @@ def _column_index(ref: str | None) -> int | None:
 def _xlsx_rows(stream: IO[bytes], checked: _Checked) -> Iterator[list[str]]:
     """Rows of the sheet as lists of strings; missing rows are yielded as empty lists (row numbers stay the
     sheet's). Streamed: the sheet is fed to expat 64 KB at a time and only the rows of that chunk are held."""
+    # Loaded on first use (openpyxl, ~175 ms): only XLSX uploads need it.
     from openpyxl.utils.datetime import from_excel, from_ISO8601
 
     archive, path, strings_path, date_styles, timedelta_styles, epoch = _open_workbook(stream)

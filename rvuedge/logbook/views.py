@@ -5,7 +5,9 @@ The JSON twins of these pages live in :mod:`rvuedge.logbook.api` and call the sa
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
+import io
 import json
 import uuid
 from decimal import Decimal
@@ -45,7 +47,8 @@ from .forms import (
     UploadForm,
     role_choices,
 )
-from .models import ROLE_LABELS, ROLES
+from .minimums import MinimumsError
+from .models import ROLE_LABELS, ROLES, Favourite
 from .reconcile import COLUMN_LABELS, PROBLEMS, STATUSES, ReportError
 
 
@@ -151,7 +154,6 @@ def check(request):
                                         role if role in ROLE_LABELS else None)
         except EntryError as exc:
             ctx["error"] = exc.message
-        from .models import Favourite
 
         ctx["favourites"] = set(Favourite.objects.filter(user=request.user).values_list("code", flat=True))
     return render(request, "logbook/_check.html", ctx)
@@ -580,7 +582,6 @@ def _restore_backup(request, cap: _CappedUpload):
 @login_required
 def cases(request):
     """Case counts against the minimums set; a POST loads the resident's own set from a CSV."""
-    from .minimums import MinimumsError
 
     upload_error = None
     if request.method == "POST":
@@ -661,8 +662,6 @@ def reconcile_detail(request, pk: int):
 
 @login_required
 def reconcile_csv(request, pk: int):
-    import csv
-    import io
 
     report = queries.get_report_for_user(request.user, pk)
     rec = queries.reconciliation(request.user, report)
@@ -695,8 +694,6 @@ def reconcile_csv(request, pk: int):
 @login_required
 def reconcile_reasons_csv(request, pk: int):
     """The billing office's summary: one row per reason, the services and the wRVU at stake."""
-    import csv
-    import io
 
     report = queries.get_report_for_user(request.user, pk)
     rec = queries.reconciliation(request.user, report)

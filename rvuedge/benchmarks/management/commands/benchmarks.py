@@ -12,6 +12,8 @@ from django.core.management.base import BaseCommand, CommandError
 
 from rvuedge.benchmarks import importer, medicare, synth
 from rvuedge.benchmarks.models import BenchmarkSource
+from rvuedge.fees.models import FeeRow
+from rvuedge.fees.services import NotFound, get_release
 
 IMPORT_HELP = importer.__doc__.split("\n", 2)[2] if importer.__doc__ else ""
 
@@ -85,8 +87,6 @@ class Command(BaseCommand):
                           f"{source.get_setting_display()}, FTE basis: {source.fte_basis})")
 
     def _build(self, opts):
-        from rvuedge.fees.models import FeeRow
-        from rvuedge.fees.services import NotFound, get_release
 
         try:
             release = get_release(opts.get("release"))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
@@ -74,7 +75,6 @@ class Command(BaseCommand):
             return
         src = opts["contract"]
         if src == "-":
-            import sys
 
             text, name = sys.stdin.read(), "<stdin>"
         else:

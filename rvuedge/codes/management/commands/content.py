@@ -7,6 +7,7 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError
 
 from rvuedge.codes.content import ContentError, load_code_content
+from rvuedge.codes.models import CodeContent
 
 
 class Command(BaseCommand):
@@ -19,7 +20,6 @@ class Command(BaseCommand):
         parser.add_argument("--dir", help="Folder of <CODE>.md files (default: the bundled content/codes)")
 
     def handle(self, *args, **opts):
-        from rvuedge.codes.models import CodeContent
 
         if opts["action"] == "status":
             total = CodeContent.objects.count()

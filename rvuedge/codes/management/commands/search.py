@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 from django.core.management.base import BaseCommand
+from django.db import transaction
 
 from rvuedge.codes.search import DEFAULT_LIMIT, rebuild_index, search
 
@@ -20,7 +21,6 @@ class Command(BaseCommand):
 
     def handle(self, *args, **opts):
         if opts["rebuild"]:
-            from django.db import transaction
 
             with transaction.atomic():
                 state = rebuild_index()
