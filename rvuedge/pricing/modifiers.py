@@ -103,6 +103,8 @@ _PCTC_MEANING = {
 _BILATERAL_OK = frozenset("0123")  # the engine accepts 50 (BILAT SURG 0: no adjustment, paid at 100%)
 _BILATERAL_PAYS = frozenset("123")  # the bilateral adjustment applies
 _SPLITS = ("54", "55", "56", "78")
+#: The modifiers :func:`indicator_problem` checks; a line without any of them is not looked at.
+_BY_INDICATOR = frozenset({"26", "TC", "50", *_SPLITS})
 _ROLES = {"62": ("co_surg", "12"), "66": ("team", "12"), "80": ("asst", "02"), "81": ("asst", "02"),
           "82": ("asst", "02"), "AS": ("asst", "02")}
 
@@ -176,16 +178,20 @@ def check_lines(lines: Sequence[Any], check: ModifierCheck | None = None, lookup
     """Refuse the first line with an unknown modifier (did you mean...?) or, given the RVU rows, a modifier its
     code's indicators do not allow (naming those they do). Raises :class:`PricingError` with ``line`` set."""
     check = check or default_check()
+    known = check.known
     for i, ln in enumerate(lines):
-        for m in ln.modifiers:
-            error = check.unknown_error(ln.code, m, i)
-            if error is not None:
-                raise error
+        mods = ln.modifiers
+        if not mods:
+            continue
+        for m in mods:
+            if m not in known:
+                raise check.unknown_error(ln.code, m, i)  # type: ignore[misc]  # not None: m is unknown
     if lookup is None:
         return
     for i, ln in enumerate(lines):
-        if ln.modifiers:
-            problem = indicator_problem(ln.code, ln.modifiers, lookup)
+        mods = ln.modifiers
+        if mods and not _BY_INDICATOR.isdisjoint(mods):
+            problem = indicator_problem(ln.code, mods, lookup)
             if problem:
                 raise PricingError(problem, code=ln.code, line=i)
 

@@ -27,7 +27,7 @@ ANONYMOUS = [
     "/codes/G0439/", "/codes/71046/", "/students/", "/residents/", "/attendings/", "/resources/",
     "/resources/how-wrvus-work/", "/resources/modifiers-guide/", "/resources/gpci-explainer/",
     "/resources/check-your-rvu-report/", "/blog/", "/support/", "/data/", "/benchmarks/", "/accounts/login/",
-    "/accounts/signup/", "/accounts/password-reset/", "/no-such-page/",
+    "/accounts/signup/", "/accounts/password-reset/", "/no-such-page/", "{section}", "{group}", "{post}",
 ]
 SIGNED_IN = [
     "/log/", "/log/?entry=27447", "/log/history/", "/log/dashboard/", "/log/trash/", "/log/cases/",
@@ -139,13 +139,27 @@ def _check(page, url: str) -> None:
     assert not problems, f"{url}: " + "; ".join(problems)
 
 
+@pytest.fixture(scope="module")
+def found(live_url) -> dict[str, str]:
+    """A browse section, a browse group and a blog post, as the site links them."""
+    import urllib.request
+
+    def first(path: str, pattern: str) -> str:
+        html = urllib.request.urlopen(live_url + path, timeout=30).read().decode()
+        return re.search(pattern, html).group(0).strip('"')
+
+    section = first("/codes/browse/", r'"/codes/browse/[a-z0-9-]+/"')
+    return {"section": section, "group": first(section, r'"/codes/browse/[a-z0-9-]+/[a-z0-9-]+/"'),
+            "post": first("/blog/", r'"/blog/[a-z0-9-]+/"')}
+
+
 @pytest.mark.parametrize("path", ANONYMOUS)
-def test_anonymous_page_fits_a_phone_and_labels_every_control(live_url, browser, path):
+def test_anonymous_page_fits_a_phone_and_labels_every_control(live_url, browser, found, path):
     context = _context(browser)
     page = context.new_page()
     page.set_default_timeout(20000)
     try:
-        _check(page, live_url + path)
+        _check(page, live_url + path.format(**found))
     finally:
         context.close()
 
