@@ -3,12 +3,17 @@
 * :func:`code_specialty_shares` ``(hcpcs, *, source=None, limit=5) -> list[dict]``: which specialties bill
   a code nationally, from the newest computed source that has the code (for the code pages' "Specialties").
 * :func:`code_volume` ``(hcpcs, *, source=None) -> dict | None``: the same with the code's national totals.
+* :func:`measured_specialties` ``(code) -> dict | None`` and :func:`volumes_version`: what the code pages show
+  and key their cache on (provided to them through :mod:`rvuedge.codes.hooks`).
 """
 
 from __future__ import annotations
 
+import time
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
+
+from django.db.models import Count, Max
 
 from .models import BenchmarkSource, CodeVolume
 
@@ -72,3 +77,38 @@ def code_specialty_shares(hcpcs: str, *, source: BenchmarkSource | str | int | N
     """
     vol = _volume(hcpcs, source)
     return _shares(vol)[:limit] if vol is not None else []
+
+
+# The code pages cache their dicts per data version; the measured shares change with the benchmark sources
+# (`rvuedge benchmarks build-medicare`), so the pages also key on this signature, memoised for a couple of seconds.
+_VOLUMES_TTL = 2.0
+_volumes_memo: dict[str, Any] = {"value": None, "at": 0.0}
+
+
+def volumes_version() -> str:
+    now = time.monotonic()
+    if _volumes_memo["value"] is None or now - _volumes_memo["at"] > _VOLUMES_TTL:
+        agg = BenchmarkSource.objects.aggregate(n=Count("id"), top=Max("id"), last=Max("updated_at"))
+        _volumes_memo["value"] = f"{agg['n']}-{agg['top']}-{agg['last'].isoformat() if agg['last'] else ''}"
+        _volumes_memo["at"] = now
+    return _volumes_memo["value"]
+
+
+def forget_volumes_version() -> None:
+    _volumes_memo["value"] = None
+
+
+def measured_specialties(code: str) -> dict[str, Any] | None:
+    """Which specialties bill ``code`` nationally (largest share first), with the source and year, from the newest
+    benchmark source that has the code; None when none has it (the page then shows the editorial list)."""
+    shares = code_specialty_shares(code)
+    if not shares:
+        return None
+    first = shares[0]
+    return {
+        "source": first["source"], "year": first["year"], "release": first["release"],
+        "medicare_only": first["medicare_only"], "total_services": str(first["total_services"]),
+        "clinicians": first["clinicians"],
+        "items": [{"specialty": s["specialty"], "percent": s["percent"], "share": str(s["share"]),
+                   "services": str(s["services"])} for s in shares],
+    }

@@ -10,20 +10,17 @@ from __future__ import annotations
 
 import bisect
 import re
-import time
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
 from django.db import connection
-from django.db.models import Count, Max
 
-from rvuedge.benchmarks.models import BenchmarkSource
-from rvuedge.benchmarks.queries import code_specialty_shares
 from rvuedge.fees.models import FeeRow, HcpcsCode, Release
 from rvuedge.fees.services import LocalityChoice, NotFound, national, price_lines, release_label
 from rvuedge.pricing import EncounterLine, PricingError
 
+from . import hooks
 from . import indicators as ind
 from .cache import DERIVED, MARKDOWN, PAGES
 from .content import (
@@ -73,7 +70,7 @@ def code_page(code: str, *, release: str | None = None, locality: str | None = N
     code = normalize_code(code)
     rel = pick_release(release)
     loc = pick_locality(rel, locality)
-    key = ("page", data_version(), volumes_version(), code, rel.pk, loc.key)
+    key = ("page", data_version(), hooks.shares_version(), code, rel.pk, loc.key)
     page = PAGES.get(key)
     if page is None:
         warm(rel)
@@ -84,43 +81,8 @@ def code_page(code: str, *, release: str | None = None, locality: str | None = N
 def page_key(code: str, release: str | None, locality: str | None) -> tuple[str, str, str, str]:
     """What a code page depends on: (data and volumes version, code, release, locality key). Raises NotFound."""
     rel = pick_release(release)
-    return (f"{data_version()}/{volumes_version()}", normalize_code(code), rel.name,
+    return (f"{data_version()}/{hooks.shares_version()}", normalize_code(code), rel.name,
             pick_locality(rel, locality).key)
-
-
-# The measured specialty shares come from the benchmark sources (`rvuedge benchmarks build-medicare`), which the
-# data version does not cover: their own signature, memoised for a couple of seconds like the data version.
-_VOLUMES_TTL = 2.0
-_volumes_memo: dict[str, Any] = {"value": None, "at": 0.0}
-
-
-def volumes_version() -> str:
-    now = time.monotonic()
-    if _volumes_memo["value"] is None or now - _volumes_memo["at"] > _VOLUMES_TTL:
-        agg = BenchmarkSource.objects.aggregate(n=Count("id"), top=Max("id"), last=Max("updated_at"))
-        _volumes_memo["value"] = f"{agg['n']}-{agg['top']}-{agg['last'].isoformat() if agg['last'] else ''}"
-        _volumes_memo["at"] = now
-    return _volumes_memo["value"]
-
-
-def forget_volumes_version() -> None:
-    _volumes_memo["value"] = None
-
-
-def measured_specialties(code: str) -> dict[str, Any] | None:
-    """Which specialties bill ``code`` nationally (largest share first), with the source and year, from the newest
-    benchmark source that has the code; None when none has it (the page then shows the editorial list)."""
-    shares = code_specialty_shares(code)
-    if not shares:
-        return None
-    first = shares[0]
-    return {
-        "source": first["source"], "year": first["year"], "release": first["release"],
-        "medicare_only": first["medicare_only"], "total_services": str(first["total_services"]),
-        "clinicians": first["clinicians"],
-        "items": [{"specialty": s["specialty"], "percent": s["percent"], "share": str(s["share"]),
-                   "services": str(s["services"])} for s in shares],
-    }
 
 
 def _rvu_row(r: dict[str, Any]) -> dict[str, Any]:
@@ -715,7 +677,7 @@ def _build_code_page(code: str, rel: Release, loc: LocalityChoice) -> dict[str, 
         "plain_language_generated": generated_plain,
         "placement": place.to_dict(),
         "specialties": specialties,
-        "specialty_shares": measured_specialties(code),
+        "specialty_shares": hooks.specialty_shares(code),
         "release": release_dict(rel),
         "in_release": in_release,
         "in_other_releases": elsewhere,

@@ -15,11 +15,10 @@ from __future__ import annotations
 
 from .browse import browse, example_payment, home_data
 from .cache import LRU
-from .codepage import code_page, forget_volumes_version, measured_specialties, page_key, volumes_version
+from .codepage import code_page, page_key
 from .releases import locality_options, pick_locality, pick_release, release_names, releases
 
 __all__ = [
-    "LRU", "browse", "code_page", "example_payment", "forget_volumes_version", "home_data", "locality_options",
-    "measured_specialties", "page_key", "pick_locality", "pick_release", "release_names", "releases",
-    "volumes_version",
+    "LRU", "browse", "code_page", "example_payment", "home_data", "locality_options", "page_key", "pick_locality",
+    "pick_release", "release_names", "releases",
 ]

@@ -14,16 +14,17 @@ from decimal import Decimal
 import pytest
 from django.utils import timezone
 
-from rvuedge.codes import queries, search
+from rvuedge.benchmarks import queries as benchmark_queries
+from rvuedge.codes import search
 
 
 @pytest.fixture(autouse=True)
 def _fresh_signature():
     search.forget_version()
-    queries.forget_volumes_version()
+    benchmark_queries.forget_volumes_version()
     yield
     search.forget_version()
-    queries.forget_volumes_version()
+    benchmark_queries.forget_volumes_version()
 
 
 @pytest.fixture

@@ -11,9 +11,9 @@ import json
 import pytest
 from django.core.management import call_command
 
+from rvuedge.benchmarks import queries as benchmark_queries
 from rvuedge.benchmarks import synth
 from rvuedge.benchmarks.queries import code_specialty_shares
-from rvuedge.codes import queries
 
 pytestmark = pytest.mark.django_db
 
@@ -38,7 +38,7 @@ def test_measured_shares_replace_the_editorial_list_once_built(client, medicare_
 
     call_command("benchmarks", "build-medicare", str(medicare_file), "--release", "RVU25A", "--source",
                  "Synthetic Medicare 2023", stdout=io.StringIO())
-    queries.forget_volumes_version()  # another process would see the build within the version's two seconds
+    benchmark_queries.forget_volumes_version()  # another process would see the build within the version's two seconds
 
     expected = code_specialty_shares("99213")
     assert expected, "the synthetic file bills 99213"
