@@ -31,7 +31,7 @@ from .imports import ImportFileError, read_table
 from .minimums import MinimumsError, parse_minimums_bytes, store_minimums
 from .models import TRASH_DAYS, EmployerReport, Encounter, Favourite, ImportBatch
 from .models import EncounterLine as LineModel
-from .reconcile import ReportError, parse_report
+from .reports import ReportError, parse_report
 
 __all__ = ["MAX_LINES", "EncounterInput", "prepare"]  # re-exported: callers log through this module
 
@@ -256,7 +256,7 @@ def do_restore_backup(user, profile, data: dict[str, Any]) -> dict[str, int]:
 def do_upload_report(user, filename: str, data: bytes, label: str = "") -> tuple[EmployerReport, bool]:
     """Keep an employer's RVU report (CSV or XLSX) for reconciling; (report, created).
 
-    Every row is checked first (:class:`~rvuedge.logbook.reconcile.ReportError` names file, line and column;
+    Every row is checked first (:class:`~rvuedge.logbook.reports.ReportError` names file, line and column;
     nothing is stored then). The same file uploaded twice is stored once.
     """
     digest = hashlib.sha256(data).hexdigest()

@@ -41,7 +41,7 @@ __all__ = ["MAX_CELL_CHARS", "MAX_COLUMNS", "MAX_ROWS", "MAX_UPLOAD_BYTES", "Tab
 #: a few MB; a 300,000-row import of eight columns is about 47 MB.
 MAX_UPLOAD_BYTES = 50 * 1024 * 1024
 #: Rows read from one uploaded table, the header and blank rows included. The one row limit for imports and
-#: employer reports (a report is further held to reconcile.MAX_ROWS rows with a code).
+#: employer reports (a report is further held to reports.MAX_ROWS rows with a code).
 MAX_ROWS = 500_000
 #: Columns holding a value (empty cells to the right of the last value do not count).
 MAX_COLUMNS = 256

@@ -49,7 +49,8 @@ from .forms import (
 )
 from .minimums import MinimumsError
 from .models import ROLE_LABELS, ROLES, Favourite
-from .reconcile import COLUMN_LABELS, PROBLEMS, STATUSES, ReportError
+from .reconcile import PROBLEMS, STATUSES
+from .reports import COLUMN_LABELS, ReportError
 
 
 def _next(request, default: str) -> str:
