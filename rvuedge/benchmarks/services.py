@@ -21,6 +21,7 @@ from django.utils import timezone
 
 from rvuedge.accounts import specialties
 from rvuedge.accounts.services import get_profile_for_user
+from rvuedge.fees.models import Release
 from rvuedge.logbook import pace, queries
 from rvuedge.logbook.credit import Crediter, EntryError, logged_credit_applies, recredit
 from rvuedge.pricing.money import round_wrvu
@@ -381,6 +382,38 @@ def _compare_rows(columns: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 def sources() -> list[BenchmarkSource]:
     return list(BenchmarkSource.objects.all())
+
+
+def source_by_id(source_id: int) -> BenchmarkSource | None:
+    return BenchmarkSource.objects.filter(pk=source_id).first() if source_id else None
+
+
+def wrvu_stats(source: BenchmarkSource | None) -> list[BenchmarkStat]:
+    """The source's wRVU percentile rows by specialty (the benchmarks page's table)."""
+    return list(source.stats.filter(metric=BenchmarkStat.WRVU).order_by("specialty")) if source else []
+
+
+def source_page(source_id: int) -> dict[str, Any]:
+    """A benchmark source with every statistic and how many codes it has volumes for (404 when none)."""
+    src = source_by_id(source_id)
+    if src is None:
+        raise Http404("No such benchmark source")
+    return {"source": src, "stats": list(src.stats.all().order_by("specialty", "metric")),
+            "codes": src.code_volumes.count()}
+
+
+def current_status(user, today: dt.date | None = None) -> dict[str, Any] | None:
+    """The contract in force today and where it stands (:func:`contract_status`), or None (anonymous, none)."""
+    if not getattr(user, "is_authenticated", False):
+        return None
+    today = today or timezone.localdate()
+    contract = contract_in_force(user, today)
+    return contract_status(user, contract, today) if contract else None
+
+
+def release_choices() -> list[str]:
+    """The loaded CMS releases a contract can pin its RVUs to."""
+    return sorted(Release.objects.values_list("name", flat=True))
 
 
 def default_source(specialty: str = "") -> BenchmarkSource | None:

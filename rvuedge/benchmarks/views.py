@@ -4,26 +4,23 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from rvuedge.fees.models import Release
 from rvuedge.params import MAX_ID, ParamError, parse_int, query_decimal, query_int
 
 from . import services
 from .contracts import ContractError, compute_pay, split_values
 from .forms import STIPEND_ROWS, TIER_ROWS, ContractForm
-from .models import BenchmarkSource, BenchmarkStat
+from .models import BenchmarkSource
 
 #: A typed year-to-date figure: no one credits a million wRVUs in a year.
 MAX_TYPED_WRVU = 1_000_000
 
 
 def _source_from(request) -> BenchmarkSource | None:
-    sid = query_int(request, "source", default=0, lo=0, hi=MAX_ID)
-    return BenchmarkSource.objects.filter(pk=sid).first() if sid else None
+    return services.source_by_id(query_int(request, "source", default=0, lo=0, hi=MAX_ID))
 
 
 def home(request):
@@ -37,36 +34,20 @@ def home(request):
         typed, error = None, exc.message
     data = services.standing(user, source=_source_from(request), specialty=specialty, ytd_override=typed)
     src = data["source"]
-    stats = list(src.stats.filter(metric=BenchmarkStat.WRVU).order_by("specialty")) if src else []
+    stats = services.wrvu_stats(src)
     return render(request, "benchmarks/home.html", {
         "data": data, "sources": services.sources(), "source": src, "stats": stats,
         "specialty_names": sorted({s.specialty for s in stats}),
         "typed": request.GET.get("ytd", ""), "typed_error": error,
-        "status": _status(request.user),
+        "status": services.current_status(request.user),
     }, status=400 if error else 200)
 
 
-def _status(user):
-    if not user.is_authenticated:
-        return None
-    contract = services.contract_in_force(user, timezone.localdate())
-    return services.contract_status(user, contract) if contract else None
-
-
 def source_detail(request, source_id: int):
-    src = BenchmarkSource.objects.filter(pk=source_id).first()
-    if src is None:
-        raise Http404("No such benchmark source")
-    stats = list(src.stats.all().order_by("specialty", "metric"))
-    return render(request, "benchmarks/source.html", {"source": src, "stats": stats,
-                                                      "codes": src.code_volumes.count()})
+    return render(request, "benchmarks/source.html", services.source_page(source_id))
 
 
 # --------------------------------------------------------------------------- contracts (private)
-
-
-def _releases() -> list[str]:
-    return sorted(Release.objects.values_list("name", flat=True))
 
 
 @login_required
@@ -97,7 +78,7 @@ def contract_edit(request, contract_id: int):
 
 
 def _contract_edit(request, contract):
-    releases = _releases()
+    releases = services.release_choices()
     if request.method == "POST":
         form = ContractForm(request.POST, releases=releases)
         if form.is_valid():
