@@ -8,6 +8,8 @@ from pathlib import Path
 import pytest
 from hypothesis import settings as hypothesis_settings
 
+from tests.personas import *  # noqa: F403 - the personas (alice, bob, their clients, anon_client) for every test
+
 # No wall-clock deadline on property tests: timings are measured by bench/, never asserted in tests (a loaded CI
 # machine made 200 ms deadlines fail on correct code). Examples per test stay Hypothesis's default.
 hypothesis_settings.register_profile("rvuedge", deadline=None)

@@ -16,8 +16,7 @@ from django.test import Client
 
 from rvuedge.accounts.services import do_create_token
 from rvuedge.middleware import PRIVATE_CACHE_CONTROL
-from tests.logbook.fixtures import *  # noqa: F403 - the personas (alice, alice_client) and their settings
-from tests.logbook.fixtures import log
+from tests.personas import log
 
 pytestmark = pytest.mark.django_db
 

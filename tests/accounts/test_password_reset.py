@@ -7,7 +7,7 @@ import re
 import pytest
 from django.core import mail
 
-from tests.logbook.fixtures import make_user
+from tests.personas import make_user
 
 pytestmark = pytest.mark.django_db
 

@@ -8,7 +8,7 @@ from decimal import Decimal
 import pytest
 
 from rvuedge.accounts.models import ApiToken, token_digest
-from tests.logbook.fixtures import log
+from tests.personas import log
 
 pytestmark = pytest.mark.django_db
 

@@ -8,7 +8,7 @@ from django.contrib.auth.models import User
 
 from rvuedge.accounts import throttle
 from rvuedge.accounts.models import Profile
-from tests.logbook.fixtures import make_user
+from tests.personas import make_user
 
 pytestmark = pytest.mark.django_db
 

@@ -9,7 +9,7 @@ from django.core import mail
 from django.test import Client, RequestFactory
 
 from rvuedge.accounts import throttle
-from tests.logbook.fixtures import make_user
+from tests.personas import make_user
 
 pytestmark = pytest.mark.django_db
 

@@ -10,8 +10,7 @@ import pytest
 from rvuedge.benchmarks import services
 from rvuedge.logbook.actions import do_upload_report
 from rvuedge.logbook.queries import reconciliation
-from tests.logbook.fixtures import *  # noqa: F403 - the personas (alice, alice_client) and their settings
-from tests.logbook.fixtures import log
+from tests.personas import log
 
 pytestmark = pytest.mark.django_db
 

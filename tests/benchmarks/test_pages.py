@@ -7,7 +7,6 @@ import json
 from decimal import Decimal as D
 
 import pytest
-from django.contrib.auth import get_user_model
 from django.utils import timezone
 
 from rvuedge.accounts.services import get_profile_for_user
@@ -22,17 +21,12 @@ TIERS = [{"up_to": "4500", "rate": "55"}, {"up_to": "7000", "rate": "65"}, {"rat
 
 
 @pytest.fixture
-def alice():
-    user = get_user_model().objects.create_user("alice", "alice@example.org", "pw-for-tests-only")
-    profile = get_profile_for_user(user)
+def alice(alice):
+    """The shared owner persona (tests/personas.py), a family physician here."""
+    profile = get_profile_for_user(alice)
     profile.specialty = "Family Medicine"
     profile.save()
-    return user
-
-
-@pytest.fixture
-def bob():
-    return get_user_model().objects.create_user("bob", "bob@example.org", "pw-for-tests-only")
+    return alice
 
 
 def log(user, entry, day=None):

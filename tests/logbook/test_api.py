@@ -9,7 +9,7 @@ from django.test import Client
 
 from rvuedge.accounts.services import do_create_token
 from rvuedge.logbook.models import Encounter
-from tests.logbook.fixtures import log
+from tests.personas import log
 
 pytestmark = pytest.mark.django_db
 

@@ -8,7 +8,7 @@ import pytest
 from django.core.management import CommandError, call_command
 
 from rvuedge.logbook.models import CaseMinimum
-from tests.logbook.fixtures import log, make_user
+from tests.personas import log, make_user
 
 pytestmark = pytest.mark.django_db
 

@@ -63,7 +63,7 @@ def test_the_database_is_postgresql():
 def test_20_clients_times_50_store_exactly_1000_and_retries_add_nothing(django_db_setup, django_db_blocker):
     from rvuedge.accounts.services import do_create_token
     from rvuedge.logbook.models import Encounter
-    from tests.logbook.fixtures import make_user
+    from tests.personas import make_user
 
     def count(**filters) -> int:
         return _in_thread(lambda: Encounter.objects.filter(user=user, **filters).count())

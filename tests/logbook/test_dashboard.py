@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from rvuedge.logbook import queries
 from rvuedge.logbook.actions import do_trash_encounters
-from tests.logbook.fixtures import log
+from tests.personas import log
 
 pytestmark = pytest.mark.django_db
 

@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from rvuedge.accounts.models import Profile
 from rvuedge.logbook.models import Encounter, Favourite
-from tests.logbook.fixtures import log, make_user
+from tests.personas import log, make_user
 
 pytestmark = pytest.mark.django_db
 

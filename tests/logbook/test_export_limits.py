@@ -25,7 +25,7 @@ from rvuedge.logbook.actions import do_trash_encounters
 from rvuedge.logbook.models import Encounter, EncounterLine
 from rvuedge.logbook.tables import _formula_like, _uncell, safe_cell
 from rvuedge.text import cell_text
-from tests.logbook.fixtures import log, make_user
+from tests.personas import log, make_user
 
 pytestmark = pytest.mark.django_db
 

@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from rvuedge.benchmarks import services
 from rvuedge.logbook import pace, queries
-from tests.logbook.fixtures import log, make_user
+from tests.personas import log, make_user
 
 pytestmark = pytest.mark.django_db
 

@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from rvuedge.logbook.actions import do_purge_trash
 from rvuedge.logbook.models import Encounter, EncounterLine
-from tests.logbook.fixtures import log
+from tests.personas import log
 
 pytestmark = pytest.mark.django_db
 

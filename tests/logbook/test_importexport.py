@@ -14,7 +14,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from rvuedge.logbook import backup, exports, imports
 from rvuedge.logbook.actions import do_toggle_favourite, do_trash_encounters
 from rvuedge.logbook.models import Encounter, ImportBatch
-from tests.logbook.fixtures import log, make_user
+from tests.personas import log, make_user
 
 pytestmark = pytest.mark.django_db
 

@@ -10,7 +10,7 @@ import pytest
 from rvuedge.accounts.services import do_create_token
 from rvuedge.logbook.actions import do_trash_encounters, do_upload_report
 from rvuedge.logbook.models import Encounter, ImportBatch
-from tests.logbook.fixtures import log
+from tests.personas import log
 
 pytestmark = pytest.mark.django_db
 

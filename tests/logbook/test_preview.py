@@ -14,7 +14,7 @@ from rvuedge.fees.models import FeeRow, Release
 from rvuedge.fees.services import clear_caches
 from rvuedge.logbook.models import Encounter
 from rvuedge.logbook.queries import what_if
-from tests.logbook.fixtures import log
+from tests.personas import log
 
 pytestmark = pytest.mark.django_db
 

@@ -16,7 +16,7 @@ import pytest
 
 from rvuedge.logbook import actions, queries
 from rvuedge.logbook.reconcile import REASONS
-from tests.logbook.fixtures import log
+from tests.personas import log
 
 pytestmark = pytest.mark.django_db
 REPORTS = Path(__file__).parent / "reports"

@@ -17,7 +17,7 @@ from rvuedge.logbook.actions import do_upload_report
 from rvuedge.logbook.models import EmployerReport, EncounterLine
 from rvuedge.logbook.queries import reconciliation
 from rvuedge.logbook.reconcile import ReportError
-from tests.logbook.fixtures import log
+from tests.personas import log
 
 pytestmark = pytest.mark.django_db
 

@@ -8,7 +8,7 @@ import json
 import pytest
 from django.test import Client
 
-from tests.logbook.fixtures import log
+from tests.personas import log
 
 pytestmark = pytest.mark.django_db
 

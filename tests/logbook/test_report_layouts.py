@@ -20,7 +20,7 @@ from pathlib import Path
 import pytest
 
 from rvuedge.logbook import actions, queries
-from tests.logbook.fixtures import log
+from tests.personas import log
 
 pytestmark = pytest.mark.django_db
 REPORTS = Path(__file__).parent / "reports"

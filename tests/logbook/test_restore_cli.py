@@ -10,7 +10,7 @@ from django.core.management import CommandError, call_command
 
 from rvuedge.logbook.backup import backup
 from rvuedge.logbook.models import Encounter
-from tests.logbook.fixtures import log, make_user
+from tests.personas import log, make_user
 
 pytestmark = pytest.mark.django_db
 

@@ -20,7 +20,7 @@ from rvuedge.logbook import backup
 from rvuedge.logbook.actions import MAX_LINES, do_toggle_favourite, do_trash_encounters
 from rvuedge.logbook.models import Encounter, Favourite
 from rvuedge.pricing import MAX_MINUTES, MAX_UNITS
-from tests.logbook.fixtures import log, make_user
+from tests.personas import log, make_user
 
 pytestmark = pytest.mark.django_db
 

@@ -10,7 +10,7 @@ import pytest
 
 from rvuedge.logbook import queries, roles
 from rvuedge.logbook.models import EncounterLine
-from tests.logbook.fixtures import log, make_user
+from tests.personas import log, make_user
 
 pytestmark = pytest.mark.django_db
 

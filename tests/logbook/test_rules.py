@@ -15,8 +15,7 @@ from rvuedge.fees.models import Release
 from rvuedge.logbook.rules import RULES, Line, check, global_window
 from rvuedge.logbook.whynot import entry_findings, facts_for
 from rvuedge.pricing import EncounterLine
-
-from .fixtures import log
+from tests.personas import log
 
 pytestmark = pytest.mark.django_db
 

@@ -10,7 +10,7 @@ import pytest
 from rvuedge.api import api
 from rvuedge.benchmarks.models import Contract
 from rvuedge.logbook.models import Encounter
-from tests.logbook.fixtures import log
+from tests.personas import log
 
 pytestmark = pytest.mark.django_db
 

@@ -12,7 +12,7 @@ from rvuedge.fees.models import HcpcsModifier
 from rvuedge.logbook import imports
 from rvuedge.logbook.models import Encounter, EncounterLine, Favourite
 from rvuedge.pricing.modifiers import CPT_MODIFIERS, ModifierCheck
-from tests.logbook.fixtures import log
+from tests.personas import log
 
 pytestmark = pytest.mark.django_db
 

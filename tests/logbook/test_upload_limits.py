@@ -22,7 +22,7 @@ from django.utils import timezone
 from rvuedge.logbook import imports, tables
 from rvuedge.logbook.models import EmployerReport, Encounter, ImportBatch
 from tests.logbook import bombs
-from tests.logbook.fixtures import make_user
+from tests.personas import make_user
 
 pytestmark = pytest.mark.django_db
 PG = os.environ.get("DATABASE_URL", "").startswith("postgres")

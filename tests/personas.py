@@ -1,4 +1,6 @@
-"""Personas and helpers for the accounts and logbook tests (healthchecks style: alice owns, bob is an outsider)."""
+"""The test personas, shared by every test: alice owns, bob is the outsider (a second user), anon_client is
+nobody; make_user() for anyone else, log() to log an encounter through the domain function. Loaded for the
+whole suite by tests/conftest.py, with two autouse settings: fast password hashing, a private rate-limit cache."""
 
 from __future__ import annotations
 

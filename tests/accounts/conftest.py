@@ -1,1 +1,0 @@
-from tests.logbook.fixtures import *  # noqa: F403 - shared personas and helpers
