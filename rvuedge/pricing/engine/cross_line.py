@@ -422,7 +422,7 @@ def _therapy_unit(row: RvuRow, fac: bool, st: _State) -> Decimal:
     rounded once to cents - the MPPR price CMS publishes (pfs-rules correction 3), not the rounded FSA minus
     half the rounded PE amount."""
     key = ("mppr5", st.cid, fac)
-    cache: dict[Any, Decimal] = row._cache  # type: ignore[assignment]
+    cache: dict[Any, Decimal] = row._cache
     value = cache.get(key)
     if value is None:
         pe = row.pe_fac if fac else row.pe_nonfac
@@ -435,7 +435,7 @@ def _therapy(res: list[LineResult], st: _State) -> None:
     members = [r for r in res if r._kind == "price" and not r._excluded and r.row.mult_proc == "5"]  # type: ignore[union-attr]
     if sum(r.units for r in members) < 2:
         return
-    runs = []
+    runs: list[tuple[LineResult, list[Any], Decimal]] = []
     for r in members:
         pe = _pe_amount(r.row, bool(r._fac), st)  # type: ignore[arg-type]
         runs.extend((r, p, pe) for p in _runs(r))
@@ -448,7 +448,7 @@ def _therapy(res: list[LineResult], st: _State) -> None:
         count = p[_N]
         _add_ranks(r, k + 1, count)
         if k:
-            p[_B] = _therapy_unit(r.row, bool(r._fac), st)  # type: ignore[arg-type]
+            p[_B] = _therapy_unit(r.row, bool(r._fac), st)  # type: ignore[arg-type]  # a priced line has a row
             r._formula = "(work + 0.50*PE + MP) x GPCIs x CF"
             r.extras["pe_amount"] = pe
             r.extras["reduced_unit_amount"] = p[_B]
@@ -460,14 +460,14 @@ def _therapy(res: list[LineResult], st: _State) -> None:
 
 
 def _combine_anesthesia(res: list[LineResult]) -> None:
-    anes = [r for r in res if r._kind == "anes"]
+    """Several anaesthesia lines: paid on the one with the most base units, with every line's minutes."""
+    anes = [(r, r._anes) for r in res if r._kind == "anes" and r._anes is not None]
     if len(anes) < 2:
         return
-    anes.sort(key=lambda r: (r._anes[0], r.code), reverse=True)
-    primary = anes[0]
-    total = sum(r._anes[1] for r in anes)
-    primary._anes[1] = total
+    anes.sort(key=lambda item: (item[1][0], item[0].code), reverse=True)
+    primary, info = anes[0]
+    info[1] = sum(i[1] for _r, i in anes)
     primary.flags.append("ANESTHESIA_MULTIPLE_PROCEDURES")
-    for r in anes[1:]:
+    for r, _info in anes[1:]:
         r._anes = None
         r.flags.append("ANESTHESIA_COMBINED")

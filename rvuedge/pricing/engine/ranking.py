@@ -102,18 +102,18 @@ def _rank_surgery(res: list[LineResult], st: _State, families: list[list[Any]],
         where = f" ({group_name} claim)" if group_name != "primary" else ""
         for r in touched.values():
             ranks = r._ranks
-            top = ranks.low  # type: ignore[union-attr]
+            top = ranks.low
             indicator = "MULT PROC " + r.row.mult_proc  # type: ignore[union-attr]
-            if ranks.high > 5:  # type: ignore[union-attr]
+            if ranks.high > 5:
                 text, factor = "6th and later procedures: priced by report (contractor)", None
             elif top > 1:
                 text, factor = "-50%: later procedure", HALF
-            elif len(ranks) == 1:  # type: ignore[arg-type]
+            elif len(ranks) == 1:
                 text, factor = "highest-ranked procedure: 100%", ONE
             else:
                 text, factor = "first unit 100%, later units -50%", None
             _step(r, "MULTIPLE_PROCEDURE", indicator, factor, "{}, rank {} of {}{}", text, ranks, n, where)
-            if ranks.high > 1:  # type: ignore[union-attr]
+            if ranks.high > 1:
                 _wstep(r, "MULTIPLE_PROCEDURE", indicator, mpf if credit_mppr and top > 1 else None,
                        "credit for rank {}: {}", ranks, f"x{mpf} after the first" if credit_mppr else "full (policy)")
 
@@ -187,7 +187,7 @@ def _rank_simple(ranked: list[LineResult], st: _State) -> bool:
         for amount, work, _i, r, part in units:
             k += 1
             r._ranks = [k]
-            indicator = _MP_INDICATOR[r.row.mult_proc]  # type: ignore[union-attr]
+            indicator = _MP_INDICATOR[r.row.mult_proc]
             if part is not None:
                 _rank_part(r, part, k, n, where, indicator, amount, credit_mppr, mpf, by_report, wfactor, wfmt)
                 continue
