@@ -53,6 +53,7 @@ from decimal import ROUND_FLOOR, ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any
 
 from rvuedge.pricing.money import cents
+from rvuedge.pricing.policy import PolicyError, load_policy
 
 __all__ = [
     "PERIODS",
@@ -375,8 +376,6 @@ def _plain(value: Any) -> Any:
 
 
 def _check_policy(terms: ContractTerms) -> None:
-    from rvuedge.pricing.policy import PolicyError, load_policy
-
     try:
         load_policy(terms.policy_dict())
     except PolicyError as exc:

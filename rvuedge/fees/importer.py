@@ -40,6 +40,7 @@ from .models import (
 )
 from .parsers import (
     ParseError,
+    detect_kind,
     parse_anes,
     parse_gpci,
     parse_hcpcs,
@@ -126,6 +127,7 @@ def _is_zip(path: Path) -> bool:
 
 
 def _download(url: str, report: Report) -> bytes:
+    # Imported here: rich is needed only when a release is downloaded, not by every import of the loader.
     from rich.console import Console
     from rich.progress import BarColumn, DownloadColumn, Progress, TransferSpeedColumn
 
@@ -221,8 +223,6 @@ def _single_file_kind(f: SourceFile) -> str:
     kind = kind_of(f.name)
     if kind is None:
         try:
-            from .parsers import detect_kind
-
             kind = detect_kind(f.name, f.data)
         except ParseError as exc:
             raise LoadError(str(exc)) from exc
@@ -643,6 +643,7 @@ def load_hcpcs(source: str, *, replace: bool = False, report: Report = _quiet) -
               m_.terminated, m_.action_code) for m_ in parsed.modifiers),
         )
         # The search index is derived from the loaded data: rebuild it in the same transaction.
+        # Imported here: codes sits above fees (it reads fee rows); the loader reaches up only for this.
         from rvuedge.codes.search import rebuild_index
 
         rebuild_index()

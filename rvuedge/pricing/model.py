@@ -339,7 +339,8 @@ class Encounter:
     locality: str | None = None
 
     def __post_init__(self) -> None:
-        if not isinstance(self.lines, tuple):
+        lines: object = self.lines  # callers may pass a list
+        if not isinstance(lines, tuple):
             object.__setattr__(self, "lines", tuple(self.lines))
         if self.setting is not None:
             object.__setattr__(self, "setting", normalize_setting(self.setting))
@@ -400,6 +401,20 @@ class LineResult:
         "_kind", "_p", "_mods", "_null", "_excluded", "_formula", "_late", "_ranks", "_pair", "_anes",
         "_echo_setting", "_fac", "_session", "_done", "_runs",
     )
+    # Slots the engine assigns after __init__ (declared for the type checker; no class attributes are made).
+    row: RvuRow | None
+    status: str
+    setting: str | None
+    _mods: Any  # engine.resolve._Mods
+    _kind: str  # "price", "zero", "null" or "anes"
+    _anes: list[Any] | None  # [base units, minutes, modifier] of an anaesthesia line
+    _fac: bool
+    _session: str
+    _na_note: str
+    _wrvu_factor: Decimal
+    _explanation: list[Step] | None
+    _wexplanation: list[Step] | None
+    _runs: bool
 
     def __init__(self, index: int, line: EncounterLine):
         # Only slots that may be read before the engine assigns them get a default here (hot path).
@@ -473,16 +488,18 @@ class LineResult:
 
     @property
     def explanation(self) -> list[Step]:
-        if getattr(self, "_explanation", None) is None:
+        steps: list[Step] | None = getattr(self, "_explanation", None)
+        if steps is None:
             steps = _materialize(self._steps or ())
             if self._ctx is not None:
                 steps.insert(0, self._fsa_step())
             self._explanation = steps
-        return self._explanation
+        return steps
 
     @property
     def wrvu_steps(self) -> list[Step]:
-        if getattr(self, "_wexplanation", None) is None:
+        steps: list[Step] | None = getattr(self, "_wexplanation", None)
+        if steps is None:
             steps = _materialize(self._wsteps or ())
             if self._ctx is not None:
                 row = self.row
@@ -491,7 +508,7 @@ class LineResult:
                 text = f"work RVU {work}" + (f" x {units} units" if units != 1 else "")
                 steps.insert(0, Step("WORK_RVU", row.key, None, work * units if units != 1 else work, text))
             self._wexplanation = steps
-        return self._wexplanation
+        return steps
 
     def _fsa_step(self) -> Step:
         """The first payment step: the FSA formula with the GPCIs and CF actually used."""

@@ -297,7 +297,7 @@ def load_policy(obj: Policy | dict[str, Any] | str | None) -> Policy:
         elif kind == "opt_factor" and value is None:
             changes[key] = None
         else:
-            changes[key] = _factor(key, value, low, high)  # type: ignore[arg-type]
+            changes[key] = _factor(key, value, low, high)
     policy = replace(base, **changes) if changes else base
     name = obj.get("name")
     if isinstance(name, str) and name.strip():

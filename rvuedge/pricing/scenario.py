@@ -120,7 +120,7 @@ def check_scenario(inputs: Any) -> None:
         loc = tuple(err["loc"])
         where = _where(loc)
         if err["type"] == "extra_forbidden":
-            owner = _Inputs
+            owner: type[BaseModel] = _Inputs
             if loc[0] == "lines":
                 owner = _Line
             elif loc[0] == "gpci":
@@ -155,7 +155,8 @@ def build_lookup(inputs: dict[str, Any]) -> DictLookup:
 
 def _session(line: dict[str, Any], sessions: dict[str, Any]) -> str | None:
     if "session" in line:
-        return line["session"]
+        session: str | None = line["session"]
+        return session
     if not sessions:
         return None
     mods = line.get("modifiers") or []

@@ -34,12 +34,12 @@ def detect_kind(name: str, data: bytes) -> str:
     for pattern, kind in _NAME_PATTERNS:
         if pattern.match(base):
             return kind
-    kind = _sniff(data)
-    if kind is None:
+    sniffed = _sniff(data)
+    if sniffed is None:
         raise ParseError(
             name, 1, None, "unknown CMS file kind (expected PPRRVU, GPCI, LOCCO, ANES, OPPSCAP or HCPCS)"
         )
-    return kind
+    return sniffed
 
 
 def _sniff(data: bytes) -> str | None:

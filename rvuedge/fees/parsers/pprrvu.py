@@ -235,9 +235,10 @@ def _data_rows(
                 raise unterminated_quote(name, text, prev + 1, line, row, col_name)
             prev = line
             if len(row) != ncols or not row[i_code] > CTRL_Z:  # wrong width, blank, or the Ctrl-Z trailer
-                row = _odd_row(name, line, row, ncols, col_name)
-                if row is None:
+                fitted = _odd_row(name, line, row, ncols, col_name)
+                if fitted is None:
                     continue
+                row = fitted
             code = row[i_code]
             mod = row[i_mod]
             status = row[i_stat]
@@ -388,7 +389,8 @@ def _file_cf(rows: list[FeeRow]) -> Decimal | None:
     """The file's conversion factor: the CF column (the most common value if it ever varies)."""
     if not rows:
         return None
-    return Counter(map(attrgetter("conv_factor"), rows)).most_common(1)[0][0]
+    counts: Counter[Decimal | None] = Counter(r.conv_factor for r in rows)
+    return counts.most_common(1)[0][0]
 
 
 # --- Fixed-width TXT twin (PPRRVU*.txt) -------------------------------------------------------

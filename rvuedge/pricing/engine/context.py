@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import itertools
+from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
@@ -99,7 +100,7 @@ class _State:
         else:
             self.setting = None
         self.locality = enc.locality or ctx.gpci.locality
-        self.opps = getattr(lookup, "opps_cap", None)
+        self.opps: Callable[..., Decimal | None] | None = getattr(lookup, "opps_cap", None)
         source_fn = getattr(lookup, "opps_cap_source", None)
         # "file" (OPPSCAP prices, both settings), "columns" (computed from the PPRRVU OPPS columns, both
         # settings), "fixture" (a lookup's own non-facility caps, e.g. a spec vector's) or None
@@ -154,15 +155,18 @@ def _opps_cap(st: _State, row: RvuRow, fac: bool, setting: str | None) -> Decima
         if not (pe or row.opps_mp) or st.cf is None:
             return None
         key = ("opps", st.cid, fac)
-        cache: dict[Any, Decimal] = row._cache  # type: ignore[assignment]
+        cache: dict[Any, Decimal] = row._cache
         value = cache.get(key)
         if value is None:
             value = cache[key] = cents((row.work_rvu * st.gw + pe * st.gpe + row.opps_mp * st.gmp) * st.cf)
         return value
+    opps = st.opps
+    if opps is None:
+        return None
     if source == "file":
-        return st.opps(row.code, row.mod, st.locality, fac=fac)  # type: ignore[misc]
+        return opps(row.code, row.mod, st.locality, fac=fac)
     if source == "fixture" and setting == NON_FACILITY:
-        return st.opps(row.code, row.mod, st.locality)  # type: ignore[misc]
+        return opps(row.code, row.mod, st.locality)
     return None
 
 

@@ -251,6 +251,27 @@ def _pc_key(s: list[Any]) -> tuple[Any, ...]:
 
 def _tc_families(res: list[LineResult], st: _State) -> None:
     """Imaging (MULT 4, per session, TC and PC), cardiovascular (6) and ophthalmology (7) TC reductions."""
+    credit_pc = st.policy.imaging_pc_mppr_applies_to_wrvu
+    for (mp, session), members in _tc_groups(res).items():
+        if len(members) < 2 and members[0].units < 2:
+            continue
+        studies, n, tc_units, pc_units = _studies(members, st)
+        if tc_units > 1:
+            _rank_studies(studies, 2, _tc_key)
+        if mp == "4" and pc_units > 1:
+            _rank_studies(studies, 3, _pc_key)
+        rule, label, tc_cut, tc_factor, tc_label, what = _family_rule(mp, session)
+        touched = _cut_studies(studies, tc_cut, tc_factor, tc_label, credit_pc)
+        for r, cuts in touched.values():
+            _step(r, rule, label, None, _tc_text, what, r._ranks, n, cuts)
+            if _pc_credit_cut(r, mp, credit_pc):
+                _wstep(r, rule, label, _IMAGING_PC_FACTOR, "-5%: professional component of a later imaging study")
+            if mp == "4" and "OPPS_CAP_APPLIED" in r.flags:
+                r.flags.append("OPPS_CAP_WITH_IMAGING_MPPR")
+
+
+def _tc_groups(res: list[LineResult]) -> dict[tuple[str, str], list[LineResult]]:
+    """Imaging lines per session (MULT PROC 4, not family 99), cardiovascular (6) and ophthalmology (7) lines."""
     groups: dict[tuple[str, str], list[LineResult]] = {}
     for r in res:
         if r._kind != "price" or r._excluded:
@@ -262,96 +283,96 @@ def _tc_families(res: list[LineResult], st: _State) -> None:
                 groups.setdefault(("4", r._session), []).append(r)
         elif mp == "6" or mp == "7":
             groups.setdefault((mp, ""), []).append(r)
-    policy = st.policy
-    credit_pc = policy.imaging_pc_mppr_applies_to_wrvu
+    return groups
+
+
+def _studies(members: list[LineResult], st: _State) -> tuple[list[list[Any]], int, int, int]:
+    """Each run of a family's lines as a study ``[line, run, TC amount, PC amount, tie-break, TC rank of its first
+    unit, PC rank of it]`` (a global line's TC and PC amounts come from its component rows, the TC capped by
+    OPPS), and the units in all, with a TC and with a PC."""
     lookup = st.lookup
-    for (mp, session), members in groups.items():
-        if len(members) < 2 and members[0].units < 2:
-            continue
-        # study: [line, run, TC amount, PC amount, tie-break, TC rank of its first unit, PC rank of it]
-        studies: list[list[Any]] = []
-        n = tc_units = pc_units = 0
-        for r in members:
-            row = r.row
-            mod = row.mod  # type: ignore[union-attr]
-            if mod == "TC":
-                tc, pc = r._parts[0][_B], None
-            elif mod == "26":
-                tc, pc = None, r._parts[0][_B]
-            else:
-                tc_row = lookup.get(r.code, "TC")
-                pc_row = lookup.get(r.code, "26")
-                if tc_row is None or pc_row is None:
-                    r.flags.append("COMPONENT_ROWS_MISSING")
-                    continue
-                fac = bool(r._fac)
-                tc = _fsa(tc_row, fac, st)
-                if st.opps_source is not None:
-                    cap = _opps_cap(st, tc_row, fac, r.setting)
-                    if cap is not None and cap < tc:
-                        tc = cap
-                pc = _fsa(pc_row, fac, st)
-            tb = _tiebreak(r)
-            for p in _runs(r):  # a run of n equal units takes n consecutive ranks in each ranking
-                studies.append([r, p, tc, pc, tb, None, None])
-                count = p[_N]
-                n += count
-                if tc is not None:
-                    tc_units += count
-                if pc is not None:
-                    pc_units += count
-        tc_list = [x for x in studies if x[2] is not None]
-        if tc_units > 1:
-            tc_list.sort(key=_tc_key, reverse=True)
-            k = 1
-            for x in tc_list:
-                x[5] = k
-                k += x[1][_N]
-        if mp == "4":
-            pc_list = [x for x in studies if x[3] is not None]
-            if pc_units > 1:
-                pc_list.sort(key=_pc_key, reverse=True)
-                k = 1
-                for x in pc_list:
-                    x[6] = k
-                    k += x[1][_N]
-            rule, label, tc_cut, tc_factor = "IMAGING_MPPR", "MULT PROC 4", _IMAGING_TC_CUT, _IMAGING_TC_FACTOR
-            tc_label = "-50% TC"
-            what = "imaging study in session " + session if session and not session.startswith("distinct:") \
-                else "imaging study"
+    studies: list[list[Any]] = []
+    n = tc_units = pc_units = 0
+    for r in members:
+        mod = r.row.mod  # type: ignore[union-attr]
+        if mod == "TC":
+            tc, pc = r._parts[0][_B], None
+        elif mod == "26":
+            tc, pc = None, r._parts[0][_B]
         else:
-            tc_cut, tc_factor, rule, what = _TC_CUTS[mp]
-            label = "MULT PROC " + mp
-            tc_label = "-25% TC" if mp == "6" else "-20% TC"
-        touched: dict[int, tuple[LineResult, list[tuple[tuple[str, ...], int]]]] = {}
-        for r, p, tc, pc, _tb, tr, pr in studies:
-            rank = tr if tr is not None else pr
-            if rank is None:
+            tc_row = lookup.get(r.code, "TC")
+            pc_row = lookup.get(r.code, "26")
+            if tc_row is None or pc_row is None:
+                r.flags.append("COMPONENT_ROWS_MISSING")
                 continue
+            fac = bool(r._fac)
+            tc = _fsa(tc_row, fac, st)
+            if st.opps_source is not None:
+                cap = _opps_cap(st, tc_row, fac, r.setting)
+                if cap is not None and cap < tc:
+                    tc = cap
+            pc = _fsa(pc_row, fac, st)
+        tb = _tiebreak(r)
+        for p in _runs(r):  # a run of n equal units takes n consecutive ranks in each ranking
+            studies.append([r, p, tc, pc, tb, None, None])
             count = p[_N]
-            _add_ranks(r, rank, count)
-            entry = touched.get(id(r))
-            if entry is None:
-                entry = touched[id(r)] = (r, [])
-            cuts = entry[1]
-            if tr is not None:
-                r.extras["tc_amount"] = tc
-            # the run's units hold ranks tr, tr + 1, ... (and pr, pr + 1, ...): only its first unit can be
-            # ranked first, so it is split in at most two pieces
-            if count > 1 and (tr == 1 or pr == 1):
-                rest = _split(r, p, 1)
-                _tc_cut(r, p, tc, pc, tr is not None and tr > 1, pr is not None and pr > 1, cuts, tc_cut, tc_factor,
-                        tc_label, credit_pc)
-                _tc_cut(r, rest, tc, pc, tr is not None, pr is not None, cuts, tc_cut, tc_factor, tc_label, credit_pc)
-            else:
-                _tc_cut(r, p, tc, pc, tr is not None and tr > 1, pr is not None and pr > 1, cuts, tc_cut, tc_factor,
-                        tc_label, credit_pc)
-        for r, cuts in touched.values():
-            _step(r, rule, label, None, _tc_text, what, r._ranks, n, cuts)
-            if _pc_credit_cut(r, mp, credit_pc):
-                _wstep(r, rule, label, _IMAGING_PC_FACTOR, "-5%: professional component of a later imaging study")
-            if mp == "4" and "OPPS_CAP_APPLIED" in r.flags:
-                r.flags.append("OPPS_CAP_WITH_IMAGING_MPPR")
+            n += count
+            if tc is not None:
+                tc_units += count
+            if pc is not None:
+                pc_units += count
+    return studies, n, tc_units, pc_units
+
+
+def _rank_studies(studies: list[list[Any]], amount: int, key: Any) -> None:
+    """Rank the studies that have a TC (``amount`` 2) or a PC (3) amount: each run's first unit's rank goes in
+    column 5 (TC) or 6 (PC)."""
+    ranked = [x for x in studies if x[amount] is not None]
+    ranked.sort(key=key, reverse=True)
+    k = 1
+    for x in ranked:
+        x[amount + 3] = k
+        k += x[1][_N]
+
+
+def _family_rule(mp: str, session: str) -> tuple[str, str, Decimal, Decimal, str, str]:
+    """Rule name, indicator label, TC cut and factor, the cut's label and what a study is, by MULT PROC."""
+    if mp == "4":
+        what = "imaging study in session " + session if session and not session.startswith("distinct:") \
+            else "imaging study"
+        return "IMAGING_MPPR", "MULT PROC 4", _IMAGING_TC_CUT, _IMAGING_TC_FACTOR, "-50% TC", what
+    tc_cut, tc_factor, rule, what = _TC_CUTS[mp]
+    return rule, "MULT PROC " + mp, tc_cut, tc_factor, "-25% TC" if mp == "6" else "-20% TC", what
+
+
+def _cut_studies(studies: list[list[Any]], tc_cut: Decimal, tc_factor: Decimal, tc_label: str,
+                 credit_pc: bool) -> dict[int, tuple[LineResult, list[tuple[tuple[str, ...], int]]]]:
+    """Give each ranked study its ranks and cut every unit after the first; returns the lines touched, each with
+    its cuts (for the explanation)."""
+    touched: dict[int, tuple[LineResult, list[tuple[tuple[str, ...], int]]]] = {}
+    for r, p, tc, pc, _tb, tr, pr in studies:
+        rank = tr if tr is not None else pr
+        if rank is None:
+            continue
+        count = p[_N]
+        _add_ranks(r, rank, count)
+        entry = touched.get(id(r))
+        if entry is None:
+            entry = touched[id(r)] = (r, [])
+        cuts = entry[1]
+        if tr is not None:
+            r.extras["tc_amount"] = tc
+        # the run's units hold ranks tr, tr + 1, ... (and pr, pr + 1, ...): only its first unit can be
+        # ranked first, so it is split in at most two pieces
+        if count > 1 and (tr == 1 or pr == 1):
+            rest = _split(r, p, 1)
+            _tc_cut(r, p, tc, pc, tr is not None and tr > 1, pr is not None and pr > 1, cuts, tc_cut, tc_factor,
+                    tc_label, credit_pc)
+            _tc_cut(r, rest, tc, pc, tr is not None, pr is not None, cuts, tc_cut, tc_factor, tc_label, credit_pc)
+        else:
+            _tc_cut(r, p, tc, pc, tr is not None and tr > 1, pr is not None and pr > 1, cuts, tc_cut, tc_factor,
+                    tc_label, credit_pc)
+    return touched
 
 
 def _tc_text(what: str, ranks: Any, n: int, cuts: list[tuple[tuple[str, ...], int]]) -> str:
@@ -422,7 +443,7 @@ def _therapy_unit(row: RvuRow, fac: bool, st: _State) -> Decimal:
     rounded once to cents - the MPPR price CMS publishes (pfs-rules correction 3), not the rounded FSA minus
     half the rounded PE amount."""
     key = ("mppr5", st.cid, fac)
-    cache: dict[Any, Decimal] = row._cache  # type: ignore[assignment]
+    cache: dict[Any, Decimal] = row._cache
     value = cache.get(key)
     if value is None:
         pe = row.pe_fac if fac else row.pe_nonfac
@@ -435,7 +456,7 @@ def _therapy(res: list[LineResult], st: _State) -> None:
     members = [r for r in res if r._kind == "price" and not r._excluded and r.row.mult_proc == "5"]  # type: ignore[union-attr]
     if sum(r.units for r in members) < 2:
         return
-    runs = []
+    runs: list[tuple[LineResult, list[Any], Decimal]] = []
     for r in members:
         pe = _pe_amount(r.row, bool(r._fac), st)  # type: ignore[arg-type]
         runs.extend((r, p, pe) for p in _runs(r))
@@ -448,7 +469,7 @@ def _therapy(res: list[LineResult], st: _State) -> None:
         count = p[_N]
         _add_ranks(r, k + 1, count)
         if k:
-            p[_B] = _therapy_unit(r.row, bool(r._fac), st)  # type: ignore[arg-type]
+            p[_B] = _therapy_unit(r.row, bool(r._fac), st)  # type: ignore[arg-type]  # a priced line has a row
             r._formula = "(work + 0.50*PE + MP) x GPCIs x CF"
             r.extras["pe_amount"] = pe
             r.extras["reduced_unit_amount"] = p[_B]
@@ -460,14 +481,14 @@ def _therapy(res: list[LineResult], st: _State) -> None:
 
 
 def _combine_anesthesia(res: list[LineResult]) -> None:
-    anes = [r for r in res if r._kind == "anes"]
+    """Several anaesthesia lines: paid on the one with the most base units, with every line's minutes."""
+    anes = [(r, r._anes) for r in res if r._kind == "anes" and r._anes is not None]
     if len(anes) < 2:
         return
-    anes.sort(key=lambda r: (r._anes[0], r.code), reverse=True)
-    primary = anes[0]
-    total = sum(r._anes[1] for r in anes)
-    primary._anes[1] = total
+    anes.sort(key=lambda item: (item[1][0], item[0].code), reverse=True)
+    primary, info = anes[0]
+    info[1] = sum(i[1] for _r, i in anes)
     primary.flags.append("ANESTHESIA_MULTIPLE_PROCEDURES")
-    for r in anes[1:]:
+    for r, _info in anes[1:]:
         r._anes = None
         r.flags.append("ANESTHESIA_COMBINED")

@@ -66,7 +66,7 @@ def _finished_unreduced_part(r: LineResult, part: list[Any]) -> bool:
     n, b, f, w, g, br = part
     fsa = r.fee_schedule_amount
     if f is ONE and g is ONE and b is fsa and not br and n == r.units:
-        _unreduced(r, fsa, w, n)  # type: ignore[arg-type]
+        _unreduced(r, fsa, w, n)
         return True
     return False
 
@@ -92,7 +92,7 @@ def _record_ranks(r: LineResult) -> None:
     if type(ranks) is list:  # one rank from _rank_simple
         r.rank = ranks[0]
     else:
-        r.rank = ranks.low  # type: ignore[attr-defined]
+        r.rank = ranks.low
         if len(ranks) > 1:
             _extra(r, "ranks", ranks)  # listed when read (LineResult.extras)
 
@@ -179,7 +179,8 @@ def _finish_anesthesia(r: LineResult, st: _State) -> None:
     places = st.policy.anesthesia_time_unit_decimals
     if mod == "AD":
         units = _AD_BASE + (ONE if r.line.present_at_induction else ZERO)
-        text, args = "AD medical supervision: {} base units (no time units)", (units,)
+        text = "AD medical supervision: {} base units (no time units)"
+        args: tuple[Any, ...] = (units,)
     else:
         tu = time_units(minutes, places)
         units = base + tu

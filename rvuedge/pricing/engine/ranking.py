@@ -102,18 +102,18 @@ def _rank_surgery(res: list[LineResult], st: _State, families: list[list[Any]],
         where = f" ({group_name} claim)" if group_name != "primary" else ""
         for r in touched.values():
             ranks = r._ranks
-            top = ranks.low  # type: ignore[union-attr]
+            top = ranks.low
             indicator = "MULT PROC " + r.row.mult_proc  # type: ignore[union-attr]
-            if ranks.high > 5:  # type: ignore[union-attr]
+            if ranks.high > 5:
                 text, factor = "6th and later procedures: priced by report (contractor)", None
             elif top > 1:
                 text, factor = "-50%: later procedure", HALF
-            elif len(ranks) == 1:  # type: ignore[arg-type]
+            elif len(ranks) == 1:
                 text, factor = "highest-ranked procedure: 100%", ONE
             else:
                 text, factor = "first unit 100%, later units -50%", None
             _step(r, "MULTIPLE_PROCEDURE", indicator, factor, "{}, rank {} of {}{}", text, ranks, n, where)
-            if ranks.high > 1:  # type: ignore[union-attr]
+            if ranks.high > 1:
                 _wstep(r, "MULTIPLE_PROCEDURE", indicator, mpf if credit_mppr and top > 1 else None,
                        "credit for rank {}: {}", ranks, f"x{mpf} after the first" if credit_mppr else "full (policy)")
 
@@ -140,12 +140,39 @@ def _rank_simple(ranked: list[LineResult], st: _State) -> bool:
     False, having changed nothing, when the general ranking is needed. An untouched line with no later
     factor to apply is finished here, as :func:`_finish` would finish it (ranking is the last rule that
     touches a line); the others are left to :func:`_finish`."""
+    groups = _simple_groups(ranked)
+    if groups is None or _has_tie(groups):
+        return False
+    policy = st.policy
+    rates = _SimpleRates(policy.multiple_procedure_wrvu_factor, policy.multiple_procedure,
+                         policy.by_report_unit_wrvu_factor)
+    for name, units in groups.items():
+        n = len(units)
+        if n < 2:
+            continue
+        where = f" ({name} claim)" if name != "primary" else ""
+        for k, (amount, work, _i, r, part) in enumerate(units, 1):
+            r._ranks = [k]
+            indicator = _MP_INDICATOR[r.row.mult_proc]
+            if part is not None:
+                _rank_part(r, part, k, n, where, indicator, amount, rates.credit_mppr, rates.mpf, rates.by_report,
+                           rates.wfactor, rates.wfmt)
+            elif k == 1:
+                _rank_first(r, amount, work, n, where, indicator)
+            else:
+                _rank_later(r, amount, work, k, n, where, indicator, rates)
+    return True
+
+
+def _simple_groups(ranked: list[LineResult]) -> dict[str, list[tuple[Any, ...]]] | None:
+    """The ranked lines' units ``(amount, work, index, line, part or None)`` per claim role, or None when a
+    line is not one unit of one part (the general ranking is needed)."""
     groups: dict[str, list[tuple[Any, ...]]] = {}
     for r in ranked:
         if r._excluded:  # denied by an earlier cross-line rule
             continue
         if r.units != 1 or r._ranks is not None or r._null is not None:
-            return False
+            return None
         parts = r._p
         if parts is None:
             unit: tuple[Any, ...] = (r.fee_schedule_amount, r.row.work_rvu, r.index, r, None)  # type: ignore[union-attr]
@@ -154,7 +181,7 @@ def _rank_simple(ranked: list[LineResult], st: _State) -> bool:
             unit = (p[_B] if p[_F] is ONE else p[_B] * p[_F], p[_W] if p[_G] is ONE else p[_W] * p[_G], r.index, r,
                     p)
         else:
-            return False
+            return None
         role = r._mods.role
         name = "primary" if role is None else _ROLE_GROUP.get(role, "primary")
         group = groups.get(name)
@@ -162,79 +189,87 @@ def _rank_simple(ranked: list[LineResult], st: _State) -> bool:
             groups[name] = [unit]
         else:
             group.append(unit)
+    return groups
+
+
+def _has_tie(groups: dict[str, list[tuple[Any, ...]]]) -> bool:
+    """Sort each group highest first; True when two units tie on (amount, work RVU): the general ranking orders
+    those by the tie-break."""
     for units in groups.values():
         if len(units) > 1:
             units.sort(reverse=True)  # the line index is unique: the line itself is never compared
             prev = units[0]
             for u in units[1:]:
                 if u[0] == prev[0] and u[1] == prev[1]:
-                    return False  # a tie: the general ranking orders it by the tie-break
+                    return True
                 prev = u
-    policy = st.policy
-    mpf = policy.multiple_procedure_wrvu_factor
-    credit_mppr = policy.multiple_procedure
-    later = mpf if credit_mppr else ONE
-    by_report = policy.by_report_unit_wrvu_factor
-    wfactor = mpf if credit_mppr else None
-    # formatted when the explanation is read (extra arguments are ignored by str.format)
-    wfmt = "credit for rank {}: x{} after the first" if credit_mppr else "credit for rank {}: full (policy)"
-    for name, units in groups.items():
-        n = len(units)
-        if n < 2:
-            continue
-        where = f" ({name} claim)" if name != "primary" else ""
-        k = 0
-        for amount, work, _i, r, part in units:
-            k += 1
-            r._ranks = [k]
-            indicator = _MP_INDICATOR[r.row.mult_proc]  # type: ignore[union-attr]
-            if part is not None:
-                _rank_part(r, part, k, n, where, indicator, amount, credit_mppr, mpf, by_report, wfactor, wfmt)
-                continue
-            pending = r._late is not None  # later factors (role, split, NPP): _finish applies them
-            if k == 1:
-                _push(r, ("MULTIPLE_PROCEDURE", indicator, ONE, amount, "{}, rank {} of {}{}",
-                          ("highest-ranked procedure: 100%", k, n, where)))
-                if pending:
-                    r._p = [[1, amount, ONE, work, ONE, False]]
-                else:
-                    r.rank = 1
-                    if r._done != 1:
-                        _unreduced(r, amount, work, 1)
-                    r._done = 2
-                continue
-            if k <= 5:
-                factor, by_rep, g = HALF, False, later
-                x = amount * HALF
-                _push(r, ("MULTIPLE_PROCEDURE", indicator, HALF, x, "{}, rank {} of {}{}",
-                          ("-50%: later procedure", k, n, where)))
-            else:
-                factor, by_rep, g = ONE, True, by_report
-                x = None
-                r.flags.append("MULTIPLE_PROCEDURE_BY_REPORT")
-                _push(r, ("MULTIPLE_PROCEDURE", indicator, None, None, "{}, rank {} of {}{}",
-                          ("6th and later procedures: priced by report (contractor)", k, n, where)))
-            credit = work if g is ONE else work * g
-            _wpush(r, ("MULTIPLE_PROCEDURE", indicator, wfactor, credit, wfmt, (k, mpf)))
-            if pending:
-                r._p = [[1, amount, factor, work, g, by_rep]]
-                continue
-            r.rank = k
-            r.wrvu_exact = credit
-            r.wrvu = round_wrvu(credit)
-            if g is not ONE and g != ONE:
-                r._wrvu_factor = g
-            if x is None:
-                r.payment = r.payment_factor = None
-                _push(r, ("PAYMENT", None, None, None, "no formula payment: {}",
-                          ("6th and later procedures are priced by report",)))
-            else:
-                r.payment = payment = cents(x)
-                r.payment_factor = HALF
-                if x != payment:
-                    _push(r, ("ROUND", None, None, payment, "payment rounded half-up to cents: {}", (payment,)))
-            r._done = 2
-    return True
+    return False
+
+
+class _SimpleRates:
+    """The policy's multiple-procedure credit: the later procedures' factor, the by-report factor, and how the
+    credit step reads."""
+
+    __slots__ = ("mpf", "credit_mppr", "later", "by_report", "wfactor", "wfmt")
+
+    def __init__(self, mpf: Decimal, credit_mppr: bool, by_report: Decimal):
+        self.mpf = mpf
+        self.credit_mppr = credit_mppr
+        self.later = mpf if credit_mppr else ONE
+        self.by_report = by_report
+        self.wfactor = mpf if credit_mppr else None
+        # formatted when the explanation is read (extra arguments are ignored by str.format)
+        self.wfmt = "credit for rank {}: x{} after the first" if credit_mppr else "credit for rank {}: full (policy)"
+
+
+def _rank_first(r: LineResult, amount: Decimal, work: Decimal, n: int, where: str, indicator: str) -> None:
+    """The highest-ranked procedure: 100%; finished now unless later factors are pending (role, split, NPP)."""
+    _push(r, ("MULTIPLE_PROCEDURE", indicator, ONE, amount, "{}, rank {} of {}{}",
+              ("highest-ranked procedure: 100%", 1, n, where)))
+    if r._late is not None:  # later factors (role, split, NPP): _finish applies them
+        r._p = [[1, amount, ONE, work, ONE, False]]
+        return
+    r.rank = 1
+    if r._done != 1:
+        _unreduced(r, amount, work, 1)
+    r._done = 2
+
+
+def _rank_later(r: LineResult, amount: Decimal, work: Decimal, k: int, n: int, where: str, indicator: str,
+                rates: _SimpleRates) -> None:
+    """Ranks 2-5: -50%; 6th and later: by report. Finished now unless later factors are pending."""
+    x: Decimal | None
+    if k <= 5:
+        factor, by_rep, g = HALF, False, rates.later
+        x = amount * HALF
+        _push(r, ("MULTIPLE_PROCEDURE", indicator, HALF, x, "{}, rank {} of {}{}",
+                  ("-50%: later procedure", k, n, where)))
+    else:
+        factor, by_rep, g = ONE, True, rates.by_report
+        x = None
+        r.flags.append("MULTIPLE_PROCEDURE_BY_REPORT")
+        _push(r, ("MULTIPLE_PROCEDURE", indicator, None, None, "{}, rank {} of {}{}",
+                  ("6th and later procedures: priced by report (contractor)", k, n, where)))
+    credit = work if g is ONE else work * g
+    _wpush(r, ("MULTIPLE_PROCEDURE", indicator, rates.wfactor, credit, rates.wfmt, (k, rates.mpf)))
+    if r._late is not None:  # later factors (role, split, NPP): _finish applies them
+        r._p = [[1, amount, factor, work, g, by_rep]]
+        return
+    r.rank = k
+    r.wrvu_exact = credit
+    r.wrvu = round_wrvu(credit)
+    if g is not ONE and g != ONE:
+        r._wrvu_factor = g
+    if x is None:
+        r.payment = r.payment_factor = None
+        _push(r, ("PAYMENT", None, None, None, "no formula payment: {}",
+                  ("6th and later procedures are priced by report",)))
+    else:
+        r.payment = payment = cents(x)
+        r.payment_factor = HALF
+        if x != payment:
+            _push(r, ("ROUND", None, None, payment, "payment rounded half-up to cents: {}", (payment,)))
+    r._done = 2
 
 
 def _rank_part(r: LineResult, p: list[Any], k: int, n: int, where: str, indicator: str, amount: Decimal,

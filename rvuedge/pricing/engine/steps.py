@@ -15,12 +15,12 @@ from .constants import _B, _BR, _F, _G, _N, _W, MODIFIER_KINDS
 
 def _part_amount(p: list[Any]) -> Decimal:
     """Unrounded payment of a part (skipping Decimal multiplications by exactly 1: they are costly)."""
-    x = p[_B] if p[_F] is ONE else p[_B] * p[_F]
+    x: Decimal = p[_B] if p[_F] is ONE else p[_B] * p[_F]
     return x if p[_N] == 1 else x * p[_N]
 
 
 def _part_credit(p: list[Any]) -> Decimal:
-    x = p[_W] if p[_G] is ONE else p[_W] * p[_G]
+    x: Decimal = p[_W] if p[_G] is ONE else p[_W] * p[_G]
     return x if p[_N] == 1 else x * p[_N]
 
 
@@ -185,9 +185,9 @@ class _Ranks:
 def _add_ranks(r: LineResult, first: int, count: int, step: int = 1) -> None:
     ranks = r._ranks
     if ranks is None:
-        r._ranks = _Ranks(first, count, step)  # type: ignore[assignment]
+        r._ranks = _Ranks(first, count, step)
     else:
-        ranks.add(first, count, step)  # type: ignore[union-attr]
+        ranks.add(first, count, step)
 
 
 def _tiebreak(r: LineResult) -> tuple[Any, ...]:
