@@ -182,7 +182,7 @@ def main() -> None:
     lines = [
         f"{after['n']} queries of bench/search_eval.yaml on RVU26C + HCPCS 2026 + our content; {db}; "
         f"Python {platform.python_version()}. Typeahead latency over {len(typed)} calls of `suggest()` (each query "
-        f"and its prefixes as typed{f', every {args.sample}th' if args.sample > 1 else ''}), median of {args.repeat} "
+        f"and its prefixes as typed{f', one call in {args.sample}' if args.sample > 1 else ''}), median of {args.repeat} "
         "runs per call.",
         "",
         "| Search | top-1 | top-3 | typeahead p50 | typeahead p95 |",
