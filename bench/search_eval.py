@@ -14,7 +14,9 @@ A query is a top-k hit when one of its acceptable codes is among the first k res
 the path users take while typing: :func:`rvuedge.codes.search.suggest` (what ``/codes/suggest/`` and the log's
 entry box call) for every query and for its prefixes as typed (every third character), p50 and p95; each call
 is timed three times and its median kept (the machine may be shared with other jobs).
-``--write`` appends the table to docs/benchmarks.md under "Issue 14: search".
+``--write`` appends the table to docs/benchmarks.md under "Issue 14: search". ``--code-root DIR`` evaluates
+another checkout's search instead (e.g. ``--code-root ../main`` for the code before this change; use its own
+``--data-dir``, its database schema may differ): one row, measured the same way.
 """
 
 from __future__ import annotations
@@ -101,19 +103,20 @@ def typing(items: list[dict]) -> list[str]:
     return out
 
 
-def latency(queries: list[str]) -> tuple[float, float]:
-    from rvuedge.codes.search import suggest
+def latency(queries: list[str], repeat: int = 3) -> tuple[float, float]:
+    from rvuedge.codes import search as search_mod
 
+    suggest = getattr(search_mod, "suggest", None) or (lambda q: search_mod.search(q, limit=8, count=False))
     for q in queries[:100]:  # warm-up: vocabulary, statement caches
         suggest(q)
     times = []
-    for q in queries:  # each call three times, the median kept: the figure of the call, not of a busy neighbour
+    for q in queries:  # each call `repeat` times, the median kept: the figure of the call, not of a busy neighbour
         runs = []
-        for _ in range(3):
+        for _ in range(repeat):
             t = time.perf_counter()
             suggest(q)
             runs.append(time.perf_counter() - t)
-        times.append(sorted(runs)[1])
+        times.append(sorted(runs)[len(runs) // 2])
     return pct(times, 0.5), pct(times, 0.95)
 
 
@@ -131,9 +134,16 @@ def main() -> None:
     ap.add_argument("--database-url", help="PostgreSQL database to use instead of SQLite")
     ap.add_argument("--misses", action="store_true", help="print every miss (default: the first 40)")
     ap.add_argument("--write", action="store_true", help="append the results to docs/benchmarks.md")
+    ap.add_argument("--sample", type=int, default=1, help="time every Nth typed call only (default: all)")
+    ap.add_argument("--repeat", type=int, default=3, help="times each call is repeated; the median is kept")
+    ap.add_argument("--code-root", help="evaluate the search of another checkout (one row)")
     ap.add_argument("--quality-only", action="store_true", help="hit rates after, no latency, no before")
     args = ap.parse_args()
     data_dir = args.data_dir or tempfile.mkdtemp(prefix="rvuedge-search-eval-")
+    if args.code_root:
+        sys.path.insert(0, str(Path(args.code_root).resolve()))
+        for name in [m for m in sys.modules if m == "rvuedge" or m.startswith("rvuedge.")]:
+            del sys.modules[name]
     prepare(data_dir, args.database_url)
 
     from django.db import connection
@@ -141,7 +151,7 @@ def main() -> None:
     from rvuedge.codes import search as search_mod
 
     items = load_eval()
-    typed = typing(items)
+    typed = typing(items)[::max(1, args.sample)]
     search_mod.ensure_index()
     if args.quality_only:
         q = evaluate(items)
@@ -149,12 +159,20 @@ def main() -> None:
         for query, want, got in q["misses"]:
             print(f"  {query!r}: want {', '.join(want[:4])}; got {', '.join(got) or '—'}")
         return
+    if args.code_root:
+        q = evaluate(items)
+        p50, p95 = latency(typed, args.repeat)
+        import rvuedge
+
+        print(f"{Path(rvuedge.__file__).parent}: {q['n']} queries, top-1 {q['top1']:.1%}, top-3 {q['top3']:.1%}, "
+              f"typeahead p50 {p50:.2f} ms, p95 {p95:.2f} ms over {len(typed)} calls")
+        return
     results = {}
     for label, on in (("before", False), ("after", True)):
         search_mod.USE_VOCABULARY = on
         search_mod.USE_PRIOR = on
         quality = evaluate(items)
-        p50, p95 = latency(typed)
+        p50, p95 = latency(typed, args.repeat)
         results[label] = (quality, p50, p95)
     search_mod.USE_VOCABULARY = search_mod.USE_PRIOR = True
 
@@ -164,7 +182,8 @@ def main() -> None:
     lines = [
         f"{after['n']} queries of bench/search_eval.yaml on RVU26C + HCPCS 2026 + our content; {db}; "
         f"Python {platform.python_version()}. Typeahead latency over {len(typed)} calls of `suggest()` (each query "
-        "and its prefixes as typed).",
+        f"and its prefixes as typed{f', one call in {args.sample}' if args.sample > 1 else ''}), median of {args.repeat} "
+        "runs per call.",
         "",
         "| Search | top-1 | top-3 | typeahead p50 | typeahead p95 |",
         "|---|---|---|---|---|",

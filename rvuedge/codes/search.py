@@ -420,8 +420,10 @@ def _text_query(slots: list[vocabulary.Slot], mode: str, limit: int, offset: int
     exact = [phrase, f"% · {phrase} · %"]
     if connection.vendor == "postgresql":
         q = _match(slots, mode, pg=True)
+        # ts_rank normalisation 1: divided by 1 + log(length), as bm25 favours the shorter descriptor; ts_rank
+        # spreads less than bm25, so the prior weighs in squared
         sql = ("SELECT e.code FROM codes_searchentry e, to_tsquery('simple', %s) q WHERE e.document @@ q "
-               f"ORDER BY {EXACT_NAME}, ts_rank(e.document, q) * {_prior()} DESC, e.code "
+               f"ORDER BY {EXACT_NAME}, ts_rank(e.document, q, 1) * power({_prior()}, 2) DESC, e.code "
                "LIMIT %s OFFSET %s")
         with connection.cursor() as cur:
             cur.execute(sql, [q, *exact, limit, offset])
