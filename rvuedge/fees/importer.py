@@ -24,7 +24,7 @@ from django.conf import settings
 from django.db import IntegrityError, OperationalError, connection, transaction
 from django.utils import timezone
 
-from . import catalog
+from . import catalog, signals
 from .archives import MAX_TOTAL_BYTES, ArchiveError, SourceFile, read_file, read_stream, read_zip
 from .bulk import insert_rows
 from .models import (
@@ -325,11 +325,8 @@ def load_release(
             loaded_at=timezone.now(),
         )
         _insert_rows(release.pk, parsed)
-        # The search index is derived from the loaded data: rebuild it in the same transaction.
-        # Imported here: codes sits above fees (it reads fee rows); the loader reaches up only for this.
-        from rvuedge.codes.search import rebuild_index
-
-        rebuild_index()
+        # What other apps derive from the fee rows (the code search index) is rebuilt in the same transaction.
+        signals.data_loaded.send(sender=Release, release=release)
         release.load_seconds = Decimal(f"{time.perf_counter() - started:.3f}")
         release.save(update_fields=["load_seconds"])
     verb = "Replaced" if existing is not None else "Loaded"
@@ -642,9 +639,6 @@ def load_hcpcs(source: str, *, replace: bool = False, report: Report = _quiet) -
             ((rel.pk, m_.modifier, m_.long_description, m_.short_description, m_.added, m_.action_effective,
               m_.terminated, m_.action_code) for m_ in parsed.modifiers),
         )
-        # The search index is derived from the loaded data: rebuild it in the same transaction.
-        # Imported here: codes sits above fees (it reads fee rows); the loader reaches up only for this.
-        from rvuedge.codes.search import rebuild_index
-
-        rebuild_index()
+        # What other apps derive from the HCPCS codes (the code search index) is rebuilt in the same transaction.
+        signals.data_loaded.send(sender=HcpcsRelease, release=rel)
     return LoadResult(rel, True, f"Loaded {name}.", counts)

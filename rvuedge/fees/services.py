@@ -29,10 +29,11 @@ from rvuedge.pricing import (
     parse_entry,
     price_encounter,
 )
+from rvuedge.pricing.model import setting_for_pos
 from rvuedge.pricing.modifiers import ModifierCheck, check_lines
 
 from .catalog import QUARTER_MONTH
-from .models import AnesthesiaCF, FeeRow, HcpcsModifier, HcpcsRelease, OppsCap, Release
+from .models import AnesthesiaCF, FeeRow, HcpcsModifier, HcpcsRelease, Locality, OppsCap, Release
 from .models import Gpci as GpciModel
 
 QUARTER_START = {"A": 1, "B": 4, "C": 7, "D": 10}
@@ -311,8 +312,6 @@ def resolve_locality(release: Release, text: str | None) -> LocalityChoice:
     else:
         matches = list(qs.filter(Q(name__icontains=query) | Q(state__iexact=query)))
         if not matches:
-            from .models import Locality
-
             areas = Locality.objects.filter(release=src).filter(
                 Q(area__icontains=query) | Q(counties__icontains=query)
             ).values_list("mac", "locality")
@@ -415,8 +414,6 @@ def price_lines(
     if not lines:
         raise PricingError("enter at least one code")
     dos = date_of_service or effective_date(rel)
-    from rvuedge.pricing.model import setting_for_pos
-
     if setting and setting.isdigit():
         setting = setting_for_pos(setting)
     cf_qp = rel.conv_factor_qp if rel.conv_factor_qp is not None else rel.conv_factor

@@ -10,10 +10,11 @@ import os
 import sys
 from pathlib import Path
 
+from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 
-from rvuedge.fees import catalog
+from rvuedge.fees import catalog, signals
 from rvuedge.fees.importer import LoadError, load_hcpcs, load_release
 from rvuedge.fees.migrating import ensure_migrated
 from rvuedge.fees.models import HcpcsRelease, Release
@@ -63,8 +64,6 @@ class Command(BaseCommand):
         return out
 
     def handle(self, *args, **opts):
-        from django.conf import settings
-
         if opts["dev"] and settings.PRODUCTION:
             raise CommandError("--dev turns DEBUG on, which RVUEDGE_PRODUCTION=1 refuses.")
         for name in ("workers", "threads", "timeout"):
@@ -90,11 +89,8 @@ class Command(BaseCommand):
             except LoadError as exc:
                 raise CommandError(str(exc)) from exc
             self.stdout.write(f"{hc.message} {hc.counts.get('codes', 0):,} codes.")
-        # Editorial code content (rvuedge/content/codes): load it once, when none is loaded.
-        from rvuedge.codes.models import CodeContent
-
-        if not CodeContent.objects.exists():
-            call_command("content", "load", stdout=self.stdout)
+        # What the apps ship with the code (the editorial code pages) is loaded once, when none is loaded.
+        signals.first_start.send(sender=self.__class__, stdout=self.stdout)
         if settings.PRODUCTION:
             # Hashed, compressed copies under STATIC_ROOT and their manifest: production pages need them.
             try:
