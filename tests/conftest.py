@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import re
+import uuid
 from pathlib import Path
 
 import pytest
@@ -192,3 +194,41 @@ def screenshot(page, name: str) -> Path:
     size = path.stat().st_size
     assert size < 1024 * 1024, f"{path.name} is {size:,} bytes; the repository keeps no file over 1 MiB"
     return path
+
+
+# --------------------------------------------------------------------------- browser helpers, shared by the browser tests
+
+
+def sign_up(page, live_url: str, stage: str = "attending", specialty: str = "", prefix: str = "dr") -> str:
+    """Sign a new member up through the page (as a newcomer does); returns the username. Lands on /log/."""
+    name = f"{prefix}{uuid.uuid4().hex[:8]}"
+    page.goto(live_url + "/accounts/signup/")
+    page.fill("#id_username", name)
+    page.fill("#id_email", f"{name}@example.org")
+    page.fill("#id_password1", "a-long-pass-phrase")
+    page.fill("#id_password2", "a-long-pass-phrase")
+    page.select_option("#id_career_stage", stage)
+    if specialty:
+        page.fill("#id_specialty", specialty)
+    page.click("button[type=submit]")
+    page.wait_for_url(re.compile(r".*/log/$"))
+    return name
+
+
+def log_in_box(page, text: str) -> None:
+    """Type an entry in the rapid-entry box, wait for its live check, press Enter and wait for the receipt."""
+    page.fill("#id_entry", text)
+    page.wait_for_selector(".check-total")
+    page.keyboard.press("Enter")
+    page.wait_for_selector(".logged")
+
+
+def wait_until(page, expression: str, timeout_ms: int = 20000) -> None:
+    """Poll a JavaScript expression until it is true (page.wait_for_function would compile it with eval, which
+    the site's Content-Security-Policy forbids)."""
+    waited = 0
+    while not page.evaluate(expression):
+        if waited > timeout_ms:
+            raise AssertionError(f"still false after {timeout_ms} ms: {expression}")
+        page.wait_for_timeout(100)
+        waited += 100

@@ -118,7 +118,6 @@ def do_delete_contract(user, pk: int | str) -> None:
 
 
 def _profile(user):
-
     return get_profile_for_user(user)
 
 

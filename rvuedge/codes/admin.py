@@ -74,13 +74,11 @@ class CodeContentAdmin(admin.ModelAdmin):
     ]
 
     def save_model(self, request, obj, form, change):
-
         obj.edited_in_admin = True  # `rvuedge content load` now leaves this row alone (unless --force)
         super().save_model(request, obj, form, change)
         rebuild_index()  # synonyms and titles are searchable
 
     def delete_model(self, request, obj):
-
         super().delete_model(request, obj)
         rebuild_index()
 

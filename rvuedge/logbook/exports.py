@@ -36,7 +36,7 @@ from . import queries
 from .credit import line_text
 from .models import ROLE_LABELS, Encounter
 from .models import EncounterLine as LineModel
-from .reconcile import PROBLEMS
+from .reconcile import PROBLEMS, STATUSES
 from .roles import portal_label
 from .tables import safe_cell
 
@@ -568,3 +568,42 @@ def pdf_report(user, profile, start: dt.date, end: dt.date) -> bytes:
         "This report contains no patient identifiers."))
     return bytes(pdf.output())
 
+
+# --------------------------------------------------------------------------- reconciliation CSVs
+
+
+def reconciliation_csv(rec) -> str:
+    """One row per service of a reconciliation: status, both sides, the difference and its most likely reason
+    (with the reason's totals, so a billing office can sort and filter without the summary file)."""
+    buf = io.StringIO()
+    out = csv.writer(buf)
+    out.writerow(["status", "date of service", "logged", "reported", "logged wRVU", "reported wRVU",
+                  "difference wRVU", "report lines", "log encounters", "note", "reason", "why", "wRVU at stake",
+                  "reason: services", "reason: wRVU at stake"])
+    totals = {r["reason"]: r for r in rec.by_reason()}
+    for item in rec.items:
+        log, rep = item.log, item.report
+        out.writerow([safe_cell(v) for v in (
+            STATUSES[item.status][0], item.date.isoformat(),
+            "" if log is None else " ".join(log.entries),
+            "" if rep is None else "-".join((item.report_code or item.code, *rep.modifiers))
+            + (f" x{rep.units}" if rep.units != 1 else ""),
+            "" if log is None or log.wrvu is None else str(log.wrvu),
+            "" if rep is None or rep.wrvu is None else str(rep.wrvu),
+            "" if item.difference is None else str(item.difference),
+            "" if rep is None else " ".join(map(str, rep.refs)),
+            "" if log is None else " ".join(map(str, log.refs)), item.note, item.reason_title, item.why,
+            str(item.at_stake) if item.reason else "",
+            totals[item.reason]["count"] if item.reason else "",
+            str(totals[item.reason]["wrvu"]) if item.reason else "")])
+    return buf.getvalue()
+
+
+def reasons_csv(rec) -> str:
+    """The reconciliation's summary by reason: services and wRVU at stake per reason, and the date basis."""
+    buf = io.StringIO()
+    out = csv.writer(buf)
+    out.writerow(["reason", "services", "wRVU at stake", "what it means", "date basis"])
+    for r in rec.by_reason():
+        out.writerow([safe_cell(v) for v in (r["title"], r["count"], str(r["wrvu"]), r["means"], rec.date_basis)])
+    return buf.getvalue()

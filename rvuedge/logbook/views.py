@@ -5,9 +5,7 @@ The JSON twins of these pages live in :mod:`rvuedge.logbook.api` and call the sa
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
-import io
 import json
 import uuid
 from decimal import Decimal
@@ -663,49 +661,23 @@ def reconcile_detail(request, pk: int):
 
 @login_required
 def reconcile_csv(request, pk: int):
-
+    """Every service of the reconciliation with its status, difference and most likely reason."""
     report = queries.get_report_for_user(request.user, pk)
     rec = queries.reconciliation(request.user, report)
-    buf = io.StringIO()
-    out = csv.writer(buf)
-    out.writerow(["status", "date of service", "logged", "reported", "logged wRVU", "reported wRVU",
-                  "difference wRVU", "report lines", "log encounters", "note", "reason", "why", "wRVU at stake",
-                  "reason: services", "reason: wRVU at stake"])
-    totals = {r["reason"]: r for r in rec.by_reason()}
-    for item in rec.items:
-        log, rep = item.log, item.report
-        out.writerow([tables.safe_cell(v) for v in (
-            STATUSES[item.status][0], item.date.isoformat(),
-            "" if log is None else " ".join(log.entries),
-            "" if rep is None else "-".join((item.report_code or item.code, *rep.modifiers))
-            + (f" x{rep.units}" if rep.units != 1 else ""),
-            "" if log is None or log.wrvu is None else str(log.wrvu),
-            "" if rep is None or rep.wrvu is None else str(rep.wrvu),
-            "" if item.difference is None else str(item.difference),
-            "" if rep is None else " ".join(map(str, rep.refs)),
-            "" if log is None else " ".join(map(str, log.refs)), item.note, item.reason_title, item.why,
-            str(item.at_stake) if item.reason else "",
-            totals[item.reason]["count"] if item.reason else "",
-            str(totals[item.reason]["wrvu"]) if item.reason else "")])
-    resp = HttpResponse(buf.getvalue(), content_type="text/csv; charset=utf-8")
-    resp["Content-Disposition"] = f'attachment; filename="reconciliation-{report.start}-{report.end}.csv"'
-    return resp
+    return _csv_download(exports.reconciliation_csv(rec), f"reconciliation-{report.start}-{report.end}.csv")
 
 
 @login_required
 def reconcile_reasons_csv(request, pk: int):
     """The billing office's summary: one row per reason, the services and the wRVU at stake."""
-
     report = queries.get_report_for_user(request.user, pk)
     rec = queries.reconciliation(request.user, report)
-    buf = io.StringIO()
-    out = csv.writer(buf)
-    out.writerow(["reason", "services", "wRVU at stake", "what it means", "date basis"])
-    for r in rec.by_reason():
-        out.writerow([tables.safe_cell(v) for v in (r["title"], r["count"], str(r["wrvu"]), r["means"],
-                                                    rec.date_basis)])
-    resp = HttpResponse(buf.getvalue(), content_type="text/csv; charset=utf-8")
-    resp["Content-Disposition"] = f'attachment; filename="reconciliation-reasons-{report.start}-{report.end}.csv"'
+    return _csv_download(exports.reasons_csv(rec), f"reconciliation-reasons-{report.start}-{report.end}.csv")
+
+
+def _csv_download(text: str, filename: str) -> HttpResponse:
+    resp = HttpResponse(text, content_type="text/csv; charset=utf-8")
+    resp["Content-Disposition"] = f'attachment; filename="{filename}"'
     return resp
 
 

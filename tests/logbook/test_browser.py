@@ -4,26 +4,12 @@ the dashboard, edit, delete, undo; at desktop and phone widths (screenshots in d
 from __future__ import annotations
 
 import re
-import uuid
 
 import pytest
 
-from tests.conftest import screenshot
+from tests.conftest import screenshot, sign_up
 
 pytestmark = pytest.mark.browser
-
-
-def _sign_up(page, live_url: str, stage: str = "attending") -> str:
-    name = f"dr{uuid.uuid4().hex[:8]}"
-    page.goto(live_url + "/accounts/signup/")
-    page.fill("#id_username", name)
-    page.fill("#id_email", f"{name}@example.org")
-    page.fill("#id_password1", "a-long-pass-phrase")
-    page.fill("#id_password2", "a-long-pass-phrase")
-    page.select_option("#id_career_stage", stage)
-    page.click("button[type=submit]")
-    page.wait_for_url(re.compile(r".*/log/$"))
-    return name
 
 
 def _flow(page, live_url: str, prefix: str) -> None:
@@ -60,12 +46,12 @@ def _flow(page, live_url: str, prefix: str) -> None:
 
 
 def test_desktop_sign_up_log_dashboard_edit_delete_undo(live_url, page):
-    _sign_up(page, live_url)
+    sign_up(page, live_url)
     _flow(page, live_url, "log-desktop")
 
 
 def test_phone_sign_up_log_dashboard_edit_delete_undo(live_url, phone_page):
-    _sign_up(phone_page, live_url, stage="resident")
+    sign_up(phone_page, live_url, stage="resident")
     _flow(phone_page, live_url, "log-phone")
     phone_page.goto(live_url + "/log/?entry=27447")
     phone_page.wait_for_selector(".check-list li.ok >> text=27447")
@@ -73,7 +59,7 @@ def test_phone_sign_up_log_dashboard_edit_delete_undo(live_url, phone_page):
 
 
 def test_near_matches_fix_a_typo_in_one_tap(live_url, page):
-    _sign_up(page, live_url)
+    sign_up(page, live_url)
     page.wait_for_function("document.activeElement && document.activeElement.id === 'id_entry'")
     page.keyboard.type("99915 20610-RT")
     page.wait_for_selector(".near-btn[data-to='99215']")

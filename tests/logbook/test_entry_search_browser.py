@@ -3,30 +3,15 @@ at desktop and phone widths (screenshots in docs/screenshots/)."""
 
 from __future__ import annotations
 
-import re
-import uuid
-
 import pytest
 
-from tests.conftest import screenshot
+from tests.conftest import screenshot, sign_up
 
 pytestmark = pytest.mark.browser
 
 
-def _sign_up(page, live_url: str) -> None:
-    name = f"dr{uuid.uuid4().hex[:8]}"
-    page.goto(live_url + "/accounts/signup/")
-    page.fill("#id_username", name)
-    page.fill("#id_email", f"{name}@example.org")
-    page.fill("#id_password1", "a-long-pass-phrase")
-    page.fill("#id_password2", "a-long-pass-phrase")
-    page.select_option("#id_career_stage", "attending")
-    page.click("button[type=submit]")
-    page.wait_for_url(re.compile(r".*/log/$"))
-
-
 def test_words_in_the_entry_box_offer_codes_to_pick_with_the_keyboard(page, live_url):
-    _sign_up(page, live_url)
+    sign_up(page, live_url)
     page.wait_for_function("document.activeElement && document.activeElement.id === 'id_entry'")
     page.keyboard.type("99214 knee injection")
     page.wait_for_selector("#entry-suggest [role=option] >> text=20610")
@@ -49,7 +34,7 @@ def test_words_in_the_entry_box_offer_codes_to_pick_with_the_keyboard(page, live
 
 
 def test_escape_closes_and_codes_alone_ask_nothing(page, live_url):
-    _sign_up(page, live_url)
+    sign_up(page, live_url)
     box = page.locator("#id_entry")
     box.type("lumbar puncture")
     page.wait_for_selector("#entry-suggest [role=option] >> text=62270")
@@ -63,7 +48,7 @@ def test_escape_closes_and_codes_alone_ask_nothing(page, live_url):
 
 def test_a_tap_picks_a_code_on_a_phone(phone_page, live_url):
     page = phone_page
-    _sign_up(page, live_url)
+    sign_up(page, live_url)
     page.locator("#id_entry").type("c-section")
     page.wait_for_selector("#entry-suggest [role=option] >> text=59510")
     screenshot(page, "phone-log-entry-search")

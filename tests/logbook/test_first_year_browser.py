@@ -5,28 +5,12 @@ and the entry box clearing a stale error as soon as the text changes."""
 from __future__ import annotations
 
 import datetime as dt
-import re
-import uuid
 
 import pytest
 
-from tests.conftest import screenshot
+from tests.conftest import screenshot, sign_up
 
 pytestmark = pytest.mark.browser
-
-
-def _sign_up(page, live_url: str, stage: str, specialty: str) -> str:
-    name = f"fy{uuid.uuid4().hex[:8]}"
-    page.goto(live_url + "/accounts/signup/")
-    page.fill("#id_username", name)
-    page.fill("#id_email", f"{name}@example.org")
-    page.fill("#id_password1", "a-long-pass-phrase")
-    page.fill("#id_password2", "a-long-pass-phrase")
-    page.select_option("#id_career_stage", stage)
-    page.fill("#id_specialty", specialty)
-    page.click("button[type=submit]")
-    page.wait_for_url(re.compile(r".*/log/$"))
-    return name
 
 
 def _profile(page, live_url: str, **fields: str) -> None:
@@ -55,7 +39,7 @@ def _monday_of_this_week() -> dt.date:
 
 
 def _resident_first_week(page, live_url: str, prefix: str) -> None:
-    _sign_up(page, live_url, "resident", "General Surgery")
+    sign_up(page, live_url, "resident", "General Surgery", prefix="fy")
     start = _monday_of_this_week()
     page.goto(live_url + "/log/cases/")
     page.wait_for_selector("[data-testid=cases-start]")
@@ -78,7 +62,7 @@ def _resident_first_week(page, live_url: str, prefix: str) -> None:
 
 
 def _attending_joined_september(page, live_url: str, prefix: str) -> None:
-    _sign_up(page, live_url, "attending", "Orthopedic Surgery")
+    sign_up(page, live_url, "attending", "Orthopedic Surgery", prefix="fy")
     year = dt.date.today().year
     start = dt.date(year, 9, 1)
     _profile(page, live_url, start_date=start.isoformat(), prior_ytd_wrvu="2100")
@@ -127,7 +111,7 @@ def test_attending_joined_september_phone(live_url, phone_page):
 
 
 def test_the_entry_box_clears_a_stale_error_as_soon_as_the_text_changes(live_url, page):
-    _sign_up(page, live_url, "attending", "")
+    sign_up(page, live_url, "attending", "", prefix="fy")
     page.fill("#id_entry", "99999")
     with page.expect_navigation():
         page.press("#id_entry", "Enter")

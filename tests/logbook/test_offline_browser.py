@@ -6,41 +6,14 @@ browser never sees or sends the first user's queue. Screenshots (390 px phone) i
 
 from __future__ import annotations
 
-import re
-import uuid
-
 import pytest
 
-from tests.conftest import screenshot
+from tests.conftest import screenshot, sign_up, wait_until
 
 pytestmark = pytest.mark.browser
 
 ENTRIES = ["99213", "99214 20610-RT", "27447-RT", "11042 11045x2", "99215"]
 REFUSED = "01402-AA"  # in the table (status J, anaesthesia): only the server can price it, and it refuses it
-
-
-def wait_until(page, expression: str, timeout_ms: int = 20000) -> None:
-    """Poll a JavaScript expression until it is true (page.wait_for_function would compile it with eval, which
-    the site's Content-Security-Policy forbids)."""
-    waited = 0
-    while not page.evaluate(expression):
-        if waited > timeout_ms:
-            raise AssertionError(f"still false after {timeout_ms} ms: {expression}")
-        page.wait_for_timeout(100)
-        waited += 100
-
-
-def _sign_up(page, live_url: str) -> str:
-    name = f"dr{uuid.uuid4().hex[:8]}"
-    page.goto(live_url + "/accounts/signup/")
-    page.fill("#id_username", name)
-    page.fill("#id_email", f"{name}@example.org")
-    page.fill("#id_password1", "a-long-pass-phrase")
-    page.fill("#id_password2", "a-long-pass-phrase")
-    page.select_option("#id_career_stage", "attending")
-    page.click("button[type=submit]")
-    page.wait_for_url(re.compile(r".*/log/$"))
-    return name
 
 
 def _ready_for_offline(page) -> None:
@@ -87,7 +60,7 @@ def test_offline_log_reload_sync_once_refused_stays_second_user_never_sees_it(li
     page = context.new_page()
     page.set_default_timeout(20000)
     try:
-        _sign_up(page, live_url)
+        sign_up(page, live_url)
         _ready_for_offline(page)
         # Every render of the page carries a fresh form key: the one in the worker's copy identifies that copy.
         cached_idem = page.evaluate("""caches.match('/log/').then(r => r.text())
@@ -172,7 +145,7 @@ def test_offline_log_reload_sync_once_refused_stays_second_user_never_sees_it(li
         context.set_offline(False)
         page.goto(live_url + "/")
         page.click(".user-nav button:has-text('Log out')")
-        _sign_up(page, live_url)
+        sign_up(page, live_url)
         page.wait_for_selector("#offline-queue", state="attached")
         page.wait_for_timeout(1500)  # any sync would have run by now
         assert page.get_attribute("#offline-queue", "data-user") != first_user
@@ -189,7 +162,7 @@ def test_installable_manifest_and_worker_control_the_page_and_cold_start_offline
     page = context.new_page()
     page.set_default_timeout(20000)
     try:
-        _sign_up(page, live_url)
+        sign_up(page, live_url)
         _ready_for_offline(page)
         cdp = context.new_cdp_session(page)
         manifest = cdp.send("Page.getAppManifest")

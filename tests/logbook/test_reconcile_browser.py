@@ -7,8 +7,7 @@ import re
 
 import pytest
 
-from tests.conftest import screenshot
-from tests.logbook.test_browser import _sign_up
+from tests.conftest import log_in_box, screenshot, sign_up
 
 pytestmark = pytest.mark.browser
 
@@ -21,19 +20,12 @@ Dr A,03/05/2025,99204,,1,2.60
 """
 
 
-def _log(page, text: str) -> None:
-    page.fill("#id_entry", text)
-    page.wait_for_selector(".check-total")
-    page.keyboard.press("Enter")
-    page.wait_for_selector(".logged")
-
-
 @pytest.mark.parametrize("device", ["desktop", "phone"])
 def test_upload_a_report_and_see_what_was_missed(request, live_url, device):
     page = request.getfixturevalue("page" if device == "desktop" else "phone_page")
-    _sign_up(page, live_url)
+    sign_up(page, live_url)
     for text in ("99214-25 20610-RT @2025-03-02", "99214 @2025-03-03", "27447 @2025-03-04", "11042 @2025-03-04"):
-        _log(page, text)
+        log_in_box(page, text)
     page.goto(live_url + "/benchmarks/contracts/new/")  # $55 a wRVU from the first one
     page.fill("#id_name", "Memorial 2025")
     page.fill("#id_start", "2025-01-01")

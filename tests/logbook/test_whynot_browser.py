@@ -9,25 +9,17 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import SCREENSHOTS, screenshot
-from tests.logbook.test_browser import _sign_up
+from tests.conftest import SCREENSHOTS, log_in_box, screenshot, sign_up
 
 pytestmark = pytest.mark.browser
 REPORT = (Path(__file__).parent / "reports" / "all_reasons.csv").read_bytes()
 
 
-def _log(page, text: str) -> None:
-    page.fill("#id_entry", text)
-    page.wait_for_selector(".check-total")
-    page.keyboard.press("Enter")
-    page.wait_for_selector(".logged")
-
-
 @pytest.mark.parametrize("device", ["desktop", "phone"])
 def test_warnings_while_typing_never_block(request, live_url, device):
     page = request.getfixturevalue("page" if device == "desktop" else "phone_page")
-    _sign_up(page, live_url)
-    _log(page, "27447 @2025-03-01")
+    sign_up(page, live_url)
+    log_in_box(page, "27447 @2025-03-01")
     page.fill("#id_entry", "99213 @2025-03-20")
     warning = page.wait_for_selector(".whynot[data-rule=em_in_global]")
     text = warning.inner_text()
@@ -44,11 +36,11 @@ def test_warnings_while_typing_never_block(request, live_url, device):
 @pytest.mark.parametrize("device", ["desktop", "phone"])
 def test_reconciliation_reasons(request, live_url, device):
     page = request.getfixturevalue("page" if device == "desktop" else "phone_page")
-    _sign_up(page, live_url)
+    sign_up(page, live_url)
     for text in ("99212 @2025-02-26", "99213 @2025-02-27", "20610-RT 20610-LT @2025-03-01", "43239 43235 @2025-03-05",
                  "99213 @2025-03-10", "99203 @2025-03-11", "99215 @2025-03-14", "96365 @2025-03-19", "99213 @2025-03-20",
                  "27447 @2025-03-25", "99213 @2025-03-27", "93000 @2025-03-30"):
-        _log(page, text)
+        log_in_box(page, text)
     page.goto(live_url + "/log/reconcile/")
     page.set_input_files("input[name=file]", files=[{"name": "all_reasons.csv", "mimeType": "text/csv",
                                                      "buffer": REPORT}])

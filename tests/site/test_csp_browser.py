@@ -4,12 +4,12 @@ and the browser reports no violation (console messages and securitypolicyviolati
 
 from __future__ import annotations
 
-import re
 import urllib.error
 import urllib.request
-import uuid
 
 import pytest
+
+from tests.conftest import sign_up
 
 pytestmark = pytest.mark.browser
 
@@ -64,14 +64,7 @@ def test_an_inline_script_would_be_refused(live_url, watched):
 
 def test_rapid_entry_and_dashboard_chart_under_the_policy(live_url, watched):
     page = watched
-    name = f"csp{uuid.uuid4().hex[:8]}"
-    page.goto(live_url + "/accounts/signup/")
-    page.fill("#id_username", name)
-    page.fill("#id_email", f"{name}@example.org")
-    page.fill("#id_password1", "a-long-pass-phrase")
-    page.fill("#id_password2", "a-long-pass-phrase")
-    page.click("button[type=submit]")
-    page.wait_for_url(re.compile(r".*/log/$"))
+    sign_up(page, live_url, prefix="csp")
     page.wait_for_function("document.activeElement && document.activeElement.id === 'id_entry'")
     page.keyboard.type("99214 20610-rt")
     page.wait_for_selector(".check-total >> text=2.71 wRVU")  # htmx live check under the policy

@@ -8,12 +8,11 @@ import datetime as dt
 import re
 import subprocess
 import sys
-import uuid
 from pathlib import Path
 
 import pytest
 
-from tests.conftest import CMS_DIR, LIVE_ENV, PROJECT
+from tests.conftest import CMS_DIR, LIVE_ENV, PROJECT, log_in_box, sign_up
 
 pytestmark = pytest.mark.browser
 
@@ -71,19 +70,9 @@ def member(live_url, browser, tmp_path_factory):
     context = _context(browser)
     page = context.new_page()
     page.set_default_timeout(20000)
-    name = f"dr{uuid.uuid4().hex[:8]}"
-    page.goto(live_url + "/accounts/signup/")
-    page.fill("#id_username", name)
-    page.fill("#id_email", f"{name}@example.org")
-    page.fill("#id_password1", "a-long-pass-phrase")
-    page.fill("#id_password2", "a-long-pass-phrase")
-    page.click("button[type=submit]")
-    page.wait_for_url(re.compile(r".*/log/$"))
+    sign_up(page, live_url)
     for text in ("99214-25 20610-RT @2025-03-02", "27447 @2025-03-04", f"99213 @{dt.date.today().isoformat()}"):
-        page.fill("#id_entry", text)
-        page.wait_for_selector(".check-total")
-        page.keyboard.press("Enter")
-        page.wait_for_selector(".logged")
+        log_in_box(page, text)
     page.goto(live_url + "/log/history/")
     enc = re.search(r"/log/e/(\d+)/", page.content()).group(1)
 

@@ -87,7 +87,6 @@ class Command(BaseCommand):
                           f"{source.get_setting_display()}, FTE basis: {source.fte_basis})")
 
     def _build(self, opts):
-
         try:
             release = get_release(opts.get("release"))
         except NotFound as exc:

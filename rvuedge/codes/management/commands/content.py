@@ -20,7 +20,6 @@ class Command(BaseCommand):
         parser.add_argument("--dir", help="Folder of <CODE>.md files (default: the bundled content/codes)")
 
     def handle(self, *args, **opts):
-
         if opts["action"] == "status":
             total = CodeContent.objects.count()
             edited = CodeContent.objects.filter(edited_in_admin=True).count()
