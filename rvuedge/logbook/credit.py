@@ -32,7 +32,7 @@ from rvuedge.pricing.model import setting_for_pos
 
 from .models import ROLE_LABELS
 from .paging import iter_with_lines
-from .roles import default_role, role_lines, role_note
+from .roles import default_role, full_credit_note, role_lines, role_note
 from .whynot import entry_findings
 
 _SPLIT_RE = re.compile(r"[\s,;]+")
@@ -254,6 +254,8 @@ class Crediter:
                 denied = any(f.startswith(("ASSISTANT_NOT", "CO_SURGERY_NOT")) for f in ln.flags)
                 expl["role"] = role_note(ROLE_LABELS.get(role or "", role or ""), role_mod or "", factor,
                                          denied=denied)
+            elif role and (note := full_credit_note(role, ROLE_LABELS.get(role, role), ln.code, ln.modifiers)):
+                expl["role"] = note
             rows.append({
                 "position": i,
                 "code": ln.code,

@@ -83,6 +83,22 @@ def role_note(role_label: str, modifier: str, factor: Decimal | None, *, denied:
     return f"{role_label}: {share}: {reason} (credit policy ×{factor.normalize():f})"
 
 
+#: Roles credited in full on a surgical line, and why (shown on the line, so "no reduction" is never silent).
+FULL_CREDIT_REASON = {
+    SUPERVISED: "no reduction: the teaching physician bills the service in full (modifier GC)",
+    ASSISTED: "no reduction: no CMS role behind \"assisted\"; log First assist to credit as assistant at "
+              "surgery (modifier 80)",
+}
+
+
+def full_credit_note(role: str, role_label: str, code: str, modifiers: Iterable[str]) -> str | None:
+    """Why a surgical line logged in a role that the fee schedule does not reduce keeps its full credit."""
+    reason = FULL_CREDIT_REASON.get(role)
+    if reason is None or not is_surgical(code) or ROLE_MODIFIERS.intersection(modifiers):
+        return None
+    return f"{role_label}: {reason}"
+
+
 def portal_label(role: str, codes: Iterable[str]) -> str:
     table = PORTAL_SURGICAL if any(is_surgical(c) for c in codes) else PORTAL_OTHER
     return table.get(role, role)

@@ -102,3 +102,18 @@ def test_what_if_and_contracts_recredit_alike_role_included(db):
     preview = queries.what_if(att, att.profile, dt.date(2025, 1, 1), dt.date(2025, 12, 31), policy="cms_mirror")
     assert notes == [] and daily == [(dt.date(2025, 3, 4), preview["what_if_total"])]
     assert preview["what_if_total"] == (enc.total_wrvu * Decimal("0.16")).quantize(Decimal("0.01"))
+
+
+def test_roles_credited_in_full_say_why_on_the_line(db):
+    att = make_user("a9")
+    primary = log(att, "27447-RT", setting="facility", role="primary")
+    teaching = log(att, "27447-RT", setting="facility", role="supervised")
+    helped = log(att, "27447-RT", setting="facility", role="assisted")
+    assert teaching.total_wrvu == helped.total_wrvu == primary.total_wrvu
+    assert "role" not in EncounterLine.objects.get(encounter=primary).explanation
+    note = EncounterLine.objects.get(encounter=teaching).explanation["role"]
+    assert note.endswith("no reduction: the teaching physician bills the service in full (modifier GC)")
+    assert "log First assist to credit as assistant at surgery" in EncounterLine.objects.get(
+        encounter=helped).explanation["role"]
+    # an office visit in those roles is a visit: nothing to explain
+    assert "role" not in EncounterLine.objects.get(encounter=log(att, "99214", role="supervised")).explanation
