@@ -1,10 +1,11 @@
 """Issue 17: Lighthouse on the log's entry page (signed in), run with the system Chromium.
 
-    python bench/lighthouse.py [--lighthouse DIR] [--runs 3] [--append docs/benchmarks.md]
+    python bench/lighthouse.py [--lighthouse DIR] [--runs 3] [--dev-server] [--append docs/benchmarks.md]
 
 Lighthouse is an npm package: without ``--lighthouse`` (a folder holding ``node_modules/lighthouse``) it is
 installed into a temporary folder with ``npm install lighthouse@12`` (nothing is added to the repository).
-A real ``rvuedge serve`` (RVU25A) is started, a user signs up through the form, and Lighthouse audits
+A real ``rvuedge serve`` (RVU25A; as deployed, RVUEDGE_PRODUCTION=1 without the HTTPS redirect, unless
+``--dev-server``) is started, a user signs up through the form, and Lighthouse audits
 ``/log/`` with that session cookie (mobile emulation, Lighthouse's default) ``--runs`` times; the median score
 of each category is reported, with the audits that cost points. Baseline in the same run: the public home page
 ``/`` (no session).
@@ -34,8 +35,15 @@ from bench.offline import DEFAULT_ZIP, serve  # noqa: E402
 CATEGORIES = ["performance", "accessibility", "best-practices", "seo"]
 
 
+class _LocalPolicy(http.cookiejar.DefaultCookiePolicy):
+    """Send the production server's Secure cookies back over http://127.0.0.1 (the bench has no TLS)."""
+
+    def return_ok_secure(self, cookie, request):
+        return True
+
+
 def session_cookie(url: str) -> str:
-    jar = http.cookiejar.CookieJar()
+    jar = http.cookiejar.CookieJar(policy=_LocalPolicy())
     opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
     html = opener.open(url + "/accounts/signup/").read().decode()
     token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', html).group(1)
@@ -106,6 +114,8 @@ def main() -> None:
     ap.add_argument("--runs", type=int, default=3)
     ap.add_argument("--zip", default=str(DEFAULT_ZIP))
     ap.add_argument("--append", default="")
+    ap.add_argument("--dev-server", action="store_true",
+                    help="audit a non-production server (static files neither hashed nor pre-compressed)")
     args = ap.parse_args()
     with tempfile.TemporaryDirectory() as d:
         tmp = Path(d)
@@ -118,7 +128,7 @@ def main() -> None:
         version = json.loads((lh_dir / "node_modules" / "lighthouse" / "package.json").read_text())["version"]
         data = tmp / "data"
         data.mkdir()
-        proc, url = serve(Path(args.zip), data)
+        proc, url = serve(Path(args.zip), data, production=not args.dev_server)
         try:
             cookie = session_cookie(url)
             reports: dict[str, list[dict]] = {"entry": [], "home": []}
@@ -150,7 +160,9 @@ def main() -> None:
         f"\n\nLighthouse {version}, system Chromium (`CHROME_PATH=/usr/bin/chromium`, headless, a fresh profile per run with "
         "the session cookie in its jar), mobile emulation with "
         f"simulated throttling; median of {args.runs} runs per page against `rvuedge serve` (gunicorn, SQLite, "
-        "DEBUG off, not RVUEDGE_PRODUCTION: static files by WhiteNoise from the finders, not pre-compressed).")
+        + ("DEBUG off, not RVUEDGE_PRODUCTION: static files by WhiteNoise from the finders, not pre-compressed)."
+           if args.dev_server else "RVUEDGE_PRODUCTION=1 as deployed, without the HTTPS redirect: hashed, "
+           "pre-compressed static files)."))
     if e_losing:
         text += "\n\nAudits below 0.9 on the entry page (last run):\n\n" + "\n".join(f"- {x}" for x in e_losing)
     print(text)

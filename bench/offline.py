@@ -20,6 +20,7 @@ import argparse
 import gzip
 import json
 import os
+import secrets
 import socket
 import statistics
 import subprocess
@@ -41,12 +42,17 @@ ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--
 ENTRIES = ["99213", "99214 20610-RT", "27447-RT", "11042 11045x2", "99215", "45378", "93010", "71046-26"]
 
 
-def serve(zip_path: Path, data_dir: Path) -> tuple[subprocess.Popen, str]:
+def serve(zip_path: Path, data_dir: Path, production: bool = False) -> tuple[subprocess.Popen, str]:
+    """A real ``rvuedge serve`` (gunicorn, SQLite) on a free port; ``production`` as deployed (RVUEDGE_PRODUCTION:
+    hashed, pre-compressed static files with far-future caching), only without the HTTPS redirect."""
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
     env = {**os.environ, "RVUEDGE_DATA_DIR": str(data_dir), "DJANGO_SETTINGS_MODULE": "rvuedge.settings"}
     env.pop("DATABASE_URL", None)
+    if production:
+        env.update({"RVUEDGE_PRODUCTION": "1", "SECURE_SSL_REDIRECT": "0", "ALLOWED_HOSTS": "127.0.0.1",
+                    "SECRET_KEY": secrets.token_urlsafe(60)})
     log = open(data_dir / "serve.log", "w")  # noqa: SIM115
     proc = subprocess.Popen([sys.executable, "-m", "rvuedge.cli", "serve", "--data", str(zip_path), "--port",
                              str(port), "--workers", "2"], env=env, stdout=log, stderr=subprocess.STDOUT, cwd=ROOT)
