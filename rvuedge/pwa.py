@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 
+from django.conf import settings
 from django.contrib.staticfiles import finders
 from django.http import HttpResponse, HttpResponsePermanentRedirect
 from django.template.loader import render_to_string
@@ -48,7 +49,8 @@ def service_worker(request):
         "precache": json.dumps([static(name) for name in PRECACHE] + [reverse("manifest")]),
         "entry": json.dumps(reverse("logbook:entry")),
         "table": json.dumps(reverse("logbook:offline_table")),
-        "static_prefix": json.dumps(static("")),
+        # STATIC_URL, not static(""): the production storage has no manifest entry for "" (a 500 there)
+        "static_prefix": json.dumps(settings.STATIC_URL),
         "version": "",
     }
     ctx["version"] = _version(render_to_string("pwa/sw.js", ctx))

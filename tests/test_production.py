@@ -154,6 +154,22 @@ def test_production_serves_code_pages_and_the_api_docs(production_server):
     assert status == 200 and json.loads(body)["code"] == "27447"
 
 
+def test_production_serves_the_service_worker_and_the_manifest_with_hashed_names(production_server):
+    # The installable app must work as deployed: the worker precaches the hashed names the pages load.
+    status, headers, body = production_server.get("/sw.js")
+    assert status == 200, body[:300]
+    assert headers.get("cache-control") == "no-cache"
+    precache = json.loads(body.decode().split("var PRECACHE = ", 1)[1].split(";\n", 1)[0])
+    hashed = [u for u in precache if u.startswith("/static/")]
+    assert hashed and all(HASHED.search(u) for u in hashed), hashed
+    for url in hashed:
+        assert production_server.get(url)[0] == 200, url
+    status, _headers, body = production_server.get("/manifest.webmanifest")
+    assert status == 200
+    for icon in json.loads(body)["icons"]:
+        assert HASHED.search(icon["src"]) and production_server.get(icon["src"])[0] == 200, icon
+
+
 def test_production_404_lists_no_url_patterns(production_server):
     status, headers, body = production_server.get("/no-such-page/")
     text = body.decode()
