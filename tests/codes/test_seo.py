@@ -99,7 +99,10 @@ def test_robots_txt_names_the_sitemap(client):
     assert r.status_code == 200 and r["Content-Type"].startswith("text/plain")
     text = r.content.decode()
     assert "Sitemap: http://testserver/sitemap.xml" in text.splitlines()
-    assert "Disallow: /log/" in text and "User-agent: *" in text
+    assert "Disallow: /accounts/" in text and "Disallow: /api/log/" in text and "User-agent: *" in text
+    # the log itself is kept private by sign-in, not by robots.txt: a crawler is sent to the (disallowed) login
+    r = client.get("/log/")
+    assert r.status_code == 302 and r["Location"].startswith("/accounts/login/")
 
 
 # --------------------------------------------------------------------------- code page head
