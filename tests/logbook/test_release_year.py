@@ -89,6 +89,21 @@ def test_dashboard_and_summary_say_how_many_encounters_lack_their_years_release(
     ]
 
 
+def test_release_check_counts_only_live_encounters_in_the_range(rvu26c, alice):
+    from rvuedge.logbook.actions import do_trash_encounters
+    from rvuedge.logbook.queries import release_mismatches
+
+    early = [log(alice, "99214", date=d) for d in ("2026-02-02", "2026-03-10", "2026-06-30")]
+    log(alice, "99214", date="2026-07-01")   # RVU26C's first day in force
+    log(alice, "99213", date="2025-12-31")   # RVU25A, in force all 2025
+    do_trash_encounters(alice, [early[0].pk])
+    assert release_mismatches(alice, dt.date(2025, 1, 1), dt.date(2026, 12, 31)) == [
+        {"year": 2026, "release": "RVU26C", "n": 2, "no_release_of_year": False}]
+    assert release_mismatches(alice, dt.date(2026, 3, 11), dt.date(2026, 12, 31)) == [
+        {"year": 2026, "release": "RVU26C", "n": 1, "no_release_of_year": False}]
+    assert release_mismatches(alice, dt.date(2026, 7, 1), dt.date(2026, 12, 31)) == []
+
+
 def test_exports_say_which_encounters_were_credited_without_their_years_release(rvu26c, alice, alice_client):
     import csv
     import io
