@@ -154,6 +154,13 @@ CACHES["ratelimit"] = {
     "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
     "LOCATION": str(DATA_DIR / "cache" / "ratelimit"),
 }
+# A contract that credits differently from the log re-credits its year per day (rvuedge.logbook.credit.
+# recredited_days); the days are kept in files so every worker and a restart reuse them.
+CACHES["recredit"] = {
+    "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+    "LOCATION": str(DATA_DIR / "cache" / "recredit"),
+    "OPTIONS": {"MAX_ENTRIES": 5000},
+}
 
 EMAIL_BACKEND = os.getenv("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
 # Where EMAIL_BACKEND=django.core.mail.backends.filebased.EmailBackend writes password-reset mails.

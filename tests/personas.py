@@ -17,15 +17,19 @@ def fast_password_hasher(settings):
 
 
 @pytest.fixture(autouse=True)
-def private_ratelimit_cache(settings):
-    # The production rate-limit cache is a file under DATA_DIR; tests use a private in-memory one.
-    settings.CACHES = {**settings.CACHES, "ratelimit": {
-        "BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "tests-ratelimit"}}
+def private_file_caches(settings):
+    # The production rate-limit and re-credit caches are files under DATA_DIR; tests use private in-memory
+    # ones, empty at the start of every test.
+    settings.CACHES = {**settings.CACHES, **{alias: {
+        "BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": f"tests-{alias}"}
+        for alias in ("ratelimit", "recredit")}}
     from django.core.cache import caches
 
-    caches["ratelimit"].clear()
+    for alias in ("ratelimit", "recredit"):
+        caches[alias].clear()
     yield
-    caches["ratelimit"].clear()
+    for alias in ("ratelimit", "recredit"):
+        caches[alias].clear()
 
 
 def make_user(username: str, *, stage: str = "attending", **profile):

@@ -17,12 +17,7 @@ from rvuedge.accounts.models import ApiToken
 from rvuedge.accounts.services import do_create_token, do_revoke_token
 from rvuedge.benchmarks.models import Contract
 from rvuedge.logbook.models import EmployerReport, Encounter, EncounterLine, Favourite
-from tests.personas import (  # noqa: F401 - autouse fixtures: fast hashing, a private rate-limit cache
-    fast_password_hasher,
-    log,
-    make_user,
-    private_ratelimit_cache,
-)
+from tests.personas import log, make_user
 
 pytestmark = pytest.mark.django_db
 

@@ -23,7 +23,7 @@ from rvuedge.accounts import specialties
 from rvuedge.accounts.services import get_profile_for_user
 from rvuedge.fees.models import Release
 from rvuedge.logbook import pace, queries
-from rvuedge.logbook.credit import Crediter, EntryError, logged_credit_applies, recredit
+from rvuedge.logbook.credit import Crediter, EntryError, logged_credit_applies, recredited_days
 from rvuedge.pricing.money import round_wrvu
 
 from .contracts import (
@@ -140,19 +140,11 @@ def daily_credit(user, start: dt.date, end: dt.date, terms: ContractTerms | None
         crediter = Crediter(profile, policy=terms.policy_dict(), memo=True)
     except EntryError as exc:
         return queries.daily_wrvus(user, start, end), [f"{exc}; used the wRVUs as logged"]
-    per_day: dict[dt.date, Decimal] = {}
-    failed = 0
-    why = ""
-    for again in recredit(crediter, queries.live_encounters(user).filter(date__gte=start, date__lte=end)):
-        if again.credit is None:
-            failed += 1
-            why = why or again.error or ""
-        day = again.encounter.date
-        per_day[day] = per_day.get(day, ZERO) + again.total_wrvu
-    if failed:
-        notes.append(f"{failed} encounter(s) could not be re-credited under this contract's policy ({why}); "
-                     "their wRVUs as logged were used")
-    result = (sorted((d, round_wrvu(w)) for d, w in per_day.items()), notes)
+    again = recredited_days(crediter, user, start, end)
+    if again.failed:
+        notes.append(f"{again.failed} encounter(s) could not be re-credited under this contract's policy "
+                     f"({again.why}); their wRVUs as logged were used")
+    result = (again.days, notes)
     if _cache is not None:
         _cache[key] = result
     return result

@@ -8,9 +8,14 @@ as-you-type validation: it reports every token's credit or the reason it cannot 
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import re
 from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import Any
+
+from django.core.cache import caches
+from django.db.models import Count, Max, Sum
 
 from rvuedge.fees.models import Release
 from rvuedge.fees.services import (
@@ -29,8 +34,9 @@ from rvuedge.phi import find_phi
 from rvuedge.pricing import EncounterLine, LineSyntaxError, Policy, PolicyError, PricingError, parse_line
 from rvuedge.pricing.engine import WORK_FLOOR_END
 from rvuedge.pricing.model import setting_for_pos
+from rvuedge.pricing.money import round_wrvu
 
-from .models import ROLE_LABELS
+from .models import ROLE_LABELS, Encounter
 from .paging import iter_with_lines
 from .roles import default_role, full_credit_note, role_lines, role_note
 from .whynot import entry_findings
@@ -318,6 +324,62 @@ def logged_credit_applies(profile: Any, policy: Any, release: str | None = None)
         return policy_from(profile.policy_spec()) == policy_from(policy)
     except (PolicyError, TypeError, ValueError, KeyError):  # a broken policy on either side means: re-credit
         return False
+
+
+# Re-credited days are kept this long. A day is re-credited again when its stamp (count, ids and stored wRVUs of
+# its live encounters, read from the covering (user, date) index) changed or one of its encounters was saved
+# since the last look (the (user, updated_at) index): an edit or a new case re-credits its days only.
+RECREDIT_KEEP_SECONDS = 30 * 24 * 3600
+
+
+@dataclass
+class RecreditedDays:
+    """Credited wRVUs per day with encounters (ascending) under another policy, and what could not be."""
+
+    days: list[tuple[dt.date, Decimal]]
+    failed: int = 0
+    why: str = ""
+
+
+def recredited_days(crediter: Crediter, user: Any, start: dt.date, end: dt.date) -> RecreditedDays:
+    """:func:`recredit` summed per day over ``start..end``, for pages that show a contract's year on every view.
+
+    Each day's total is kept (the ``recredit`` cache) under the crediter's policy, release and locality and the
+    loaded releases: the next view re-credits only the days that changed, not the whole year (about 3 s for
+    30,000 encounters)."""
+    live = Encounter.objects.filter(user=user, deleted_at__isnull=True, date__gte=start, date__lte=end)
+    stamps = {d: (n, ids, str(w)) for d, n, ids, w in
+              live.order_by().values("date").annotate(n=Count("id"), ids=Sum("id"), w=Sum("total_wrvu"))
+              .values_list("date", "n", "ids", "w")}
+    identity = (user.pk, sorted(crediter.policy_obj.to_dict().items(), key=str), crediter.release,
+                crediter.profile.default_release, crediter.profile.default_locality,
+                list(Release.objects.order_by("id").values_list("name", "fingerprint")))
+    key = "recredited-days:" + hashlib.sha256(repr(identity).encode()).hexdigest()
+    kept = caches["recredit"].get(key) or {"seen": None, "days": {}}
+    days: dict[dt.date, tuple[Any, ...]] = kept["days"]
+    seen = Encounter.objects.filter(user=user).aggregate(last=Max("updated_at"))["last"]
+    touched = set(live.filter(updated_at__gt=kept["seen"]).values_list("date", flat=True)) if kept["seen"] else set()
+    stale = sorted(d for d, stamp in stamps.items() if d in touched or days.get(d, (None,))[0] != stamp)
+    if stale or seen != kept["seen"]:
+        fresh: dict[dt.date, list[Any]] = {d: [Decimal(0), 0, ""] for d in stale}
+        todo = live.filter(date__in=stale) if len(stale) <= 400 else live.filter(date__gte=stale[0],
+                                                                                  date__lte=stale[-1])
+        for again in recredit(crediter, todo) if stale else ():
+            day = fresh.get(again.encounter.date)
+            if day is None:  # a day in the span that did not change
+                continue
+            day[0] += again.total_wrvu
+            if again.credit is None:
+                day[1] += 1
+                day[2] = day[2] or again.error or ""
+        for d in stale:
+            days[d] = (stamps[d], *fresh[d])
+        caches["recredit"].set(key, {"seen": seen, "days": days}, RECREDIT_KEEP_SECONDS)
+    out = RecreditedDays([(d, round_wrvu(days[d][1])) for d in sorted(stamps)])
+    for d in sorted(stamps):
+        out.failed += days[d][2]
+        out.why = out.why or days[d][3]
+    return out
 
 
 def choose_release(releases: list[Release], dos: dt.date) -> tuple[Release, str | None]:

@@ -113,6 +113,8 @@ class Encounter(models.Model):
                          name="enc_user_mix", condition=models.Q(deleted_at__isnull=True)),
             models.Index(fields=["user", "deleted_at"], name="enc_trash",
                          condition=models.Q(deleted_at__isnull=False)),
+            # What changed since a moment: the days a contract's kept re-credit must redo (credit.recredited_days).
+            models.Index(fields=["user", "updated_at"], name="enc_user_updated"),
         ]
         constraints = [
             # NULL keys never collide, so only requests that carried a key are deduplicated.
