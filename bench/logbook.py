@@ -10,7 +10,9 @@ migrates, loads RVU25A and then measures, in one run:
 * logging one encounter through the real view (``POST /log/``, Django test client, so the figure is server
   time without network), beside a bare ``INSERT`` of the same encounter and lines in one transaction;
 * the dashboard (``GET /log/dashboard/``, current year by month and all years by year), beside the bare
-  aggregate SQL it is built on (``SUM(total_wrvu) ... GROUP BY date`` over the same range).
+  aggregate SQL it is built on (``SUM(total_wrvu) ... GROUP BY date`` over the same range);
+* the contracts page of a contract that credits unlike the log: the next view and the view right after logging
+  a case, beside the whole contract year re-credited (what every view cost before re-credited days were kept).
 
 Budgets: log p95 <= 50 ms, dashboard p95 <= 300 ms, import <= 20 s.
 """
@@ -202,6 +204,29 @@ out["dashboard_year"] = dash("/log/dashboard/?period=year")
 out["bare_sql_year"] = bare_sql(dt.date(today.year - 3, 1, 1), dt.date(today.year, 12, 31))
 out["history"] = dash("/log/history/", n=20)
 out["entry_page"] = dash("/log/", n=20)
+
+# A contract that credits differently from the log (CMS mirror; the log credits with no reductions): the
+# contracts page re-credits the contract year. Cold = nothing kept (what every view cost before the kept days);
+# warm = the next view; after a case = the view right after logging one encounter (its day is re-credited).
+from django.core.cache import caches
+from rvuedge.benchmarks.models import Contract
+profile.credit_policy = "no_reductions"
+profile.save()
+Contract.objects.create(user=user, name="Mirror", start=dt.date(today.year, 1, 1),
+                        terms={"tiers": [{"rate": "50"}], "credit_policy": "cms_mirror"})
+def contract_views(n=5):
+    cold, warm, after = [], [], []
+    for i in range(n):
+        caches["recredit"].clear()
+        t = time.perf_counter(); r = c.get("/benchmarks/contracts/"); cold.append(time.perf_counter() - t)
+        assert r.status_code == 200
+        t = time.perf_counter(); c.get("/benchmarks/contracts/"); warm.append(time.perf_counter() - t)
+        c.post("/log/", {"entry": "99214 20610-RT", "role": "performed", "idem": f"contract:{i}"})
+        t = time.perf_counter(); c.get("/benchmarks/contracts/"); after.append(time.perf_counter() - t)
+    ms = lambda ts: {"p50_ms": round(p(ts, .5), 2), "max_ms": round(max(ts) * 1000, 2)}
+    return {"encounters_this_year": Encounter.objects.filter(user=user, date__year=today.year).count(),
+            "cold": ms(cold), "warm": ms(warm), "after_a_case": ms(after)}
+out["contract_page"] = contract_views()
 print(json.dumps(out))
 """
 
@@ -265,6 +290,13 @@ def markdown(results: list[dict], rows: int, nreq: int) -> str:
         lambda r: f"{r['bare_sql_year']['p50_ms']} / {r['bare_sql_year']['p95_ms']}")
     row("History page p50 / p95 (ms)", lambda r: f"{r['history']['p50_ms']} / {r['history']['p95_ms']}")
     row("Entry page p50 / p95 (ms)", lambda r: f"{r['entry_page']['p50_ms']} / {r['entry_page']['p95_ms']}")
+    row("Contracts page, contract crediting unlike the log: next view, p50 / max (ms)",
+        lambda r: f"**{r['contract_page']['warm']['p50_ms']}** / {r['contract_page']['warm']['max_ms']}")
+    row("… right after logging a case (its day re-credited), p50 / max (ms)",
+        lambda r: f"{r['contract_page']['after_a_case']['p50_ms']} / {r['contract_page']['after_a_case']['max_ms']}")
+    row("… beside the whole year re-credited (nothing kept: every view before), p50 / max (ms)",
+        lambda r: f"{r['contract_page']['cold']['p50_ms']} / {r['contract_page']['cold']['max_ms']} "
+                  f"({r['contract_page']['encounters_this_year']:,} encounters this year)")
     return "\n".join(lines) + "\n"
 
 
