@@ -25,7 +25,9 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-CMS = Path(os.environ.get("RVUEDGE_CMS_DATA", ROOT.parent / "shared" / "data" / "cms"))
+sys.path.insert(0, str(ROOT))
+from bench._common import CMS  # noqa: E402
+
 DEFAULT_FILE = Path(tempfile.gettempdir()) / "rvuedge-medicare-10m.csv"
 LIMIT_SECONDS = 90.0
 LIMIT_BYTES = 4 * 1024**3
@@ -70,7 +72,6 @@ def ensure_file(path: Path, rows: int, release_file: Path, seed: int = 2023) -> 
         meta = json.loads(meta_path.read_text())
         if all(meta.get(k) == v for k, v in want.items()):
             return {**meta, "generated_seconds": None}
-    sys.path.insert(0, str(ROOT))
     from rvuedge.benchmarks import synth
 
     t = time.perf_counter()

@@ -29,9 +29,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
-from bench._common import append_to_docs, pg_drop, pg_fresh  # noqa: E402
-
-CMS = Path(os.environ.get("RVUEDGE_CMS_DATA", ROOT.parent / "shared" / "data" / "cms"))
+from bench._common import CMS, append_to_docs, pg_drop, pg_fresh  # noqa: E402
 
 
 def median_time(fn, repeat: int) -> float:

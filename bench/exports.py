@@ -35,9 +35,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
-from bench._common import append_to_docs, pg_drop, pg_fresh  # noqa: E402
+from bench._common import RVU25A_ZIP, append_to_docs, pg_drop, pg_fresh  # noqa: E402
 
-DEFAULT_ZIP = Path(os.environ.get("RVUEDGE_CMS_DATA", ROOT.parent / "shared" / "data" / "cms")) / "rvu25a" / "RVU25A.zip"
 FORMATS = ["raw", "csv", "lines", "portal", "xlsx", "json"]
 LABELS = {"raw": "Baseline: raw cursor pass -> csv.writer", "csv": "CSV (one row per encounter)",
           "lines": "CSV (one row per line)", "portal": "Case-log portal CSV", "xlsx": "XLSX (two sheets)",
@@ -339,7 +338,7 @@ def markdown(results: list[dict], rows: int) -> str:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--zip", type=Path, default=DEFAULT_ZIP)
+    ap.add_argument("--zip", type=Path, default=RVU25A_ZIP)
     ap.add_argument("--pg", help="PostgreSQL admin URL (a fresh database is created and dropped)")
     ap.add_argument("--rows", type=int, default=300_000)
     ap.add_argument("--before", type=Path, help="a checkout of the code before the change (git worktree)")

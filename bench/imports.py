@@ -31,8 +31,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
-from bench._common import append_to_docs  # noqa: E402
-from bench.logbook import CATEGORIES, DEFAULT_ZIP, ENTRIES, ROLES, SITES  # noqa: E402
+from bench._common import RVU25A_ZIP, append_to_docs  # noqa: E402
+from bench.logbook import CATEGORIES, ENTRIES, ROLES, SITES  # noqa: E402
 
 NOTES = ["difficult airway", "converted to open", "CPT 27447 left knee", "long case, two attendings present",
          "bilateral", "follow-up in two weeks", "uncomplicated", "teaching case with the junior resident", ""]
@@ -147,7 +147,7 @@ def child(code: str, *args: str, env: dict | None = None) -> dict:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--zip", type=Path, default=DEFAULT_ZIP)
+    ap.add_argument("--zip", type=Path, default=RVU25A_ZIP)
     ap.add_argument("--rows", type=int, default=300_000)
     ap.add_argument("--no-confirm", action="store_true", help="upload and preview only")
     ap.add_argument("--label", default="", help="a note for the docs table (e.g. 'before the change')")

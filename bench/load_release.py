@@ -27,9 +27,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
-from bench._common import pg_drop, pg_fresh  # noqa: E402
-
-DEFAULT_ZIP = Path(os.environ.get("RVUEDGE_CMS_DATA", ROOT.parent / "shared" / "data" / "cms")) / "rvu25a" / "RVU25A.zip"
+from bench._common import RVU25A_ZIP, pg_drop, pg_fresh  # noqa: E402
 
 CHILD = r"""
 import os, sys, time, django
@@ -143,7 +141,7 @@ def _each_in_fresh_pg(admin_url: str, prefix: str, n: int, run) -> list[float]:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__)
-    ap.add_argument("--zip", type=Path, default=DEFAULT_ZIP)
+    ap.add_argument("--zip", type=Path, default=RVU25A_ZIP)
     ap.add_argument("--pg", default="postgres://postgres@127.0.0.1:5432/postgres")
     ap.add_argument("--repeat", type=int, default=3)
     args = ap.parse_args()

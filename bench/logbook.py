@@ -33,9 +33,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
-from bench._common import pg_drop, pg_fresh  # noqa: E402
-
-DEFAULT_ZIP = Path(os.environ.get("RVUEDGE_CMS_DATA", ROOT.parent / "shared" / "data" / "cms")) / "rvu25a" / "RVU25A.zip"
+from bench._common import RVU25A_ZIP, pg_drop, pg_fresh  # noqa: E402
 
 # Common codes (entries as a clinician would type them); weights skew toward visits like a real log.
 ENTRIES = [
@@ -302,7 +300,7 @@ def markdown(results: list[dict], rows: int, nreq: int) -> str:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--zip", type=Path, default=DEFAULT_ZIP)
+    ap.add_argument("--zip", type=Path, default=RVU25A_ZIP)
     ap.add_argument("--pg", help="PostgreSQL admin URL (a fresh database is created and dropped)")
     ap.add_argument("--rows", type=int, default=100_000)
     ap.add_argument("--requests", type=int, default=200)

@@ -12,42 +12,28 @@ modifiers checked against its code's indicators. The baseline, measured in the s
 from __future__ import annotations
 
 import argparse
-import os
 import random
 import sys
-import tempfile
 import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
-DEFAULT_ZIP = Path(os.environ.get("RVUEDGE_CMS_DATA", ROOT.parent / "shared" / "data" / "cms")) / "rvu25a" / "RVU25A.zip"
+from bench._common import RVU25A_ZIP, fee_rows, procedure_modifiers  # noqa: E402
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--lines", type=int, default=200_000)
-    ap.add_argument("--zip", type=Path, default=DEFAULT_ZIP)
+    ap.add_argument("--zip", type=Path, default=RVU25A_ZIP)
     ap.add_argument("--repeat", type=int, default=3)
     args = ap.parse_args()
 
-    os.environ["RVUEDGE_DATA_DIR"] = tempfile.mkdtemp(prefix="rvuedge-bench-")
-    os.environ.pop("DATABASE_URL", None)
-    os.environ["DJANGO_SETTINGS_MODULE"] = "rvuedge.settings"
-    import django
-
-    django.setup()
-    from django.core.management import call_command
-
-    from rvuedge.fees.importer import load_release
-    from rvuedge.fees.services import DbLookup, known_modifiers, resolve_locality
+    release, lookup, loc = fee_rows((args.zip, None))
+    from rvuedge.fees.services import known_modifiers  # Django is set up only now
     from rvuedge.pricing import CMS_MIRROR, Encounter, EncounterLine, price_encounter
     from rvuedge.pricing.modifiers import check_lines
 
-    call_command("migrate", verbosity=0)
-    release = load_release(str(args.zip)).release
-    lookup = DbLookup(release).preload()
-    loc = resolve_locality(release, "13202-01")
     check = known_modifiers()
 
     rng = random.Random(19)
@@ -69,12 +55,8 @@ def main() -> None:
             return EncounterLine(rng.choice(visits).code, ("25",) if rng.random() < 0.2 else ())
         if kind < 0.8:
             row = rng.choice(procs)
-            mods: tuple[str, ...] = ()
-            if row.bilat == "1" and rng.random() < 0.1:
-                mods = ("50",)
-            elif row.asst == "2" and rng.random() < 0.05:
-                mods = ("80",)
-            elif rng.random() < 0.3:
+            mods = procedure_modifiers(rng, row)
+            if not mods and rng.random() < 0.3:
                 mods = (rng.choice(["RT", "LT"]), "59")
             return EncounterLine(row.code, mods)
         return EncounterLine(rng.choice(imaging).code, (rng.choice(["26", "TC"]),))

@@ -19,80 +19,22 @@ from __future__ import annotations
 import argparse
 import gzip
 import json
-import os
-import secrets
-import socket
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
-import uuid
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
-from bench._common import append_to_docs  # noqa: E402
+from bench._common import CHROMIUM, CHROMIUM_ARGS, RVU25A_ZIP, append_to_docs, serve, sign_up, wait_until  # noqa: E402
 
-DEFAULT_ZIP = Path(os.environ.get("RVUEDGE_CMS_DATA", ROOT.parent / "shared" / "data" / "cms")) / "rvu25a" / "RVU25A.zip"
-CHROMIUM = "/usr/bin/chromium"
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-        "--disable-component-update", "--disable-sync", "--disable-dev-shm-usage"]
 ENTRIES = ["99213", "99214 20610-RT", "27447-RT", "11042 11045x2", "99215", "45378", "93010", "71046-26"]
 
 
-def serve(zip_path: Path, data_dir: Path, production: bool = False) -> tuple[subprocess.Popen, str]:
-    """A real ``rvuedge serve`` (gunicorn, SQLite) on a free port; ``production`` as deployed (RVUEDGE_PRODUCTION:
-    hashed, pre-compressed static files with far-future caching), only without the HTTPS redirect."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    env = {**os.environ, "RVUEDGE_DATA_DIR": str(data_dir), "DJANGO_SETTINGS_MODULE": "rvuedge.settings"}
-    env.pop("DATABASE_URL", None)
-    if production:
-        env.update({"RVUEDGE_PRODUCTION": "1", "SECURE_SSL_REDIRECT": "0", "ALLOWED_HOSTS": "127.0.0.1",
-                    "SECRET_KEY": secrets.token_urlsafe(60)})
-    log = open(data_dir / "serve.log", "w")  # noqa: SIM115
-    proc = subprocess.Popen([sys.executable, "-m", "rvuedge.cli", "serve", "--data", str(zip_path), "--port",
-                             str(port), "--workers", "2"], env=env, stdout=log, stderr=subprocess.STDOUT, cwd=ROOT)
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.time() + 300
-    while True:
-        try:
-            urllib.request.urlopen(url + "/", timeout=2)
-            return proc, url
-        except Exception:  # noqa: BLE001 - poll until it answers
-            if proc.poll() is not None or time.time() > deadline:
-                raise RuntimeError((data_dir / "serve.log").read_text()) from None
-            time.sleep(0.5)
-
-
-def wait_until(page, expression: str, timeout_ms: int = 300000) -> None:
-    """Poll a JavaScript expression until it is true (page.wait_for_function would compile it with eval, which
-    the site's Content-Security-Policy forbids)."""
-    waited = 0
-    while not page.evaluate(expression):
-        if waited > timeout_ms:
-            raise AssertionError(f"still false after {timeout_ms} ms: {expression}")
-        page.wait_for_timeout(100)
-        waited += 100
-
-
-def sign_up(page, url: str) -> None:
-    name = f"b{uuid.uuid4().hex[:8]}"
-    page.goto(url + "/accounts/signup/")
-    page.fill("#id_username", name)
-    page.fill("#id_email", f"{name}@example.org")
-    page.fill("#id_password1", "a-long-pass-phrase")
-    page.fill("#id_password2", "a-long-pass-phrase")
-    page.select_option("#id_career_stage", "attending")
-    page.click("button[type=submit]")
-    page.wait_for_url("**/log/")
-
-
 def ready(page) -> None:
-    wait_until(page, "navigator.serviceWorker.controller !== null")
+    wait_until(page, "navigator.serviceWorker.controller !== null", timeout_ms=300000)
     for _ in range(200):
         if page.evaluate("async () => !!(await caches.match('/log/')) && "
                          "!!(await caches.match('/log/offline/table.json'))"):
@@ -153,7 +95,7 @@ def cold_start_offline(browser, url: str, runs: int) -> tuple[list[float], list[
     context = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True)
     page = context.new_page()
     page.set_default_timeout(30000)
-    sign_up(page, url)
+    sign_up(page, url, prefix="b")
     ready(page)
     page.close()
     offline, online = [], []
@@ -215,7 +157,7 @@ def sync(browser, url: str, n: int) -> tuple[float, float, int]:
     context = browser.new_context(viewport={"width": 390, "height": 844})
     page = context.new_page()
     page.set_default_timeout(300000)
-    sign_up(page, url)
+    sign_up(page, url, prefix="b")
     ready(page)
     user = page.get_attribute("#offline-queue", "data-user")
     context.set_offline(True)
@@ -226,7 +168,7 @@ def sync(browser, url: str, n: int) -> tuple[float, float, int]:
     context.set_offline(False)
     t0 = time.perf_counter()
     page.evaluate("window.dispatchEvent(new Event('online'))")
-    wait_until(page, f"document.querySelectorAll('.queue-item.synced').length === {n}")
+    wait_until(page, f"document.querySelectorAll('.queue-item.synced').length === {n}", timeout_ms=300000)
     queued_ms = (time.perf_counter() - t0) * 1000
     count = page.request.get(url + "/api/log/encounters?limit=1").json()["count"]
     direct_ms = page.evaluate(DIRECT_JS, [n, ENTRIES])
@@ -236,7 +178,7 @@ def sync(browser, url: str, n: int) -> tuple[float, float, int]:
 
 def main() -> None:
     ap = argparse.ArgumentParser()
-    ap.add_argument("--zip", default=str(DEFAULT_ZIP))
+    ap.add_argument("--zip", default=str(RVU25A_ZIP))
     ap.add_argument("--runs", type=int, default=5)
     ap.add_argument("--sync", type=int, default=100)
     ap.add_argument("--append", default="")
@@ -247,10 +189,10 @@ def main() -> None:
         proc, url = serve(Path(args.zip), Path(d))
         try:
             with sync_playwright() as p:
-                browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
+                browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
                 ctx = browser.new_context()
                 page = ctx.new_page()
-                sign_up(page, url)
+                sign_up(page, url, prefix="b")
                 tb = table_bytes(page, url)
                 ctx.close()
                 off, on = cold_start_offline(browser, url, args.runs)

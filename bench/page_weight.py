@@ -32,7 +32,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
-from bench._common import append_to_docs  # noqa: E402
+from bench._common import append_to_docs, prepare_codes  # noqa: E402
 
 PAGES = ["/codes/27447/", "/codes/99214/", "/codes/71046/"]
 ASSET = re.compile(r'<link rel="stylesheet" href="([^"]+)"|<script src="([^"]+)"')
@@ -130,9 +130,7 @@ def main() -> None:
     ap.add_argument("--write", action="store_true", help="append the table to docs/benchmarks.md")
     args = ap.parse_args()
     data_dir = args.data_dir or tempfile.mkdtemp(prefix="rvuedge-weight-")
-    from bench.search import prepare  # it sets RVUEDGE_DATA_DIR before Django is imported
-
-    prepare(data_dir, None)
+    prepare_codes(data_dir, None)  # the search benchmark's data set; it sets RVUEDGE_DATA_DIR before Django starts
     with tempfile.TemporaryDirectory(prefix="rvuedge-baseline-") as base:
         archive = subprocess.run(["git", "-C", str(ROOT), "archive", "--format=tar", args.baseline],
                                  capture_output=True, check=True).stdout

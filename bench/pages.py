@@ -21,7 +21,6 @@ import os
 import random
 import re
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
@@ -32,19 +31,11 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
-from bench._common import append_to_docs  # noqa: E402
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+from bench._common import append_to_docs, free_port, prepare_codes  # noqa: E402
 
 
 def codes_of(data_dir: str, database_url: str | None) -> list[str]:
-    from bench.search import prepare  # same data set as the search benchmark
-
-    prepare(data_dir, database_url)
+    prepare_codes(data_dir, database_url)  # same data set as the search benchmark
     from rvuedge.fees.models import FeeRow
 
     return sorted(set(FeeRow.objects.filter(release__name="RVU25A").values_list("hcpcs", flat=True)))

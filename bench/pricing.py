@@ -23,48 +23,30 @@ from __future__ import annotations
 
 import argparse
 import gc
-import os
 import random
 import sys
-import tempfile
 import time
 from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
-CMS = Path(os.environ.get("RVUEDGE_CMS_DATA", ROOT.parent / "shared" / "data" / "cms"))
-DEFAULT_ZIP = CMS / "rvu25a" / "RVU25A.zip"
-DEFAULT_PPRRVU = CMS / "rvu26c" / "PPRRVU2026_Jul_nonQPP.csv"
+from bench._common import RVU25A_ZIP, RVU26C_PPRRVU, fee_rows, procedure_modifiers  # noqa: E402
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--lines", type=int, default=1_000_000)
     ap.add_argument("--app-lines", type=int, default=20_000, help="lines priced through price_lines")
-    ap.add_argument("--zip", type=Path, default=DEFAULT_ZIP, help="the release whose GPCI file is used")
-    ap.add_argument("--pprrvu", type=Path, default=DEFAULT_PPRRVU, help="the release priced (RVU26C)")
+    ap.add_argument("--zip", type=Path, default=RVU25A_ZIP, help="the release whose GPCI file is used")
+    ap.add_argument("--pprrvu", type=Path, default=RVU26C_PPRRVU, help="the release priced (RVU26C)")
     ap.add_argument("--repeat", type=int, default=3, help="runs of baseline and engine; the best of each counts")
     args = ap.parse_args()
 
-    os.environ["RVUEDGE_DATA_DIR"] = tempfile.mkdtemp(prefix="rvuedge-bench-")
-    os.environ.pop("DATABASE_URL", None)
-    os.environ["DJANGO_SETTINGS_MODULE"] = "rvuedge.settings"
-    import django
-
-    django.setup()  # the imports below need Django configured
-    from django.core.management import call_command
-
-    from rvuedge.fees import services
-    from rvuedge.fees.importer import load_release
-    from rvuedge.fees.services import DbLookup, price_lines, resolve_locality
+    release, lookup, loc = fee_rows((args.zip, None), (args.pprrvu, "RVU26C"))
+    from rvuedge.fees import services  # the imports below need Django configured
+    from rvuedge.fees.services import DbLookup, price_lines
     from rvuedge.pricing import CMS_MIRROR, Encounter, EncounterLine, price_encounter
-
-    call_command("migrate", verbosity=0)
-    load_release(str(args.zip))
-    release = load_release(str(args.pprrvu), release_name="RVU26C").release
-    lookup = DbLookup(release).preload()
-    loc = resolve_locality(release, "13202-01")
 
     # Realistic mix: mostly visits, then procedures (MULT PROC 2, with bilateral and assistant modifiers),
     # imaging with 26/TC, add-ons.
@@ -90,12 +72,7 @@ def main() -> None:
             return EncounterLine(row.code), row
         if kind < 0.75:
             row = rng.choice(procs)
-            mods: tuple[str, ...] = ()
-            if row.bilat == "1" and rng.random() < 0.1:
-                mods = ("50",)
-            elif row.asst == "2" and rng.random() < 0.05:
-                mods = ("80",)
-            return EncounterLine(row.code, mods), row
+            return EncounterLine(row.code, procedure_modifiers(rng, row)), row
         if kind < 0.92:
             row = rng.choice(imaging)
             mod = rng.choice(["", "26", "TC"])

@@ -13,7 +13,6 @@ docs/benchmarks.md.
 from __future__ import annotations
 
 import argparse
-import os
 import platform
 import random
 import sys
@@ -23,38 +22,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
-from bench._common import append_to_docs  # noqa: E402
-
-CMS = Path(os.environ.get("RVUEDGE_CMS_DATA", ROOT.parent / "shared" / "data" / "cms"))
-
-
-def prepare(data_dir: str, database_url: str | None) -> None:
-    os.environ["RVUEDGE_DATA_DIR"] = data_dir
-    if database_url:
-        os.environ["DATABASE_URL"] = database_url
-    else:
-        os.environ.pop("DATABASE_URL", None)
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "rvuedge.settings")
-    sys.path.insert(0, str(ROOT))
-    import django
-
-    django.setup()
-    from django.core.management import call_command
-
-    from rvuedge.codes.content import load_code_content
-    from rvuedge.codes.models import CodeContent
-    from rvuedge.fees.importer import load_hcpcs, load_release
-    from rvuedge.fees.models import HcpcsRelease, Release
-
-    call_command("migrate", verbosity=0)
-    if not Release.objects.filter(name="RVU25A").exists():
-        print("loading RVU25A …", flush=True)
-        load_release(str(CMS / "rvu25a" / "RVU25A.zip"))
-    if not HcpcsRelease.objects.exists():
-        print("loading HCPCS 2026 …", flush=True)
-        load_hcpcs(str(CMS / "hcpcs2026jan" / "HCPC2026_JAN_ANWEB_01122026.txt"))
-    if not CodeContent.objects.exists():
-        load_code_content()
+from bench._common import append_to_docs, pct, prepare_codes  # noqa: E402
 
 
 def make_queries(n: int, seed: int = 42) -> list[tuple[str, str]]:
@@ -100,14 +68,6 @@ def make_queries(n: int, seed: int = 42) -> list[tuple[str, str]]:
     return out
 
 
-def pct(values: list[float], p: float) -> float:
-    values = sorted(values)
-    k = (len(values) - 1) * p
-    lo = int(k)
-    hi = min(lo + 1, len(values) - 1)
-    return (values[lo] + (values[hi] - values[lo]) * (k - lo)) * 1000
-
-
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--data-dir", help="reuse this RVUEDGE_DATA_DIR (default: a new temporary one)")
@@ -116,7 +76,7 @@ def main() -> None:
     ap.add_argument("--write", action="store_true", help="append the results to docs/benchmarks.md")
     args = ap.parse_args()
     data_dir = args.data_dir or tempfile.mkdtemp(prefix="rvuedge-search-bench-")
-    prepare(data_dir, args.database_url)
+    prepare_codes(data_dir, args.database_url)
 
     from django.db import connection
 

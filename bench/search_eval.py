@@ -22,7 +22,6 @@ another checkout's search instead (e.g. ``--code-root ../main`` for the code bef
 from __future__ import annotations
 
 import argparse
-import os
 import platform
 import sys
 import tempfile
@@ -33,9 +32,8 @@ import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
-from bench._common import append_to_docs  # noqa: E402
+from bench._common import append_to_docs, pct, prepare_codes  # noqa: E402
 
-CMS = Path(os.environ.get("RVUEDGE_CMS_DATA", ROOT.parent / "shared" / "data" / "cms"))
 EVAL = ROOT / "bench" / "search_eval.yaml"
 
 
@@ -43,37 +41,6 @@ def load_eval(path: Path = EVAL) -> list[dict]:
     data = yaml.safe_load(path.read_text(encoding="utf-8"))
     return [{"q": str(item["q"]), "codes": [str(c) for c in item["codes"]], "who": item.get("who", "")}
             for item in data["queries"]]
-
-
-def prepare(data_dir: str, database_url: str | None) -> None:
-    os.environ["RVUEDGE_DATA_DIR"] = data_dir
-    if database_url:
-        os.environ["DATABASE_URL"] = database_url
-    else:
-        os.environ.pop("DATABASE_URL", None)
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "rvuedge.settings")
-    import django
-
-    django.setup()
-    from django.core.management import call_command
-
-    from rvuedge.codes.content import load_code_content
-    from rvuedge.codes.models import CodeContent
-    from rvuedge.fees.importer import load_hcpcs, load_release
-    from rvuedge.fees.models import HcpcsRelease, Release
-
-    call_command("migrate", verbosity=0)
-    if not Release.objects.filter(name="RVU25A").exists():
-        print("loading RVU25A …", flush=True)
-        load_release(str(CMS / "rvu25a" / "RVU25A.zip"))
-    if not Release.objects.filter(name="RVU26C").exists():
-        print("loading RVU26C …", flush=True)
-        load_release(str(CMS / "rvu26c" / "PPRRVU2026_Jul_nonQPP.csv"), release_name="RVU26C")
-    if not HcpcsRelease.objects.exists():
-        print("loading HCPCS 2026 …", flush=True)
-        load_hcpcs(str(CMS / "hcpcs2026jan" / "HCPC2026_JAN_ANWEB_01122026.txt"))
-    if not CodeContent.objects.exists():
-        load_code_content()
 
 
 def evaluate(items: list[dict]) -> dict:
@@ -120,14 +87,6 @@ def latency(queries: list[str], repeat: int = 3) -> tuple[float, float]:
     return pct(times, 0.5), pct(times, 0.95)
 
 
-def pct(values: list[float], p: float) -> float:
-    values = sorted(values)
-    k = (len(values) - 1) * p
-    lo = int(k)
-    hi = min(lo + 1, len(values) - 1)
-    return (values[lo] + (values[hi] - values[lo]) * (k - lo)) * 1000
-
-
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--data-dir", help="reuse this RVUEDGE_DATA_DIR (default: a new temporary one)")
@@ -144,7 +103,7 @@ def main() -> None:
         sys.path.insert(0, str(Path(args.code_root).resolve()))
         for name in [m for m in sys.modules if m == "rvuedge" or m.startswith("rvuedge.")]:
             del sys.modules[name]
-    prepare(data_dir, args.database_url)
+    prepare_codes(data_dir, args.database_url, rvu26c=True)
 
     from django.db import connection
 

@@ -21,16 +21,14 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-import os
 import sys
-import tempfile
 import time
 from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
-DEFAULT_ZIP = Path(os.environ.get("RVUEDGE_CMS_DATA", ROOT.parent / "shared" / "data" / "cms")) / "rvu25a" / "RVU25A.zip"
+from bench._common import RVU25A_ZIP, append_to_docs, fee_rows  # noqa: E402
 
 #: The line whose units vary is written xN; the other lines make the rule apply.
 KINDS = {
@@ -45,30 +43,16 @@ KINDS = {
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__)
-    ap.add_argument("--zip", type=Path, default=DEFAULT_ZIP)
+    ap.add_argument("--zip", type=Path, default=RVU25A_ZIP)
     ap.add_argument("--number", type=int, default=5000, help="most pricings per timed run")
     ap.add_argument("--seconds", type=float, default=0.2, help="about how long one timed run takes")
     ap.add_argument("--repeat", type=int, default=5, help="timed runs; the best counts")
     ap.add_argument("--append", action="store_true", help="append the table to docs/benchmarks.md")
     args = ap.parse_args()
 
-    os.environ["RVUEDGE_DATA_DIR"] = tempfile.mkdtemp(prefix="rvuedge-bench-")
-    os.environ.pop("DATABASE_URL", None)
-    os.environ["DJANGO_SETTINGS_MODULE"] = "rvuedge.settings"
-    import django
-
-    django.setup()
-    from django.core.management import call_command
-
-    from rvuedge.fees.importer import load_release
-    from rvuedge.fees.services import DbLookup, resolve_locality
-    from rvuedge.pricing import CMS_MIRROR, MAX_UNITS, Encounter, parse_entry, price_encounter
+    release, lookup, loc = fee_rows((args.zip, None))
+    from rvuedge.pricing import CMS_MIRROR, MAX_UNITS, Encounter, parse_entry, price_encounter  # after Django
     from tests.pricing import reference_engine_f9d6ca5 as reference
-
-    call_command("migrate", verbosity=0)
-    release = load_release(str(args.zip)).release
-    lookup = DbLookup(release).preload()
-    loc = resolve_locality(release, "13202-01")
 
     class OwnRows:
         """The same rows as distinct objects for the engine before: a row caches its amounts per pricing
@@ -136,8 +120,6 @@ def main() -> None:
           f"{args.seconds} s each")
     print(table)
     if args.append:
-        from bench._common import append_to_docs
-
         append_to_docs("## Issue 11: units", "A line of 999 units against the same line of 1 unit",
                        "python bench/units.py", table)
 

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-import os
 import random
 import statistics
 import sys
@@ -26,11 +25,10 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
-from bench._common import append_to_docs  # noqa: E402
+from bench._common import RVU25A_ZIP, append_to_docs  # noqa: E402
 from rvuedge.fees.parsers.pprrvu import parse_pprrvu  # noqa: E402
 from rvuedge.logbook.rules import Fact, Line, check  # noqa: E402
 
-DEFAULT_ZIP = Path(os.environ.get("RVUEDGE_CMS_DATA", ROOT.parent / "shared" / "data" / "cms")) / "rvu25a" / "RVU25A.zip"
 MIX = [("99213", 14), ("99214", 14), ("99215", 4), ("99212", 3), ("99204", 2), ("99232", 6), ("20610-RT", 4),
        ("20610-LT", 2), ("27447", 1), ("29881", 1), ("43239", 2), ("43235", 1), ("45385", 2), ("45378", 1),
        ("11042", 1), ("11045", 1), ("10060", 1), ("99397", 1), ("G0117", 1), ("71046-26", 2), ("99024", 1)]
@@ -81,7 +79,7 @@ def timed(fn, repeat: int) -> list[float]:
 
 def main() -> None:
     ap = argparse.ArgumentParser()
-    ap.add_argument("--zip", type=Path, default=DEFAULT_ZIP)
+    ap.add_argument("--zip", type=Path, default=RVU25A_ZIP)
     ap.add_argument("--years", type=int, default=1)
     ap.add_argument("--per-day", type=int, default=40)
     ap.add_argument("--append", type=Path)

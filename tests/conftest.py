@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import os
 import re
-import uuid
 from pathlib import Path
 
 import pytest
 from hypothesis import settings as hypothesis_settings
 
+# Chromium, sign_up and wait_until are written once, in bench/_common.py, for the browser tests and for the
+# benchmarks that drive the same pages (bench/offline.py); the browser tests import them from here.
+from bench._common import CHROMIUM, CHROMIUM_ARGS, sign_up, wait_until  # noqa: F401 - re-exported
 from tests.personas import *  # noqa: F403 - the personas (alice, bob, their clients, anon_client) for every test
 
 # No wall-clock deadline on property tests: timings are measured by bench/, never asserted in tests (a loaded CI
@@ -76,11 +78,6 @@ def rvu26c(db, cms_dir):
 # process with its own database (a temporary SQLite file, or a fresh PostgreSQL database when
 # DATABASE_URL is set), so the pytest database and its per-test rollback stay untouched.
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-    "--disable-component-update", "--disable-sync", "--disable-dev-shm-usage",
-]
 SCREENSHOTS = PROJECT / "docs" / "screenshots"
 LIVE_ENV: dict[str, str] = {}  # the environment of the `live_url` server (RVUEDGE_DATA_DIR, DATABASE_URL)
 
@@ -197,22 +194,7 @@ def screenshot(page, name: str) -> Path:
 
 
 # --------------------------------------------------------------------------- browser helpers, shared by the browser tests
-
-
-def sign_up(page, live_url: str, stage: str = "attending", specialty: str = "", prefix: str = "dr") -> str:
-    """Sign a new member up through the page (as a newcomer does); returns the username. Lands on /log/."""
-    name = f"{prefix}{uuid.uuid4().hex[:8]}"
-    page.goto(live_url + "/accounts/signup/")
-    page.fill("#id_username", name)
-    page.fill("#id_email", f"{name}@example.org")
-    page.fill("#id_password1", "a-long-pass-phrase")
-    page.fill("#id_password2", "a-long-pass-phrase")
-    page.select_option("#id_career_stage", stage)
-    if specialty:
-        page.fill("#id_specialty", specialty)
-    page.click("button[type=submit]")
-    page.wait_for_url(re.compile(r".*/log/$"))
-    return name
+# (with sign_up and wait_until, imported at the top from bench/_common.py)
 
 
 def log_in_box(page, text: str) -> None:
@@ -223,12 +205,25 @@ def log_in_box(page, text: str) -> None:
     page.wait_for_selector(".logged")
 
 
-def wait_until(page, expression: str, timeout_ms: int = 20000) -> None:
-    """Poll a JavaScript expression until it is true (page.wait_for_function would compile it with eval, which
-    the site's Content-Security-Policy forbids)."""
-    waited = 0
-    while not page.evaluate(expression):
-        if waited > timeout_ms:
-            raise AssertionError(f"still false after {timeout_ms} ms: {expression}")
-        page.wait_for_timeout(100)
-        waited += 100
+def save_contract(page, live_url: str, **fields: str) -> str:
+    """Fill the new-contract form (``name="Memorial 2025", tier1_rate="55"``: each field by its id without
+    ``id_``), save it and wait for the contract's page; returns the contract's id."""
+    page.goto(live_url + "/benchmarks/contracts/new/")
+    for name, value in fields.items():
+        page.fill(f"#id_{name}", value)
+    page.click("text=Save contract")
+    page.wait_for_url(re.compile(r".*/benchmarks/contracts/\d+/$"))
+    return re.search(r"/contracts/(\d+)/", page.url).group(1)
+
+
+def upload_report(page, name: str, body: bytes, label: str = "", refused: bool = False) -> str:
+    """On the reconcile page, upload an employer's report (CSV ``body`` as file ``name``) with its label. Waits for
+    the reconciliation and returns its id; with ``refused``, waits for the form's error and returns its text."""
+    page.set_input_files("input[name=file]", files=[{"name": name, "mimeType": "text/csv", "buffer": body}])
+    if label:
+        page.fill("input[name=label]", label)
+    page.click("button:has-text('Upload and reconcile')")
+    if refused:
+        return page.wait_for_selector(".form-error").inner_text()
+    page.wait_for_url(re.compile(r".*/log/reconcile/\d+/$"))
+    return re.search(r"/reconcile/(\d+)/", page.url).group(1)

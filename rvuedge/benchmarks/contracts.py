@@ -266,11 +266,13 @@ def compute_pay(
     segs = _segments(terms, wrvus, lines)
     share = _YearShare(terms, len(segs), elapsed)
     total_wrvu = sum(segs, ZERO)
-    base = _base_salary(terms, share, lines)
+    base = _annual_amounts(share, "base", [("Base salary", terms.base_salary)] if terms.base_salary else [], True,
+                           lines)
     prod = _productivity(terms, segs, lines)
     if terms.tiers and not any(pl.section == "production" for pl in lines):
         lines.append(PayLine("production", f"{fmt_wrvu(total_wrvu)} wRVU earn no productivity pay", ZERO))
-    stipends = _stipends(terms, share, lines)
+    stipends = _annual_amounts(share, "stipend", [(f"Stipend ({s.name})", s.amount) for s in terms.stipends], False,
+                               lines)
     draws = _draws(terms, share, prod, lines) if terms.draw else _Draws()
     return PayResult(
         terms=terms, wrvus=total_wrvu, elapsed=share.frac, lines=lines, base=base,
@@ -329,14 +331,6 @@ class _YearShare:
         return amount, " ".join(parts) + (f" = {fmt_money(amount)}" if len(parts) > 1 else "")
 
 
-def _base_salary(terms: ContractTerms, share: _YearShare, lines: list[PayLine]) -> Decimal:
-    if not terms.base_salary:
-        return ZERO
-    base, text = share.scaled("Base salary", terms.base_salary, True)
-    lines.append(PayLine("base", text, base))
-    return base
-
-
 @dataclass
 class _Production:
     gross: Decimal = ZERO
@@ -378,12 +372,15 @@ def _productivity(terms: ContractTerms, segs: list[Decimal], lines: list[PayLine
     return out
 
 
-def _stipends(terms: ContractTerms, share: _YearShare, lines: list[PayLine]) -> Decimal:
+def _annual_amounts(share: _YearShare, section: str, amounts: list[tuple[str, Decimal]], fte: bool,
+                    lines: list[PayLine]) -> Decimal:
+    """Annual amounts (base salary, stipends), each prorated to the share (times FTE when ``fte``) on a line of
+    its own; their total."""
     total = ZERO
-    for s in terms.stipends:
-        amount, text = share.scaled(f"Stipend ({s.name})", s.amount, False)
+    for label, annual in amounts:
+        amount, text = share.scaled(label, annual, fte)
         total += amount
-        lines.append(PayLine("stipend", text, amount))
+        lines.append(PayLine(section, text, amount))
     return total
 
 

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from .tables import TableError, norm_header, parse_date, quote
+from .tables import TableError, column_letter, norm_header, parse_date, quote
 
 ZERO = Decimal("0")
 
@@ -139,15 +139,6 @@ def date_basis(columns: dict[str, str]) -> str:
     return f"date of service ({columns.get('date', 'date')})"
 
 
-def _letter(index: int) -> str:
-    out = ""
-    index += 1
-    while index:
-        index, rem = divmod(index - 1, 26)
-        out = chr(65 + rem) + out
-    return out
-
-
 def _find_columns(norm: list[str]) -> tuple[dict[str, int], list[int]]:
     found: dict[str, int] = {}
     for fieldname, names in COLUMN_NAMES.items():
@@ -179,7 +170,7 @@ def detect_columns(headers: Sequence[str], filename: str = "report") -> tuple[di
     for i, name in enumerate(norm):
         if name and (name in _PHI_EXACT or _PHI_WORDS.search(name)):
             raise ReportError(
-                f"{filename}: column {_letter(i)} ({headers[i].strip()!r}) looks like a patient identifier. "
+                f"{filename}: column {column_letter(i)} ({headers[i].strip()!r}) looks like a patient identifier. "
                 "RVU Edge never stores patient data: delete that column (and any other patient details) from "
                 "the file and upload it again. Date of service, code, modifiers, units and wRVU are all it needs.")
     found, extra = _find_columns(norm)
@@ -237,7 +228,7 @@ def parse_report(headers: Sequence[str], rows: Iterable[Sequence[str]], filename
                 headers, header_line = list(row), n
                 break
     cols, extra = detect_columns(headers, filename)
-    names = {f: (headers[i].strip() or _letter(i)) for f, i in cols.items()}
+    names = {f: (headers[i].strip() or column_letter(i)) for f, i in cols.items()}
     lines: list[ReportLine] = []
     errors: list[str] = []
     skipped = 0
@@ -246,7 +237,7 @@ def parse_report(headers: Sequence[str], rows: Iterable[Sequence[str]], filename
         return (row[i] if i is not None and i < len(row) else "").strip()
 
     mod_columns = [(cols["modifiers"], names["modifiers"])] if "modifiers" in cols else []
-    mod_columns += [(i, headers[i].strip() or _letter(i)) for i in extra]
+    mod_columns += [(i, headers[i].strip() or column_letter(i)) for i in extra]
 
     def read(n: int, row: Sequence[str], code_raw: str) -> list[ReportLine] | str:
         parts = _packed_codes(code_raw)

@@ -8,7 +8,7 @@ import datetime as dt
 
 import pytest
 
-from tests.conftest import screenshot, sign_up
+from tests.conftest import save_contract, screenshot, sign_up
 
 pytestmark = pytest.mark.browser
 
@@ -74,14 +74,8 @@ def _attending_joined_september(page, live_url: str, prefix: str) -> None:
         day += dt.timedelta(days=10)
         n += 1
     _log(page, live_url, "27447-LT", min(today, start + dt.timedelta(days=3)), role="first_assist")
-    page.goto(live_url + "/benchmarks/contracts/new/")
-    page.fill("#id_name", "Joined in September")
-    page.fill("#id_start", start.isoformat())
-    page.fill("#id_base_salary", "240000")
-    page.fill("#id_threshold", "300")
-    page.fill("#id_tier1_rate", "55")
-    with page.expect_navigation():
-        page.click("text=Save contract")
+    save_contract(page, live_url, name="Joined in September", start=start.isoformat(), base_salary="240000",
+                  threshold="300", tier1_rate="55")
     page.goto(live_url + "/log/dashboard/")
     body = page.inner_text("body")
     proj = page.inner_text("[data-testid=projection]")

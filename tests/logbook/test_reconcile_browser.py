@@ -7,7 +7,7 @@ import re
 
 import pytest
 
-from tests.conftest import log_in_box, screenshot, sign_up
+from tests.conftest import log_in_box, save_contract, screenshot, sign_up, upload_report
 
 pytestmark = pytest.mark.browser
 
@@ -26,21 +26,12 @@ def test_upload_a_report_and_see_what_was_missed(request, live_url, device):
     sign_up(page, live_url)
     for text in ("99214-25 20610-RT @2025-03-02", "99214 @2025-03-03", "27447 @2025-03-04", "11042 @2025-03-04"):
         log_in_box(page, text)
-    page.goto(live_url + "/benchmarks/contracts/new/")  # $55 a wRVU from the first one
-    page.fill("#id_name", "Memorial 2025")
-    page.fill("#id_start", "2025-01-01")
-    page.fill("#id_base_salary", "240000")
-    page.fill("#id_tier1_rate", "55")
-    page.click("text=Save contract")
-    page.wait_for_url("**/benchmarks/contracts/*/")
+    save_contract(page, live_url, name="Memorial 2025", start="2025-01-01", base_salary="240000",
+                  tier1_rate="55")  # $55 a wRVU from the first one
     page.goto(live_url + "/log/")
     page.click("nav.log-nav >> text=Reconcile")
     page.wait_for_url(re.compile(r".*/log/reconcile/$"))
-    page.set_input_files("input[name=file]", files=[{"name": "march-2025.csv", "mimeType": "text/csv",
-                                                     "buffer": REPORT}])
-    page.fill("input[name=label]", "March 2025 billing report")
-    page.click("button:has-text('Upload and reconcile')")
-    page.wait_for_url(re.compile(r".*/log/reconcile/\d+/$"))
+    upload_report(page, "march-2025.csv", REPORT, "March 2025 billing report")
     table = page.inner_text("table.recon")
     for expected in ("Missing from the report", "11042", "Different code", "99213", "Different credit", "9.80",
                      "Not in your log", "99204"):
@@ -57,10 +48,7 @@ def test_upload_a_report_and_see_what_was_missed(request, live_url, device):
 
     # A file with a patient-identifier column is refused, with the reason; the list keeps the first report.
     page.click("nav.log-nav >> text=Reconcile")
-    page.set_input_files("input[name=file]", files=[{"name": "with-mrn.csv", "mimeType": "text/csv",
-                                                     "buffer": b"DOS,MRN,CPT\n03/02/2025,00123456,99214\n"}])
-    page.click("button:has-text('Upload and reconcile')")
-    page.wait_for_selector(".form-error")
-    assert "column B ('MRN') looks like a patient identifier" in page.inner_text(".form-error")
+    error = upload_report(page, "with-mrn.csv", b"DOS,MRN,CPT\n03/02/2025,00123456,99214\n", refused=True)
+    assert "column B ('MRN') looks like a patient identifier" in error
     assert "March 2025 billing report" in page.inner_text("table.data")
     screenshot(page, f"reconcile-upload-{device}")

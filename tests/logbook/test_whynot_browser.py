@@ -4,12 +4,11 @@ docs/screenshots/whynot-*.png)."""
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 
 import pytest
 
-from tests.conftest import SCREENSHOTS, log_in_box, screenshot, sign_up
+from tests.conftest import SCREENSHOTS, log_in_box, screenshot, sign_up, upload_report
 
 pytestmark = pytest.mark.browser
 REPORT = (Path(__file__).parent / "reports" / "all_reasons.csv").read_bytes()
@@ -42,11 +41,7 @@ def test_reconciliation_reasons(request, live_url, device):
                  "27447 @2025-03-25", "99213 @2025-03-27", "93000 @2025-03-30"):
         log_in_box(page, text)
     page.goto(live_url + "/log/reconcile/")
-    page.set_input_files("input[name=file]", files=[{"name": "all_reasons.csv", "mimeType": "text/csv",
-                                                     "buffer": REPORT}])
-    page.fill("input[name=label]", "March 2025 (posted)")
-    page.click("button:has-text('Upload and reconcile')")
-    page.wait_for_url(re.compile(r".*/log/reconcile/\d+/$"))
+    upload_report(page, "all_reasons.csv", REPORT, "March 2025 (posted)")
     summary = page.inner_text("#reasons")
     for title in ("Inside a global period without the modifier", "Endoscopy base bundled into its family",
                   "Downcoded", "Billed under another provider", "Employer's wRVU already adjusted",

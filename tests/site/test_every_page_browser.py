@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import CMS_DIR, LIVE_ENV, PROJECT, log_in_box, sign_up
+from tests.conftest import CMS_DIR, LIVE_ENV, PROJECT, log_in_box, save_contract, sign_up, upload_report
 
 pytestmark = pytest.mark.browser
 
@@ -76,14 +76,8 @@ def member(live_url, browser, tmp_path_factory):
     page.goto(live_url + "/log/history/")
     enc = re.search(r"/log/e/(\d+)/", page.content()).group(1)
 
-    page.goto(live_url + "/benchmarks/contracts/new/")
-    page.fill("#id_name", "Memorial 2025")
-    page.fill("#id_start", "2025-01-01")
-    page.fill("#id_base_salary", "240000")
-    page.fill("#id_tier1_rate", "55")
-    page.click("text=Save contract")
-    page.wait_for_url("**/benchmarks/contracts/*/")
-    contract = re.search(r"/contracts/(\d+)/", page.url).group(1)
+    contract = save_contract(page, live_url, name="Memorial 2025", start="2025-01-01", base_salary="240000",
+                             tier1_rate="55")
 
     page.goto(live_url + "/log/import/")
     page.locator("input[type=file]").first.set_input_files(
@@ -93,11 +87,7 @@ def member(live_url, browser, tmp_path_factory):
     batch = re.search(r"/import/(\d+)/", page.url).group(1)
 
     page.goto(live_url + "/log/reconcile/")
-    page.set_input_files("input[name=file]", files=[{"name": "march-2025.csv", "mimeType": "text/csv",
-                                                     "buffer": REPORT}])
-    page.click("button:has-text('Upload and reconcile')")
-    page.wait_for_url(re.compile(r".*/log/reconcile/\d+/$"))
-    reconcile = re.search(r"/reconcile/(\d+)/", page.url).group(1)
+    reconcile = upload_report(page, "march-2025.csv", REPORT)
 
     page.goto(live_url + "/benchmarks/")
     source = page.eval_on_selector("select[name=source] option", "o => o.value")

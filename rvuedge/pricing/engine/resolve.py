@@ -416,43 +416,42 @@ def _bilateral(r: LineResult, bilat: str, policy: Policy, how: str) -> None:
         _wstep(r, "BILATERAL", f"BILAT SURG {bilat}", credit, "bilateral credit x{} ({})", credit, how)
 
 
+#: Surgical role -> (its PPRRVU indicator, the indicator's label, the indicator values that refuse the role with
+#: the reason given, the step, what a refusal says). Any other role (80, 81, 82, AS) is an assistant at surgery.
+_ROLE_RULES: dict[str, tuple[str, str, dict[str, str], str, str]] = {
+    "62": ("co_surg", "CO-SURG", {"0": "CO_SURGERY_NOT_ALLOWED", "9": "CO_SURGERY_NOT_APPLICABLE"}, "CO_SURGERY",
+           "{role} co-surgery not payable"),
+    "66": ("team", "TEAM SURG", {"0": "TEAM_SURGERY_NOT_ALLOWED", "9": "TEAM_SURGERY_NOT_APPLICABLE"},
+           "TEAM_SURGERY", "{role} team surgery not payable"),
+}
+_ASSISTANT_RULE = ("asst", "ASST SURG", {"1": "ASSISTANT_NOT_PAYABLE", "9": "ASSISTANT_NOT_APPLICABLE"}, "ASSISTANT",
+                   "{role} assistant at surgery never paid")
+
+
 def _resolve_role(r: LineResult, role: str, row: RvuRow) -> None:
-    code = r.code
+    column, name, refused, step, refusal = _ROLE_RULES.get(role, _ASSISTANT_RULE)
+    ind: str = getattr(row, column)
+    label = f"{name} {ind}"
+    if ind in refused:
+        _deny(r, refused[ind], step, label, f"{refusal.format(role=role)} for {r.code} ({label})")
+        return
     if role == "62":
-        ind = row.co_surg
-        label = f"CO-SURG {ind}"
-        if ind in ("0", "9"):
-            _deny(r, "CO_SURGERY_NOT_ALLOWED" if ind == "0" else "CO_SURGERY_NOT_APPLICABLE", "CO_SURGERY", label,
-                  f"62 co-surgery not payable for {code} ({label})")
-            return
         if ind == "1":
             r.flags.append("CO_SURGERY_DOCUMENTATION_REQUIRED")
-        _late(r, ("CO_SURGERY", label, _CO_SURGERY, "co", "62 co-surgeon: 62.5% of the FSA", ()))
+        _late(r, (step, label, _CO_SURGERY, "co", "62 co-surgeon: 62.5% of the FSA", ()))
     elif role == "66":
-        ind = row.team
-        label = f"TEAM SURG {ind}"
-        if ind in ("0", "9"):
-            _deny(r, "TEAM_SURGERY_NOT_ALLOWED" if ind == "0" else "TEAM_SURGERY_NOT_APPLICABLE", "TEAM_SURGERY",
-                  label, f"66 team surgery not payable for {code} ({label})")
-            return
         r._null = "team surgery: priced by report"
         r.flags.append("TEAM_SURGERY_BY_REPORT")
         r._excluded = True
-        _late(r, ("TEAM_SURGERY", label, None, "team", "66 team surgery: priced by report (contractor)", ()))
+        _late(r, (step, label, None, "team", "66 team surgery: priced by report (contractor)", ()))
     else:
-        ind = row.asst
-        label = f"ASST SURG {ind}"
-        if ind in ("1", "9"):
-            _deny(r, "ASSISTANT_NOT_PAYABLE" if ind == "1" else "ASSISTANT_NOT_APPLICABLE", "ASSISTANT", label,
-                  f"{role} assistant at surgery never paid for {code} ({label})")
-            return
         if ind == "0":
             r.flags.append("ASSISTANT_DOCUMENTATION_REQUIRED")
         if role == "AS":
-            _late(r, ("ASSISTANT", label, _AS_MODIFIER, "as",
+            _late(r, (step, label, _AS_MODIFIER, "as",
                       "AS non-physician assistant: 16% x 85% = 13.6% of the FSA", ()))
         else:
-            _late(r, ("ASSISTANT", label, _ASSISTANT, "asst", f"{role} assistant at surgery: 16% of the FSA", ()))
+            _late(r, (step, label, _ASSISTANT, "asst", f"{role} assistant at surgery: 16% of the FSA", ()))
 
 
 def _resolve_split(r: LineResult, split: str, row: RvuRow, ln: Any, index: int) -> None:
