@@ -33,7 +33,9 @@ from bench._common import RVU25A_ZIP, append_to_docs, fee_rows  # noqa: E402
 #: The line whose units vary is written xN; the other lines make the rule apply.
 KINDS = {
     "MULT PROC 2 (27447)": "27447xN 27486 20610",
-    "endoscopy family member (45385)": "45378 45385xN 45380 20610",
+    # Two family members without their base: the base billed with its family pays 0 since bb6ccc1 (a deliberate
+    # change the engine before issue 11, the oracle here, does not know), so the base stays out of the comparison.
+    "endoscopy family member (45385)": "45380 45385xN 45384 20610",
     "therapy 97110 (MULT PROC 5)": "97110xN 97140 97530",
     "bilateral 27447-50": "27447-50xN 20610",
     "imaging 74177 (MULT PROC 4)": "74177xN 71260",
