@@ -1,5 +1,8 @@
 """RVU rows for the hand-checked rule tests: pfs-rules.md table 6.2 (illustrative values, not RVU26A)
-plus a few synthetic rows (marked) for rules the spec table does not cover."""
+plus a few synthetic rows (marked) for rules the spec table does not cover.
+
+The unit-test fee set (tests/synthetic.py) is a selection of these rows, written as CMS files for the database
+tests: change a row here and those tests' worked figures change with it."""
 
 from __future__ import annotations
 
