@@ -1,9 +1,30 @@
-"""Shared fixtures: where the real CMS files are, and a test database with RVU25A loaded once."""
+"""Shared fixtures: where the real CMS files are, and the fee data every database test runs on.
+
+Which fee data to use for what:
+
+* **Pure unit tests** (engine, rules, pace, parsing) use no database: the fee set of ``tests/synthetic.py``
+  (``fee_set_lookup()``, ``fee_set_gpci()``, ``FEE_SET_CF``) or the rule tests' table
+  (``tests/pricing/fixture_rows.py``) as a ``DictLookup``.
+* **Database tests that need only a handful of codes** (log sums, paging, pace, actions, API shape,
+  permissions) mark their module ``pytestmark = [pytest.mark.django_db, pytest.mark.synthetic_fees]``: they run on
+  that same fee set, loaded through the real importer (``load_release``) as release RVU25A, and nothing else (no
+  HCPCS file, no editorial content). Expected figures are worked out from the fee set's rows in the test.
+* **Everything else** (the default) runs on the real files: RVU25A, the January 2026 HCPCS file and the
+  editorial code content. Tests of real CMS values (vectors, sweeps, every code, imports, real layouts, code
+  pages) stay here.
+
+The data set is chosen per module (``_fee_data``) and committed outside the tests' transactions, so each test
+rolls back on top of it. Synthetic modules run first, so a full run loads each data set once (the fee set, then
+RVU25A in its place); a synthetic module run on its own never loads RVU25A, which saves about three seconds of
+setup. Should the order interleave anyway, each switch drops one data set and loads the other: slower, still
+right. A module mixing the two is refused at collection.
+"""
 
 from __future__ import annotations
 
 import os
 import re
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -13,6 +34,7 @@ from hypothesis import settings as hypothesis_settings
 # benchmarks that drive the same pages (bench/offline.py); the browser tests import them from here.
 from bench._common import CHROMIUM, CHROMIUM_ARGS, sign_up, wait_until  # noqa: F401 - re-exported
 from tests.personas import *  # noqa: F403 - the personas (alice, bob, their clients, anon_client) for every test
+from tests.synthetic import FEE_SET_RELEASE, fee_set_zip
 
 # No wall-clock deadline on property tests: timings are measured by bench/, never asserted in tests (a loaded CI
 # machine made 200 ms deadlines fail on correct code). Examples per test stay Hypothesis's default.
@@ -37,21 +59,77 @@ def cms_dir() -> Path:
     return CMS_DIR
 
 
-@pytest.fixture(scope="session")
-def django_db_setup(django_db_setup, django_db_blocker):
-    """Load RVU25A and the 2026 HCPCS file once per test session; each test rolls back on top of it."""
-    from rvuedge.fees.importer import load_hcpcs, load_release
+# --------------------------------------------------------------------------- fee data in the test database
 
-    if not RVU25A_ZIP.exists():
+SYNTHETIC = "synthetic_fees"  # the marker of modules that run on the synthetic fee set
+_MODULE_DATA: dict[str, str] = {}  # module node id -> "synthetic" or "real", for modules with database tests
+_LOADED: dict[str, str | None] = {"data": None}  # what the test database holds now
+
+
+def _data_set(item: pytest.Item) -> str | None:
+    """The fee data a test needs: None when it uses no database."""
+    if item.get_closest_marker("django_db") is None and "django_db_setup" not in item.fixturenames:
+        return None
+    return "synthetic" if item.get_closest_marker(SYNTHETIC) else "real"
+
+
+@pytest.hookimpl(trylast=True)  # after -m/-k deselection: only the tests that will run count
+def pytest_collection_modifyitems(config, items):
+    """Record each module's data set (refusing a module that mixes them) and run synthetic modules first."""
+    _MODULE_DATA.clear()
+    mixed = set()
+    for item in items:
+        data = _data_set(item)
+        if data is None:
+            continue
+        module = item.getparent(pytest.Module).nodeid
+        if _MODULE_DATA.setdefault(module, data) != data:
+            mixed.add(module)
+    if mixed:
+        raise pytest.UsageError(f"mark the whole module {SYNTHETIC} or none of it: " + ", ".join(sorted(mixed)))
+    items.sort(key=lambda item: item.get_closest_marker(SYNTHETIC) is None)  # stable: order kept otherwise
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _fee_data(request):
+    """Before a module's first database test: make the test database hold the module's data set."""
+    data = _MODULE_DATA.get(request.node.nodeid)
+    if data is not None and _LOADED["data"] != data:
+        request.getfixturevalue("django_db_setup")
+        with request.getfixturevalue("django_db_blocker").unblock():
+            _load(data)
+    yield
+
+
+def _load(data: str) -> None:
+    # Imported here: Django is set up by pytest-django only after this conftest is imported.
+    from rvuedge.codes import search
+    from rvuedge.codes.content import load_code_content
+    from rvuedge.codes.models import CodeContent
+    from rvuedge.fees.importer import load_hcpcs, load_release
+    from rvuedge.fees.models import HcpcsRelease, Release
+    from rvuedge.fees.services import clear_caches
+
+    if data == "real" and not RVU25A_ZIP.exists():
         pytest.fail(f"The real CMS files are missing: expected {RVU25A_ZIP} (set RVUEDGE_CMS_DATA)")
-    with django_db_blocker.unblock():
+    _LOADED["data"] = None
+    # A new test database holds nothing; a switch drops the other data set first (the loads rebuild the index).
+    Release.objects.all().delete()
+    HcpcsRelease.objects.all().delete()
+    CodeContent.objects.all().delete()
+    if data == "real":
         load_release(str(RVU25A_ZIP))
         load_hcpcs(str(CMS_DIR / "hcpcs2026jan" / "HCPC2026_JAN_ANWEB_01122026.txt"))
-        # Editorial code content and the search index, once per session.
-        from rvuedge.codes.content import load_code_content
-
-        load_code_content()
-    yield
+        load_code_content()  # the editorial code pages and the search index
+    else:
+        with tempfile.TemporaryDirectory() as folder:
+            path = Path(folder) / "fee-set.zip"
+            path.write_bytes(fee_set_zip())
+            result = load_release(str(path))
+        assert result.release.name == FEE_SET_RELEASE, result.release.name
+    clear_caches()
+    search.forget_version()
+    _LOADED["data"] = data
 
 
 @pytest.fixture
