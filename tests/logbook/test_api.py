@@ -1,4 +1,9 @@
-"""The JSON API at /api/log: token or session auth, the same entry text as the box, idempotent creates."""
+"""The JSON API at /api/log: token or session auth, the same entry text as the box, idempotent creates.
+
+Runs on the synthetic fee set (tests/synthetic.py), not RVU25A. Figures are its work RVUs: 99213 1.30,
+99214 1.92, 99215 2.65, 20610 0.77 (one procedure beside a visit: no reduction); 99915 is no code, one digit
+from 99215.
+"""
 
 from __future__ import annotations
 
@@ -10,8 +15,9 @@ from django.test import Client
 from rvuedge.accounts.services import do_create_token
 from rvuedge.logbook.models import Encounter
 from tests.personas import log
+from tests.synthetic import FEE_SET_RELEASE
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.synthetic_fees]
 
 
 @pytest.fixture
@@ -32,7 +38,8 @@ def test_create_from_rapid_entry_text(api, alice):
     r = api("post", "/encounters", {"entry": "99214 20610-RT @2025-03-04", "site": "Clinic A"})
     assert r.status_code == 201
     data = r.json()
-    assert data["date"] == "2025-03-04" and data["total_wrvu"] == "2.71" and data["release"] == "RVU25A"
+    # 1.92 + 0.77 = 2.69
+    assert data["date"] == "2025-03-04" and data["total_wrvu"] == "2.69" and data["release"] == FEE_SET_RELEASE
     assert [ln["code"] for ln in data["lines"]] == ["99214", "20610"]
     assert data["lines"][0]["explanation"]["wrvu_steps"][0]["text"] == "work RVU 1.92"
     assert Encounter.objects.get(user=alice).site == "Clinic A"
@@ -58,8 +65,8 @@ def test_an_idempotency_key_makes_a_retry_harmless(api, alice):
 def test_validation_errors_are_422_and_name_the_field(api):
     r = api("post", "/encounters", {"entry": "99915"})
     assert r.status_code == 422
-    assert r.json()["field"] == "entry" and "Did you mean" in r.json()["detail"]
-    assert r.json()["problems"][0]["near"]
+    assert r.json()["field"] == "entry" and "Did you mean 99215" in r.json()["detail"]
+    assert r.json()["problems"][0]["near"] == ["99215"]
     assert api("post", "/encounters", {}).status_code == 422
     assert api("post", "/encounters", {"entry": "99213", "role": "chief"}).json()["field"] == "role"
     assert api("post", "/encounters", {"lines": [{"code": "99213", "units": 0}]}).status_code == 422
@@ -76,7 +83,7 @@ def test_list_filter_get_update_delete_restore(api, alice):
     r = api("patch", f"/encounters/{a.pk}", {"notes": "follow-up"})
     assert r.status_code == 200 and r.json()["notes"] == "follow-up" and r.json()["entry"] == "99213"
     r = api("patch", f"/encounters/{a.pk}", {"entry": "99215"})
-    assert r.json()["total_wrvu"] == "2.80"
+    assert r.json()["total_wrvu"] == "2.65"  # 99215
     assert api("patch", f"/encounters/{a.pk}", {"notes": "SSN 123-45-6789"}).status_code == 422
 
     assert api("delete", f"/encounters/{a.pk}").json()["deleted"] == a.pk
@@ -90,7 +97,7 @@ def test_check_summary_export(api, alice):
     log(alice, "99213", date="2025-01-01")
     r = api("post", "/check", {"entry": "99213 99915", "date": "2025-01-01"})
     items = r.json()["items"]
-    assert items[0]["credit"]["wrvu"] == "1.30" and items[1]["near"]
+    assert items[0]["credit"]["wrvu"] == "1.30" and items[1]["near"] == ["99215"]
     assert api("get", "/summary?period=year&start=2025-01-01&end=2025-12-31").json()["total_wrvu"] == "1.30"
     backup = json.loads(b"".join(api("get", "/export?format=json").streaming_content))  # streamed, any size
     assert backup["format"] == "rvuedge-log-backup" and len(backup["encounters"]) == 1

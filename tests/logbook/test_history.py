@@ -1,4 +1,8 @@
-"""History: filters, edit (re-credit only when the credit inputs change), delete with undo, trash, bulk."""
+"""History: filters, edit (re-credit only when the credit inputs change), delete with undo, trash, bulk.
+
+Runs on the synthetic fee set (tests/synthetic.py), not RVU25A. Figures are its work RVUs: 99213 1.30,
+27447 19.11, 20610 0.77 + 99214 1.92 (one procedure beside a visit: no reduction), 99215 2.65; 99999 is no code.
+"""
 
 from __future__ import annotations
 
@@ -12,8 +16,9 @@ from django.utils import timezone
 from rvuedge.logbook.actions import do_purge_trash
 from rvuedge.logbook.models import Encounter, EncounterLine
 from tests.personas import log
+from tests.synthetic import FEE_SET_RELEASE
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.synthetic_fees]
 
 
 @pytest.fixture
@@ -35,7 +40,7 @@ def _entries(client, **params) -> list[str]:
 def test_it_lists_newest_first_with_totals(alice_client, three):
     r = alice_client.get("/log/history/")
     assert [e.entry for e in r.context["encounters"]] == ["20610-LT 99214", "27447-RT", "99213"]
-    assert r.context["total_n"] == 3 and r.context["total_wrvu"] == Decimal("23.61")  # 1.30 + 19.60 + 2.71
+    assert r.context["total_n"] == 3 and r.context["total_wrvu"] == Decimal("23.10")  # 1.30 + 19.11 + 2.69
 
 
 @pytest.mark.parametrize("params,expected", [
@@ -66,7 +71,7 @@ def test_edit_codes_recredits(alice_client, three):
     r = alice_client.post(f"/log/e/{enc.pk}/edit/", {"entry": "99215", "date": "2025-01-11", "role": "performed"})
     assert r.status_code == 302
     enc.refresh_from_db()
-    assert enc.entry == "99215" and enc.date == dt.date(2025, 1, 11) and enc.total_wrvu == Decimal("2.80")
+    assert enc.entry == "99215" and enc.date == dt.date(2025, 1, 11) and enc.total_wrvu == Decimal("2.65")
     assert list(EncounterLine.objects.filter(encounter=enc).values_list("code", "date")) == [
         ("99215", dt.date(2025, 1, 11))]
 
@@ -81,7 +86,7 @@ def test_edit_refuses_bad_input_and_changes_nothing(alice_client, three):
 
 def test_detail_shows_the_explanation(alice_client, three):
     body = alice_client.get(f"/log/e/{three[2].pk}/").content.decode()
-    assert "work RVU 0.79" in body and "RVU25A" in body and "cms_mirror" in body
+    assert "work RVU 0.77" in body and FEE_SET_RELEASE in body and "cms_mirror" in body  # 20610's line
 
 
 def test_delete_then_undo(alice_client, alice, three):
