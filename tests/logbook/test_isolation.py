@@ -1,5 +1,8 @@
 """Isolation: every page and endpoint redirects (pages) or 401s (API) anonymous users, answers 404 for another
-user's objects, and never shows or changes another user's data."""
+user's objects, and never shows or changes another user's data.
+
+Runs on the synthetic fee set (tests/synthetic.py), not RVU25A: it needs only two codes that price (27447,
+99213) and checks who sees what, never a figure."""
 
 from __future__ import annotations
 
@@ -12,7 +15,7 @@ from rvuedge.logbook.actions import do_trash_encounters, do_upload_report
 from rvuedge.logbook.models import Encounter, ImportBatch
 from tests.personas import log
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.synthetic_fees]
 
 MARK = "SecretSiteOfAlice"
 

@@ -1,5 +1,9 @@
 """Roles fit the service: defaults by code kind, the portal's labels, and credit by role from the credit policy
-(assistant at surgery 16% per modifier 80, co-surgeon 62.5% per modifier 62), explained on the line."""
+(assistant at surgery 16% per modifier 80, co-surgeon 62.5% per modifier 62), explained on the line.
+
+Runs on the synthetic fee set (tests/synthetic.py), not RVU25A: its 27447 allows an assistant (ASST SURG 2) and
+a co-surgeon (CO-SURG 1) as the real row does; every credit here is a share of the primary surgeon's credit.
+"""
 
 from __future__ import annotations
 
@@ -12,7 +16,7 @@ from rvuedge.logbook import queries, roles
 from rvuedge.logbook.models import EncounterLine
 from tests.personas import log, make_user
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.synthetic_fees]
 
 
 def test_pure_defaults_by_code_kind():
@@ -36,7 +40,9 @@ def test_first_assist_is_credited_as_assistant_at_surgery_and_says_so(db, client
     primary = log(att, "27447-RT", setting="facility", role="primary")
     assist = log(att, "27447-RT", setting="facility", role="first_assist")
     full = primary.total_wrvu
+    assert full == Decimal("19.11")  # 27447's work RVU in the fee set
     assert assist.total_wrvu == (full * Decimal("0.16")).quantize(Decimal("0.01"))  # 16% (cms_mirror)
+    assert assist.total_wrvu == Decimal("3.06")  # 19.11 x 0.16 = 3.0576
     line = EncounterLine.objects.get(encounter=assist)
     assert line.modifiers == "RT"  # stored as typed: the role is on the encounter
     assert line.explanation["role"] == "First assist: −84%: assistant at surgery, modifier 80 (credit policy ×0.16)"
