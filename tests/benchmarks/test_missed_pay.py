@@ -55,11 +55,11 @@ def test_a_running_year_values_the_missed_wrvus_once_where_the_year_is_heading(a
     alice = alices_march
     _contract(alice, tiers=[{"up_to": "50", "rate": "50"}, {"rate": "80"}])
     rec = reconciliation(alice, do_upload_report(alice, "march.csv", REPORT)[0])
-    # On 2025-03-31 the year to date (25.9 wRVU logged) projects to ~105 wRVU, into tier 2: the 10.81 missed
-    # wRVUs are worth tier 2's rate once (not scaled up as a pace).
+    # On 2025-03-31 the year to date (1.92 + 19.60 + 1.01 = 22.53 wRVU logged since 2 March) projects past the
+    # 50-wRVU tier, into tier 2: the 10.81 missed wRVUs are worth tier 2's rate once (not scaled up as a pace).
     v = services.value_of_missed(alice, rec.missed_by_date(), today=dt.date(2025, 3, 31))
     assert v["projected"] and v["amount"] == rec.missing_wrvu * 80
-    # Valued at the end of the year instead (only 27.2 wRVU in all of 2025): tier 1.
+    # Valued at the end of the year instead (only 22.53 + 1.30 = 23.83 wRVU in all of 2025): tier 1.
     done = services.value_of_missed(alice, rec.missed_by_date(), today=dt.date(2026, 1, 15))
     assert not done["projected"] and done["amount"] == rec.missing_wrvu * 50
 
