@@ -53,8 +53,8 @@ def _blend(draw: st.DrawFn) -> dict[str, Any]:
     names = draw(st.lists(RELEASE, min_size=1, max_size=3, unique_by=str.upper))
     cuts = sorted(draw(st.lists(st.integers(1, 19), min_size=len(names) - 1, max_size=len(names) - 1, unique=True)))
     shares = [b - a for a, b in zip([0, *cuts], [*cuts, 20], strict=True)]
-    return {"mode": "blend", "releases": [{"release": n, "weight": str(Decimal(s) / 20)} for n, s in zip(names, shares,
-                                                                                                      strict=True)]}
+    weights = [draw(st.sampled_from([str, Decimal, float]))(Decimal(s) / 20) for s in shares]
+    return {"mode": "blend", "releases": [{"release": n, "weight": w} for n, w in zip(names, weights, strict=True)]}
 
 
 RVU_RELEASE = st.one_of(
