@@ -1,5 +1,6 @@
 """Contract terms: the contract JSON (documented in :mod:`.contracts`) read and checked into
-:class:`ContractTerms`. Pure Python, ``Decimal`` throughout; every error names the field at fault."""
+:class:`ContractTerms`. Pure Python, ``Decimal`` throughout; the checking is a pydantic model
+(:class:`_ContractDocument`, on :mod:`rvuedge.pricing.validation`) and every error names the field at fault."""
 
 from __future__ import annotations
 
@@ -7,10 +8,13 @@ import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
-from typing import Any
+from typing import Annotated, Any, Self, cast
+
+from pydantic import BeforeValidator, Field, PlainValidator, field_validator, model_validator
 
 from rvuedge.pricing.money import cents
 from rvuedge.pricing.policy import PolicyError, load_policy
+from rvuedge.pricing.validation import Document, error_at, read_json, validate
 
 ZERO = Decimal(0)
 ONE = Decimal(1)
@@ -52,6 +56,16 @@ def fmt_pct(value: Decimal) -> str:
 
 
 # --------------------------------------------------------------------------- terms
+
+
+def policy_document(credit_policy: str | dict[str, Any], rvu_release: Any) -> dict[str, Any]:
+    """A contract's credit policy as :func:`rvuedge.pricing.load_policy` takes it: a named profile or a policy
+    object, with the contract's ``rvu_release`` folded in (unless it is "current" and the policy names its own)."""
+    base = {"wrvu_profile": credit_policy} if isinstance(credit_policy, str) else dict(credit_policy)
+    mode = rvu_release.get("mode", "current") if isinstance(rvu_release, dict) else None
+    if mode != "current" or "rvu_release" not in base:
+        base["rvu_release"] = rvu_release
+    return base
 
 
 @dataclass(frozen=True)
@@ -114,10 +128,7 @@ class ContractTerms:
 
     def policy_dict(self) -> dict[str, Any]:
         """The credit policy as :func:`rvuedge.pricing.load_policy` takes it, with ``rvu_release`` folded in."""
-        base = {"wrvu_profile": self.credit_policy} if isinstance(self.credit_policy, str) else dict(self.credit_policy)
-        if self.rvu_release.get("mode", "current") != "current" or "rvu_release" not in base:
-            base["rvu_release"] = self.rvu_release
-        return base
+        return policy_document(self.credit_policy, self.rvu_release)
 
     def describe_release(self) -> str:
         mode = self.rvu_release.get("mode", "current")
@@ -159,146 +170,236 @@ MAX_FIGURE = Decimal(1_000_000_000)
 MAX_PLACES = 10  # decimal places a typed figure may have (Decimals computed by the caller are exempt)
 
 
-def decimal_field(key: str, value: Any, *, low: Decimal | None = ZERO, high: Decimal | None = MAX_FIGURE) -> Decimal:
+def _as_json(value: Any) -> str:
+    """A value as it looks in JSON, for a message (a number read as a Decimal as its digits)."""
+    return str(value) if isinstance(value, Decimal) else json.dumps(value, default=str)
+
+
+def _figure(value: Any, low: Decimal | None, high: Decimal | None) -> Decimal:
+    """A typed figure ('$240,000', 55, '0.8') as a Decimal; a fault raises ValueError in our words."""
     if isinstance(value, bool) or value is None or isinstance(value, dict | list):
-        raise ContractError(key, f"expected a number, got {json.dumps(value)[:40]}")
+        raise ValueError(f"expected a number, got {_as_json(value)[:40]}")
     if isinstance(value, float):
         value = repr(value)
     text = str(value).strip().replace(",", "").replace("$", "")
     if len(text) > 40:
-        raise ContractError(key, f"{text[:20]}… is not a number (at most 40 characters)")
+        raise ValueError(f"{text[:20]}… is not a number (at most 40 characters)")
     try:
         result = Decimal(text)
     except InvalidOperation:
-        raise ContractError(key, f"{value!r} is not a number") from None
+        raise ValueError(f"{value!r} is not a number") from None
     if not result.is_finite():
-        raise ContractError(key, f"{value!r} is not a finite number")
+        raise ValueError(f"{value!r} is not a finite number")
     if low is not None and result < low:
-        raise ContractError(key, f"{text} is below {low}")
+        raise ValueError(f"{text} is below {low}")
     if high is not None and result > high:
-        raise ContractError(key, f"{text} is above {high:,}")
+        raise ValueError(f"{text} is above {high:,}")
     if abs(result) > MAX_FIGURE:
-        raise ContractError(key, f"{text} is out of range (at most {MAX_FIGURE:,} either way)")
+        raise ValueError(f"{text} is out of range (at most {MAX_FIGURE:,} either way)")
     if result and not isinstance(value, Decimal) and result.normalize().as_tuple().exponent < -MAX_PLACES:
-        raise ContractError(key, f"{text} has more than {MAX_PLACES} decimal places")
+        raise ValueError(f"{text} has more than {MAX_PLACES} decimal places")
     return result
 
 
-def _choice(key: str, value: Any, choices: Sequence[str]) -> str:
-    if not isinstance(value, str) or value.strip().lower() not in choices:
-        raise ContractError(key, f"{value!r} is not one of {', '.join(choices)}")
-    return value.strip().lower()
+def decimal_field(key: str, value: Any, *, low: Decimal | None = ZERO, high: Decimal | None = MAX_FIGURE) -> Decimal:
+    try:
+        return _figure(value, low, high)
+    except ValueError as exc:
+        raise ContractError(key, str(exc)) from None
 
 
-def _bool(key: str, value: Any) -> bool:
+# --------------------------------------------------------------------------- the contract document (pydantic)
+# Field validators raise ValueError(message): the message is shown as written (rvuedge.pricing.validation).
+
+
+def _between(low: Decimal | None = ZERO, high: Decimal | None = MAX_FIGURE) -> PlainValidator:
+    """A figure from ``low`` to ``high``."""
+    return PlainValidator(lambda value: _figure(value, low, high))
+
+
+Figure = Annotated[Decimal, _between()]
+
+
+def _one_of(choices: Sequence[str]) -> PlainValidator:
+    def check(value: Any) -> str:
+        if not isinstance(value, str) or value.strip().lower() not in choices:
+            raise ValueError(f"{value!r} is not one of {', '.join(choices)}")
+        return value.strip().lower()
+
+    return PlainValidator(check)
+
+
+def _true_or_false(value: Any) -> bool:
     if not isinstance(value, bool):
-        raise ContractError(key, f"expected true or false, got {json.dumps(value)}")
+        raise ValueError(f"expected true or false, got {_as_json(value)}")
     return value
 
 
-_KEYS = {
-    "name", "base_salary", "fte", "threshold", "tiers", "rate", "tier_mode", "tier_reset", "payout_share",
-    "draw", "stipends", "credit_policy", "rvu_release", "year_start_month", "notes", "start", "end",
-}
+def _month(value: Any) -> int:
+    if (isinstance(value, bool) or not isinstance(value, int | Decimal)
+            or (isinstance(value, Decimal) and not value.is_finite()) or not 1 <= int(value) <= 12
+            or int(value) != value):
+        raise ValueError(f"expected a month number 1-12, got {json.dumps(str(value))}")
+    return int(value)
+
+
+def _name(value: Any) -> str:
+    if not isinstance(value, str) or not value.strip():
+        raise ValueError("expected a non-empty string")
+    return value.strip()[:120]
+
+
+def _stipend_name(value: Any) -> str | None:
+    """None (left out or empty: the stipend is numbered) or the name, at most 80 characters."""
+    if not value:
+        return None
+    if not isinstance(value, str):
+        raise ValueError("expected a string")
+    return value.strip()[:80]
+
+
+def _list_of(example: str) -> BeforeValidator:
+    def check(value: Any) -> Any:
+        if not isinstance(value, list):
+            raise ValueError(f"expected a list of {example}")
+        return value
+
+    return BeforeValidator(check)
+
+
+def _credit_policy(value: Any) -> str | dict[str, Any]:
+    if isinstance(value, dict):
+        return cast(dict[str, Any], _plain(value))
+    if not isinstance(value, str):
+        raise ValueError("expected a profile name or a policy object")
+    return value
+
+
+def _rvu_release(value: Any) -> Any:
+    """A JSON-safe copy, release names upper-cased; load_policy checks it (with the credit policy)."""
+    if isinstance(value, str):
+        value = {"mode": value}
+    release = _plain(value)
+    if isinstance(release, dict):
+        if isinstance(release.get("release"), str):
+            release["release"] = release["release"].strip().upper()
+        for item in release.get("releases") if isinstance(release.get("releases"), list) else []:
+            if isinstance(item, dict) and isinstance(item.get("release"), str):
+                item["release"] = item["release"].strip().upper()
+    return release
+
+
+class _Tier(Document):
+    shape = 'expected {"up_to": ..., "rate": ...}'
+    rate: Figure
+    up_to: Figure | None = None
+    from_: Any = Field(default=None, alias="from")  # ignored (the bound of the tier before)
+
+
+class _Draw(Document):
+    not_an_object = 'expected an object like {"amount": "240000", "true_up": "quarter"}'
+    amount: Figure
+    true_up: Annotated[str, _one_of(tuple(PERIODS))] = "year"
+    clawback: Annotated[bool, PlainValidator(_true_or_false)] = True
+    carry_forward: Annotated[bool, PlainValidator(_true_or_false)] = False
+
+
+class _Stipend(Document):
+    shape = 'expected {"name": ..., "amount": ...}'
+    name: Annotated[str | None, PlainValidator(_stipend_name)] = None
+    amount: Figure
+
+
+#: keys a contract may carry that the pay engine does not read
+_IGNORED = ("notes", "start", "end")
+
+
+class _ContractDocument(Document):
+    """The contract JSON (documented in :mod:`.contracts`); fields in the order their errors are looked for."""
+
+    name: Annotated[str, PlainValidator(_name)] = "Contract"
+    base_salary: Figure = ZERO
+    fte: Annotated[Decimal, _between(Decimal("0.01"), Decimal("1.5"))] = ONE
+    threshold: Figure = ZERO
+    payout_share: Annotated[Decimal, _between(high=ONE)] = ONE
+    tier_mode: Annotated[str, _one_of(TIER_MODES)] = "accrual"
+    tier_reset: Annotated[str, _one_of(tuple(PERIODS))] = "year"
+    year_start_month: Annotated[int, PlainValidator(_month)] = 1
+    rate: Figure = Field(default=None)  # shorthand for one open tier
+    tiers: Annotated[list[_Tier], _list_of('{"up_to": ..., "rate": ...}')] = Field(default_factory=list)
+    draw: _Draw | None = None
+    stipends: Annotated[list[_Stipend], _list_of('{"name": ..., "amount": ...}')] = Field(default_factory=list)
+    credit_policy: Annotated[str | dict[str, Any], PlainValidator(_credit_policy)] = "cms_mirror"
+    rvu_release: Annotated[Any, BeforeValidator(_rvu_release)] = Field(default_factory=lambda: {"mode": "current"})
+    notes: Any = None
+    start: Any = None
+    end: Any = None
+
+    @classmethod
+    def unknown_key_message(cls) -> str:
+        return f"unknown key (known: {', '.join(sorted(set(cls.model_fields) - set(_IGNORED)))})"
+
+    @model_validator(mode="before")
+    @classmethod
+    def _rate_or_tiers(cls, data: Any) -> Any:
+        if isinstance(data, dict) and "rate" in data and "tiers" in data:
+            raise error_at(("rate",), "give either 'rate' or 'tiers', not both")
+        return data
+
+    @field_validator("tiers")
+    @classmethod
+    def _ascending(cls, tiers: list[_Tier]) -> list[_Tier]:
+        previous = ZERO
+        for i, tier in enumerate(tiers):
+            last = i == len(tiers) - 1
+            if tier.up_to is None:
+                if not last:
+                    raise error_at((i, "up_to"), "only the last tier may be open-ended")
+                continue
+            if tier.up_to <= previous:
+                raise error_at((i, "up_to"), f"{tier.up_to} must be above the previous bound {previous}")
+            if last:
+                raise error_at((i, "up_to"), "the last tier must be open-ended (leave out 'up_to')")
+            previous = tier.up_to
+        return tiers
+
+    @model_validator(mode="after")
+    def _draw_and_policy(self) -> Self:
+        if self.draw is not None and not self.tier_list():
+            raise error_at(("draw",), "a draw is an advance against productivity pay: give 'rate' or 'tiers'")
+        try:
+            load_policy(policy_document(self.credit_policy, self.rvu_release))
+        except PolicyError as exc:
+            where = exc.field if exc.field.startswith("rvu_release") else f"credit_policy.{exc.field}"
+            if exc.field == "wrvu_profile" and isinstance(self.credit_policy, str):
+                where = "credit_policy"
+            raise error_at((where,), exc.message) from None
+        return self
+
+    def tier_list(self) -> tuple[Tier, ...]:
+        if "rate" in self.model_fields_set:
+            return (Tier(None, self.rate),)
+        return tuple(Tier(t.up_to, t.rate) for t in self.tiers)
+
+    def terms(self) -> ContractTerms:
+        draw = self.draw
+        return ContractTerms(
+            name=self.name, base_salary=self.base_salary, fte=self.fte, threshold=self.threshold,
+            tiers=self.tier_list(), tier_mode=self.tier_mode, tier_reset=self.tier_reset,
+            payout_share=self.payout_share,
+            draw=Draw(draw.amount, draw.true_up, draw.clawback, draw.carry_forward) if draw else None,
+            stipends=tuple(Stipend(s.name if s.name is not None else f"Stipend {i + 1}", s.amount)
+                           for i, s in enumerate(self.stipends)),
+            credit_policy=self.credit_policy, rvu_release=self.rvu_release, year_start_month=self.year_start_month,
+        )
 
 
 def load_contract(obj: dict[str, Any] | str | bytes | ContractTerms) -> ContractTerms:
     """Validate a contract (JSON text or dict) into :class:`ContractTerms`; raise :class:`ContractError`."""
     if isinstance(obj, ContractTerms):
         return obj
-    if isinstance(obj, bytes | str):
-        try:
-            obj = json.loads(obj, parse_float=Decimal)
-        except json.JSONDecodeError as exc:
-            raise ContractError("(json)", f"not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}") from None
-    if not isinstance(obj, dict):
-        raise ContractError("(root)", f"expected an object, got {type(obj).__name__}")
-    unknown = sorted(set(obj) - _KEYS)
-    if unknown:
-        raise ContractError(unknown[0], f"unknown key (known: {', '.join(sorted(_KEYS - {'notes', 'start', 'end'}))})")
-
-    name = obj.get("name", "Contract")
-    if not isinstance(name, str) or not name.strip():
-        raise ContractError("name", "expected a non-empty string")
-    kw: dict[str, Any] = {"name": name.strip()[:120]}
-    if "base_salary" in obj:
-        kw["base_salary"] = decimal_field("base_salary", obj["base_salary"])
-    if "fte" in obj:
-        kw["fte"] = decimal_field("fte", obj["fte"], low=Decimal("0.01"), high=Decimal("1.5"))
-    if "threshold" in obj:
-        kw["threshold"] = decimal_field("threshold", obj["threshold"])
-    if "payout_share" in obj:
-        kw["payout_share"] = decimal_field("payout_share", obj["payout_share"], high=ONE)
-    if "tier_mode" in obj:
-        kw["tier_mode"] = _choice("tier_mode", obj["tier_mode"], TIER_MODES)
-    if "tier_reset" in obj:
-        kw["tier_reset"] = _choice("tier_reset", obj["tier_reset"], tuple(PERIODS))
-    if "year_start_month" in obj:
-        month = obj["year_start_month"]
-        if isinstance(month, bool) or not isinstance(month, int | Decimal) or not 1 <= int(month) <= 12 \
-                or int(month) != month:
-            raise ContractError("year_start_month", f"expected a month number 1-12, got {json.dumps(str(month))}")
-        kw["year_start_month"] = int(month)
-
-    if "tiers" in obj and "rate" in obj:
-        raise ContractError("rate", "give either 'rate' or 'tiers', not both")
-    if "rate" in obj:
-        kw["tiers"] = (Tier(None, decimal_field("rate", obj["rate"])),)
-    elif "tiers" in obj:
-        kw["tiers"] = _tiers(obj["tiers"])
-
-    draw = obj.get("draw")
-    if draw is not None:
-        if not isinstance(draw, dict):
-            raise ContractError("draw", "expected an object like {\"amount\": \"240000\", \"true_up\": \"quarter\"}")
-        extra = sorted(set(draw) - {"amount", "true_up", "clawback", "carry_forward"})
-        if extra:
-            raise ContractError(f"draw.{extra[0]}", "unknown key")
-        if "amount" not in draw:
-            raise ContractError("draw.amount", "required")
-        kw["draw"] = Draw(
-            amount=decimal_field("draw.amount", draw["amount"]),
-            true_up=_choice("draw.true_up", draw.get("true_up", "year"), tuple(PERIODS)),
-            clawback=_bool("draw.clawback", draw.get("clawback", True)),
-            carry_forward=_bool("draw.carry_forward", draw.get("carry_forward", False)),
-        )
-        if not kw.get("tiers"):
-            raise ContractError("draw", "a draw is an advance against productivity pay: give 'rate' or 'tiers'")
-
-    stipends = obj.get("stipends", [])
-    if not isinstance(stipends, list):
-        raise ContractError("stipends", "expected a list of {\"name\": ..., \"amount\": ...}")
-    items = []
-    for i, s in enumerate(stipends):
-        where = f"stipends[{i}]"
-        if not isinstance(s, dict) or set(s) - {"name", "amount"} or "amount" not in s:
-            raise ContractError(where, "expected {\"name\": ..., \"amount\": ...}")
-        sname = s.get("name") or f"Stipend {i + 1}"
-        if not isinstance(sname, str):
-            raise ContractError(f"{where}.name", "expected a string")
-        items.append(Stipend(sname.strip()[:80], decimal_field(f"{where}.amount", s["amount"])))
-    kw["stipends"] = tuple(items)
-
-    policy = obj.get("credit_policy", "cms_mirror")
-    release = obj.get("rvu_release", {"mode": "current"})
-    if isinstance(release, str):
-        release = {"mode": release}
-    kw["credit_policy"] = policy
-    release = _plain(release)
-    if isinstance(release, dict):
-        if isinstance(release.get("release"), str):
-            release["release"] = release["release"].strip().upper()
-        for item in release.get("releases") or []:
-            if isinstance(item, dict) and isinstance(item.get("release"), str):
-                item["release"] = item["release"].strip().upper()
-    kw["rvu_release"] = release
-    if isinstance(policy, dict):
-        kw["credit_policy"] = _plain(policy)
-    elif not isinstance(policy, str):
-        raise ContractError("credit_policy", "expected a profile name or a policy object")
-    terms = ContractTerms(**kw)
-    _check_policy(terms)
-    return terms
+    data = read_json(obj, ContractError) if isinstance(obj, bytes | str) else obj
+    return validate(_ContractDocument, data, ContractError).terms()
 
 
 def _plain(value: Any) -> Any:
@@ -310,40 +411,3 @@ def _plain(value: Any) -> Any:
     if isinstance(value, Decimal):
         return str(value)
     return value
-
-
-def _check_policy(terms: ContractTerms) -> None:
-    try:
-        load_policy(terms.policy_dict())
-    except PolicyError as exc:
-        where = exc.field if exc.field.startswith("rvu_release") else f"credit_policy.{exc.field}"
-        if exc.field == "wrvu_profile" and isinstance(terms.credit_policy, str):
-            where = "credit_policy"
-        raise ContractError(where, exc.message) from None
-
-
-def _tiers(value: Any) -> tuple[Tier, ...]:
-    if not isinstance(value, list):
-        raise ContractError("tiers", "expected a list of {\"up_to\": ..., \"rate\": ...}")
-    tiers: list[Tier] = []
-    previous = ZERO
-    for i, item in enumerate(value):
-        where = f"tiers[{i}]"
-        if not isinstance(item, dict) or set(item) - {"up_to", "rate", "from"} or "rate" not in item:
-            raise ContractError(where, "expected {\"up_to\": ..., \"rate\": ...}")
-        rate = decimal_field(f"{where}.rate", item["rate"])
-        up_to = item.get("up_to")
-        last = i == len(value) - 1
-        if up_to is None:
-            if not last:
-                raise ContractError(f"{where}.up_to", "only the last tier may be open-ended")
-            tiers.append(Tier(None, rate))
-            continue
-        bound = decimal_field(f"{where}.up_to", up_to)
-        if bound <= previous:
-            raise ContractError(f"{where}.up_to", f"{bound} must be above the previous bound {previous}")
-        if last:
-            raise ContractError(f"{where}.up_to", "the last tier must be open-ended (leave out 'up_to')")
-        tiers.append(Tier(bound, rate))
-        previous = bound
-    return tuple(tiers)

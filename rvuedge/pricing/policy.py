@@ -19,13 +19,16 @@ Payment always uses the release in force.
 
 from __future__ import annotations
 
-import json
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field, fields, replace
 from decimal import Decimal
-from typing import Any
+from typing import Annotated, Any, Self
+
+from pydantic import BeforeValidator, Field, PlainValidator, ValidationInfo, create_model, model_validator
 
 from .money import ONE, ZERO, dec
+from .validation import Document, error_at, read_json, validate
 
 __all__ = [
     "CMS_MIRROR",
@@ -130,6 +133,8 @@ class Policy:
 
 
 #: field -> (kind, low, high, help). kind: "bool", "factor", "opt_factor", "int", "choice" (FIELD_CHOICES).
+#: The one place of each field's kind, range and help: the fields of the policy document that :func:`load_policy`
+#: validates are made from it (:data:`_PolicyDocument`).
 FIELD_HELP: dict[str, tuple[str, Decimal | int | None, Decimal | int | None, str]] = {
     "multiple_procedure": ("bool", None, None, "apply MULT PROC 2/3 ranking and endoscopy-family arithmetic to credit"),
     "multiple_procedure_wrvu_factor": ("factor", ZERO, ONE, "credit factor for 2nd-5th ranked procedures"),
@@ -155,7 +160,6 @@ FIELD_HELP: dict[str, tuple[str, Decimal | int | None, Decimal | int | None, str
 }
 #: the allowed values of each "choice" field
 FIELD_CHOICES: dict[str, tuple[str, ...]] = {"incident_to_facility_wrvu": ("none", "full")}
-_IGNORED_KEYS = frozenset({"rounding", "notes"})
 _RELEASE_RE = re.compile(r"^[A-Za-z0-9_.\-]{1,40}$")
 
 CMS_MIRROR = Policy()
@@ -176,67 +180,210 @@ NO_REDUCTIONS = Policy(
 PROFILES: dict[str, Policy] = {"cms_mirror": CMS_MIRROR, "no_reductions": NO_REDUCTIONS}
 
 
+def _unknown_profile(name: str) -> str:
+    return f"unknown profile {name!r} (known: {', '.join(PROFILES)})"
+
+
 def get_profile(name: str) -> Policy:
     try:
         return PROFILES[name]
     except KeyError:
-        raise PolicyError("wrvu_profile", f"unknown profile {name!r} (known: {', '.join(PROFILES)})") from None
+        raise PolicyError("wrvu_profile", _unknown_profile(name)) from None
 
 
-def _factor(key: str, value: Any, low: Decimal | int | None, high: Decimal | int | None) -> Decimal:
-    try:
-        result = dec(value, key)
-    except ValueError as exc:
-        raise PolicyError(key, str(exc).split(": ", 1)[-1]) from None
-    if (low is not None and result < low) or (high is not None and result > high):
-        raise PolicyError(key, f"{result} is out of range [{low}, {high}]")
-    return result
+# --------------------------------------------------------------------------- the policy document (pydantic)
+# Field validators raise ValueError(message): the message is shown as written (rvuedge.pricing.validation).
 
 
-def _release(value: Any) -> RvuRelease:
-    key = "rvu_release"
+def _factor(low: Decimal | int | None, high: Decimal | int | None) -> Callable[[Any], Decimal]:
+    def check(value: Any) -> Decimal:
+        try:
+            result = dec(value)
+        except ValueError as exc:
+            raise ValueError(str(exc).split(": ", 1)[-1]) from None
+        if (low is not None and result < low) or (high is not None and result > high):
+            raise ValueError(f"{result} is out of range [{low}, {high}]")
+        return result
+
+    return check
+
+
+def _whole(low: Decimal | int | None, high: Decimal | int | None) -> Callable[[Any], int]:
+    def check(value: Any) -> int:
+        if (isinstance(value, bool) or not isinstance(value, int | Decimal)
+                or (isinstance(value, Decimal) and not value.is_finite()) or int(value) != value):
+            raise ValueError(f"expected a whole number, got {value!r}")
+        if (low is not None and int(value) < low) or (high is not None and int(value) > high):
+            raise ValueError(f"{value} is out of range [{low}, {high}]")
+        return int(value)
+
+    return check
+
+
+def _one_of(allowed: tuple[str, ...]) -> Callable[[Any], str]:
+    def check(value: Any) -> str:
+        if not isinstance(value, str) or value not in allowed:
+            raise ValueError(f"expected one of {', '.join(allowed)}, got {value!r}")
+        return value
+
+    return check
+
+
+def _true_or_false(value: Any) -> bool:
+    if not isinstance(value, bool):
+        raise ValueError(f"expected true or false, got {value!r}")
+    return value
+
+
+def _field_type(name: str, kind: str, low: Decimal | int | None, high: Decimal | int | None) -> Any:
+    """The annotated type of a :data:`FIELD_HELP` field: its kind and range, checked in our words."""
+    if kind == "bool":
+        return Annotated[bool, PlainValidator(_true_or_false)]
+    if kind == "choice":
+        return Annotated[str, PlainValidator(_one_of(FIELD_CHOICES[name]))]
+    if kind == "int":
+        return Annotated[int, PlainValidator(_whole(low, high))]
+    factor = Annotated[Decimal, PlainValidator(_factor(low, high))]
+    return factor | None if kind == "opt_factor" else factor
+
+
+def _release_name(example: str) -> Callable[[Any], str]:
+    def check(value: Any) -> str:
+        if not isinstance(value, str) or not _RELEASE_RE.match(value):
+            raise ValueError(f"a release name such as {example!r} is required")
+        return value.upper()
+
+    return check
+
+
+_share = _factor(ZERO, ONE)
+
+
+def _weight(value: Any) -> Decimal:
+    weight = _share(value)
+    if weight == ZERO:
+        raise ValueError("must be greater than 0")
+    return weight
+
+
+def _non_empty_list(value: Any) -> Any:
+    if not isinstance(value, list) or not value:
+        raise ValueError("a non-empty list of {release, weight} is required")
+    return value
+
+
+def _blend_release(value: Any, info: ValidationInfo) -> str:
+    """A release of a blend, once only: the names seen so far are in the validation context."""
+    release = _release_name("RVU25A")(value)
+    seen: set[str] = (info.context or {}).setdefault("seen", set())
+    if release in seen:
+        raise ValueError(f"{release} is listed twice")
+    seen.add(release)
+    return release
+
+
+class _Weight(Document):
+    shape = 'expected {"release": ..., "weight": ...}'
+    release: Annotated[str, PlainValidator(_blend_release)]
+    weight: Annotated[Decimal, PlainValidator(_weight)] = Field(default=None, validate_default=True)
+
+
+class _Current(Document):
+    unknown_key = "unknown key for mode 'current'"
+    mode: str = "current"
+
+    def to_release(self) -> RvuRelease:
+        return _CURRENT
+
+
+class _Frozen(Document):
+    unknown_key = "unknown key for mode 'frozen'"
+    mode: str
+    release: Annotated[str, PlainValidator(_release_name("RVU24A"))] = Field(default=None, validate_default=True)
+
+    def to_release(self) -> RvuRelease:
+        return RvuRelease("frozen", self.release)
+
+
+class _Blend(Document):
+    unknown_key = "unknown key for mode 'blend'"
+    mode: str
+    releases: Annotated[list[_Weight], BeforeValidator(_non_empty_list)] = Field(default=None, validate_default=True)
+
+    @model_validator(mode="after")
+    def _weights_sum_to_one(self) -> Self:
+        total = sum((w.weight for w in self.releases), ZERO)
+        if total != ONE:
+            raise error_at(("releases",), f"weights sum to {total}, not 1")
+        return self
+
+    def to_release(self) -> RvuRelease:
+        return RvuRelease("blend", None, tuple(ReleaseWeight(w.release, w.weight) for w in self.releases))
+
+
+_MODES: dict[str, type[_Current | _Frozen | _Blend]] = {"current": _Current, "frozen": _Frozen, "blend": _Blend}
+
+
+def _rvu_release(value: Any) -> RvuRelease:
+    """``"frozen"`` or ``{"mode": ...}``, checked by the model of its mode."""
     if isinstance(value, str):
         value = {"mode": value}
     if not isinstance(value, dict):
-        raise PolicyError(key, "expected an object like {\"mode\": \"current\"}")
+        raise ValueError("expected an object like {\"mode\": \"current\"}")
     mode = value.get("mode", "current")
-    allowed = {"current": {"mode"}, "frozen": {"mode", "release"}, "blend": {"mode", "releases"}}
-    if mode not in allowed:
-        raise PolicyError(f"{key}.mode", f"{mode!r} is not one of current, frozen, blend")
-    extra = set(value) - allowed[mode]
-    if extra:
-        raise PolicyError(f"{key}.{sorted(extra)[0]}", f"unknown key for mode {mode!r}")
-    if mode == "current":
-        return _CURRENT
-    if mode == "frozen":
-        release = value.get("release")
-        if not isinstance(release, str) or not _RELEASE_RE.match(release):
-            raise PolicyError(f"{key}.release", "a release name such as 'RVU24A' is required")
-        return RvuRelease("frozen", release.upper())
-    items = value.get("releases")
-    if not isinstance(items, list) or not items:
-        raise PolicyError(f"{key}.releases", "a non-empty list of {release, weight} is required")
-    weights: list[ReleaseWeight] = []
-    seen: set[str] = set()
-    for i, item in enumerate(items):
-        where = f"{key}.releases[{i}]"
-        if not isinstance(item, dict) or set(item) - {"release", "weight"} or "release" not in item:
-            raise PolicyError(where, "expected {\"release\": ..., \"weight\": ...}")
-        release = item["release"]
-        if not isinstance(release, str) or not _RELEASE_RE.match(release):
-            raise PolicyError(f"{where}.release", "a release name such as 'RVU25A' is required")
-        release = release.upper()
-        if release in seen:
-            raise PolicyError(f"{where}.release", f"{release} is listed twice")
-        seen.add(release)
-        weight = _factor(f"{where}.weight", item.get("weight"), ZERO, ONE)
-        if weight == ZERO:
-            raise PolicyError(f"{where}.weight", "must be greater than 0")
-        weights.append(ReleaseWeight(release, weight))
-    total = sum((w.weight for w in weights), ZERO)
-    if total != ONE:
-        raise PolicyError(f"{key}.releases", f"weights sum to {total}, not 1")
-    return RvuRelease("blend", None, tuple(weights))
+    model = _MODES.get(mode) if isinstance(mode, str) else None
+    if model is None:
+        raise error_at(("mode",), f"{mode!r} is not one of current, frozen, blend", mode)
+    return model.model_validate(value, context={"seen": set()}).to_release()
+
+
+def _profile_name(value: Any) -> str:
+    if not isinstance(value, str):
+        raise ValueError("expected a profile name")
+    if value not in PROFILES:
+        raise ValueError(_unknown_profile(value))
+    return value
+
+
+def _non_empty_string(value: Any) -> str:
+    if not isinstance(value, str) or not value.strip():
+        raise ValueError("expected a non-empty string")
+    return value.strip()
+
+
+def _string(value: Any) -> str:
+    if not isinstance(value, str):
+        raise ValueError("expected a string")
+    return value
+
+
+class _PolicyKeys(Document):
+    """The keys of a policy document besides the :data:`FIELD_HELP` fields (added by :data:`_PolicyDocument`)."""
+
+    unknown_key = "unknown policy key"
+    wrvu_profile: Annotated[str, PlainValidator(_profile_name)] = "cms_mirror"
+    name: Annotated[str | None, PlainValidator(_non_empty_string)] = None
+    description: Annotated[str, PlainValidator(_string)] = ""
+    rvu_release: Annotated[RvuRelease, PlainValidator(_rvu_release)] = _CURRENT
+    rounding: Any = None  # free text, ignored
+    notes: Any = None  # free text, ignored
+
+    @model_validator(mode="before")
+    @classmethod
+    def _profile_alias(cls, data: Any) -> Any:
+        """``profile`` is an older name of ``wrvu_profile``, read only when ``wrvu_profile`` is not given."""
+        if isinstance(data, dict) and "profile" in data:
+            data = dict(data)
+            profile = data.pop("profile")
+            data.setdefault("wrvu_profile", profile)
+        return data
+
+
+#: The policy document: the keys above and one field per FIELD_HELP entry, of its kind and range.
+_FIELDS: dict[str, Any] = {name: (_field_type(name, kind, low, high), Field(default=None, description=text))
+                           for name, (kind, low, high, text) in FIELD_HELP.items()}
+_PolicyDocument = create_model("PolicyDocument", __base__=_PolicyKeys, **_FIELDS)
+_NOT_CHANGES = frozenset({"wrvu_profile", "name", "rounding", "notes"})
 
 
 def load_policy(obj: Policy | dict[str, Any] | str | None) -> Policy:
@@ -245,63 +392,18 @@ def load_policy(obj: Policy | dict[str, Any] | str | None) -> Policy:
         return CMS_MIRROR
     if isinstance(obj, Policy):
         return obj
+    data: Any = obj
     if isinstance(obj, str):
         text = obj.strip()
         if text in PROFILES:
             return PROFILES[text]
-        try:
-            obj = json.loads(text, parse_float=Decimal)
-        except json.JSONDecodeError as exc:
-            raise PolicyError("(json)", f"not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}") from None
-    if not isinstance(obj, dict):
-        raise PolicyError("(root)", f"expected an object, got {type(obj).__name__}")
-    base_name = obj.get("wrvu_profile", obj.get("profile", "cms_mirror"))
-    if not isinstance(base_name, str):
-        raise PolicyError("wrvu_profile", "expected a profile name")
-    base = get_profile(base_name)
-    changes: dict[str, Any] = {}
-    for key, value in obj.items():
-        if key in ("wrvu_profile", "profile") or key in _IGNORED_KEYS:
-            continue
-        if key == "name":
-            if not isinstance(value, str) or not value.strip():
-                raise PolicyError(key, "expected a non-empty string")
-            continue
-        if key == "description":
-            if not isinstance(value, str):
-                raise PolicyError(key, "expected a string")
-            changes[key] = value
-            continue
-        if key == "rvu_release":
-            changes[key] = _release(value)
-            continue
-        spec = FIELD_HELP.get(key)
-        if spec is None:
-            raise PolicyError(key, "unknown policy key")
-        kind, low, high, _help = spec
-        if kind == "bool":
-            if not isinstance(value, bool):
-                raise PolicyError(key, f"expected true or false, got {value!r}")
-            changes[key] = value
-        elif kind == "choice":
-            allowed = FIELD_CHOICES[key]
-            if value not in allowed:
-                raise PolicyError(key, f"expected one of {', '.join(allowed)}, got {value!r}")
-            changes[key] = value
-        elif kind == "int":
-            if isinstance(value, bool) or not isinstance(value, int | Decimal) or int(value) != value:
-                raise PolicyError(key, f"expected a whole number, got {value!r}")
-            if not (low <= int(value) <= high):  # type: ignore[operator]
-                raise PolicyError(key, f"{value} is out of range [{low}, {high}]")
-            changes[key] = int(value)
-        elif kind == "opt_factor" and value is None:
-            changes[key] = None
-        else:
-            changes[key] = _factor(key, value, low, high)
+        data = read_json(text, PolicyError)
+    doc = validate(_PolicyDocument, data, PolicyError)
+    base = PROFILES[doc.wrvu_profile]
+    changes = {key: getattr(doc, key) for key in doc.model_fields_set - _NOT_CHANGES}
     policy = replace(base, **changes) if changes else base
-    name = obj.get("name")
-    if isinstance(name, str) and name.strip():
-        return replace(policy, name=name.strip())
+    if doc.name is not None:
+        return replace(policy, name=doc.name)
     if policy != base and replace(policy, name=base.name, description=base.description) != base:
         return replace(policy, name=f"{base.name}+custom")
     return policy

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import json
 from decimal import Decimal as D
 
 import pytest
+from django.core.management import call_command
 
 from rvuedge.benchmarks.contracts import (
     ContractError,
+    Tier,
     compute_pay,
     load_contract,
     next_tier,
@@ -179,6 +182,65 @@ def test_it_names_the_bad_field(contract, field):
         load_contract(contract)
     assert exc.value.field == field
     assert field in str(exc.value)
+
+
+KNOWN = ("base_salary, credit_policy, draw, fte, name, payout_share, rate, rvu_release, stipends, threshold, "
+         "tier_mode, tier_reset, tiers, year_start_month")
+
+
+@pytest.mark.parametrize(("contract", "field", "message"), [
+    # an unknown key, by its name (the first in alphabetical order), with the known ones
+    ({"salary": 1}, "salary", f"unknown key (known: {KNOWN})"),
+    ({"zeta": 1, "fte": 9, "alpha": 2}, "alpha", f"unknown key (known: {KNOWN})"),
+    ({"rate": 1, "draw": {"amount": 1, "clawbak": True}}, "draw.clawbak", "unknown key"),
+    ({"rvu_release": {"mode": "frozen", "release": "RVU24A", "junk": 1}}, "rvu_release.junk",
+     "unknown key for mode 'frozen'"),
+    # the wrong type
+    ({"base_salary": True}, "base_salary", "expected a number, got true"),
+    ({"fte": "abc"}, "fte", "'abc' is not a number"),
+    ({"rate": 1, "draw": {"amount": 1, "clawback": "yes"}}, "draw.clawback", 'expected true or false, got "yes"'),
+    ({"rate": 1, "draw": "monthly"}, "draw", 'expected an object like {"amount": "240000", "true_up": "quarter"}'),
+    ({"tiers": "flat"}, "tiers", 'expected a list of {"up_to": ..., "rate": ...}'),
+    ({"stipends": {"name": "x"}}, "stipends", 'expected a list of {"name": ..., "amount": ...}'),
+    ({"credit_policy": 5}, "credit_policy", "expected a profile name or a policy object"),
+    # out of range, naming the range
+    ({"fte": 2}, "fte", "2 is above 1.5"),
+    ({"fte": "0"}, "fte", "0 is below 0.01"),
+    ({"year_start_month": 13}, "year_start_month", 'expected a month number 1-12, got "13"'),
+    ({"credit_policy": {"bilateral_wrvu_factor": "4"}}, "credit_policy.bilateral_wrvu_factor",
+     "4 is out of range [0, 3]"),
+    # nested: the path of the item at fault
+    ({"tiers": [{"up_to": "4500", "rate": "55"}, {"rate": "$1,000,000,001"}]}, "tiers[1].rate",
+     "1000000001 is above 1,000,000,000"),
+    ({"tiers": [{"up_to": 10, "rate": 1}, {"up_to": 20, "rate": "x"}, {"rate": 3}]}, "tiers[1].rate",
+     "'x' is not a number"),
+    ({"tiers": [{"up_to": 10, "rate": 1}, {"rate": 2, "bonus": 1}]}, "tiers[1]", 'expected {"up_to": ..., "rate": ...}'),
+    ({"stipends": [{"amount": 1}, {"name": 5, "amount": 1}]}, "stipends[1].name", "expected a string"),
+    ({"rate": 1, "draw": {"true_up": "year"}}, "draw.amount", "required"),
+    ({"credit_policy": {"rvu_release": {"mode": "blend", "releases": [{"release": "RVU25A", "weight": "2"}]}}},
+     "rvu_release.releases[0].weight", "2 is out of range [0, 1]"),
+    # across fields
+    ({"rate": 1, "tiers": []}, "rate", "give either 'rate' or 'tiers', not both"),
+    ({"tiers": [], "draw": {"amount": 1}}, "draw", "a draw is an advance against productivity pay: give 'rate' or 'tiers'"),
+    # the document itself
+    ([], "(root)", "expected an object, got list"),
+    ('{"rate": 1,}', "(json)", "not valid JSON: Expecting property name enclosed in double quotes at line 1 column 12"),
+    (b"\xff", "(json)", "not valid JSON: not UTF-8 text (byte 1)"),
+])
+def test_errors_in_full(contract, field, message):
+    with pytest.raises(ContractError) as exc:
+        load_contract(contract)
+    assert (exc.value.field, exc.value.message) == (field, message)
+    assert str(exc.value) == f"contract field '{field}': {message}"
+
+
+def test_the_cli_example_round_trips(capsys):
+    call_command("contract", "example")
+    text = capsys.readouterr().out
+    terms = load_contract(text)
+    assert load_contract(json.dumps(terms.to_dict())) == terms == load_contract(text.encode())
+    assert terms.tiers[-1] == Tier(None, D("75")) and terms.policy_dict() == {"wrvu_profile": "cms_mirror",
+                                                                              "rvu_release": {"mode": "current"}}
 
 
 def test_it_refuses_the_wrong_number_of_period_values():

@@ -8,6 +8,8 @@ import json
 from decimal import Decimal
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from rvuedge.pricing import (
     CMS_MIRROR,
@@ -26,6 +28,7 @@ from rvuedge.pricing import (
     price_encounter,
     setting_for_pos,
 )
+from rvuedge.pricing.policy import FIELD_CHOICES, FIELD_HELP
 
 from .fixture_rows import CF, LOC_A, LOOKUP, NATIONAL, encounter, make_lookup
 
@@ -376,6 +379,85 @@ def test_policy_errors_name_the_field(obj: object, field: str, message: str) -> 
     with pytest.raises(PolicyError, match=message) as info:
         load_policy(obj)  # type: ignore[arg-type]
     assert info.value.field == field
+
+
+@pytest.mark.parametrize(
+    ("obj", "field", "message"),
+    [
+        # an unknown key, by its name
+        ({"assistant_wrvu_factr": "0.2"}, "assistant_wrvu_factr", "unknown policy key"),
+        ({"rvu_release": {"mode": "frozen", "release": "RVU24A", "releases": []}}, "rvu_release.releases",
+         "unknown key for mode 'frozen'"),
+        # the wrong type
+        ({"bilateral": 1}, "bilateral", "expected true or false, got 1"),
+        ({"npp_wrvu_factor": [1]}, "npp_wrvu_factor", "expected a number, got list"),
+        ({"anesthesia_time_unit_decimals": 1.5}, "anesthesia_time_unit_decimals", "expected a whole number, got 1.5"),
+        ({"incident_to_facility_wrvu": None}, "incident_to_facility_wrvu", "expected one of none, full, got None"),
+        ({"name": "  "}, "name", "expected a non-empty string"),
+        ({"rvu_release": 5}, "rvu_release", 'expected an object like {"mode": "current"}'),
+        # out of range, naming FIELD_HELP's range
+        ({"team_wrvu_factor": "3.5"}, "team_wrvu_factor", "3.5 is out of range [0, 3]"),
+        ({"increased_service_wrvu_factor": "0.9"}, "increased_service_wrvu_factor", "0.9 is out of range [1, 3]"),
+        ({"bilateral_wrvu_factor": "-1"}, "bilateral_wrvu_factor", "-1 is out of range [0, 3]"),
+        # nested: the path of the item at fault
+        ({"rvu_release": {"mode": "blend", "releases": [{"release": "RVU25A", "weight": "1.5"}]}},
+         "rvu_release.releases[0].weight", "1.5 is out of range [0, 1]"),
+        ({"rvu_release": {"mode": "blend", "releases": [{"release": "RVU25A", "weight": "0.5"},
+                                                         {"release": "RVU26A", "weight": "0.5", "extra": 1}]}},
+         "rvu_release.releases[1]", 'expected {"release": ..., "weight": ...}'),
+        # the document itself
+        ([1], "(root)", "expected an object, got list"),
+        ('{"a": 1,}', "(json)", "not valid JSON: Expecting property name enclosed in double quotes at line 1 column 9"),
+        # several faults: an unknown key is named first, the first in alphabetical order
+        ({"zz": 1, "assistant_wrvu_factor": "abc", "aa": 2}, "aa", "unknown policy key"),
+    ],
+)
+def test_policy_errors_in_full(obj: object, field: str, message: str) -> None:
+    with pytest.raises(PolicyError) as info:
+        load_policy(obj)  # type: ignore[arg-type]
+    assert (info.value.field, info.value.message) == (field, message)
+    assert str(info.value) == f"policy field '{field}': {message}"
+
+
+@pytest.mark.parametrize("name", [n for n, spec in FIELD_HELP.items() if spec[0] in ("factor", "opt_factor", "int")])
+def test_each_range_is_the_one_in_field_help(name: str) -> None:
+    kind, low, high, _help = FIELD_HELP[name]
+    assert low is not None and high is not None
+    assert getattr(load_policy({name: str(low) if kind != "int" else low}), name) == low
+    assert getattr(load_policy({name: str(high) if kind != "int" else high}), name) == high
+    for outside in (low - 1, high + 1):
+        with pytest.raises(PolicyError) as info:
+            load_policy({name: outside})
+        assert (info.value.field, info.value.message) == (name, f"{outside} is out of range [{low}, {high}]")
+
+
+_ANY_VALUE = st.one_of(st.booleans(), st.none(), st.integers(-3, 6), st.sampled_from(["none", "full", "half", "x"]),
+                       st.decimals(min_value=-1, max_value=4, places=2),
+                       st.decimals(min_value=-1, max_value=4, places=2).map(str))
+
+
+@settings(max_examples=300)
+@given(st.dictionaries(st.sampled_from(sorted(FIELD_HELP)), _ANY_VALUE, max_size=6))
+def test_an_accepted_policy_lies_in_field_help(doc: dict[str, object]) -> None:
+    """Whatever load_policy accepts gives a Policy whose every field has its FIELD_HELP kind and range."""
+    try:
+        policy = load_policy(doc)
+    except PolicyError as exc:
+        assert exc.field in doc
+        return
+    for name, (kind, low, high, _help) in FIELD_HELP.items():
+        value = getattr(policy, name)
+        if kind == "bool":
+            assert isinstance(value, bool)
+        elif kind == "choice":
+            assert value in FIELD_CHOICES[name]
+        elif kind == "opt_factor" and value is None:
+            continue
+        else:
+            assert isinstance(value, int if kind == "int" else D) and not isinstance(value, bool)
+            assert low <= value <= high  # type: ignore[operator]
+        if name in doc and doc[name] is not None:
+            assert value == doc[name] or value == D(str(doc[name]))
 
 
 def _release_lookup() -> DictLookup:
