@@ -386,6 +386,23 @@ def _materialize(raw: Any) -> list[Step]:
     return out
 
 
+@dataclass(slots=True)
+class Part:
+    """A run of equal units of a line as the engine works on it: ``units`` units of ``base`` (one unit's amount)
+    paid at ``pay_factor``, each crediting ``work`` RVUs at ``credit_factor``; ``by_report`` when a rule leaves the
+    run to be priced by report. Rules change a part in place; a rank boundary splits it in two (:meth:`copy`)."""
+
+    units: int
+    base: Decimal
+    pay_factor: Decimal
+    work: Decimal
+    credit_factor: Decimal
+    by_report: bool = False
+
+    def copy(self) -> Part:
+        return Part(self.units, self.base, self.pay_factor, self.work, self.credit_factor, self.by_report)
+
+
 class LineResult:
     """The priced line. Public attributes mirror the vector ``expected.lines[]`` fields.
 
@@ -436,7 +453,7 @@ class LineResult:
         self.wrvu: Decimal = ZERO
         self.wrvu_exact: Decimal = ZERO
         self.rank: int | None = None
-        self._p: list[list[Any]] | None = None  # parts, created on first use (see _parts)
+        self._p: list[Part] | None = None  # parts, created on first use (see _parts)
         self._null: str | None = None
         self._excluded = False
         self._formula: str | None = None
@@ -447,16 +464,16 @@ class LineResult:
         self._done = 0  # 1: finished when resolved, valid while no rule touches it; 2: finished by the ranking
 
     @property
-    def _parts(self) -> list[list[Any]]:
-        """Engine working parts [units, base amount, payment factor, work RVU, credit factor, by_report];
-        a line no rule touches never needs them (hot path), so they are built on first use."""
+    def _parts(self) -> list[Part]:
+        """The engine's working parts (:class:`Part`); a line no rule touches never needs them (hot path), so they
+        are built on first use."""
         parts = self._p
         if parts is None:
-            parts = self._p = [[self.units, self.fee_schedule_amount, ONE, self.row.work_rvu, ONE, False]]  # type: ignore[union-attr]
+            parts = self._p = [Part(self.units, self.fee_schedule_amount, ONE, self.row.work_rvu, ONE)]  # type: ignore[arg-type,union-attr]
         return parts
 
     @_parts.setter
-    def _parts(self, value: list[list[Any]]) -> None:
+    def _parts(self, value: list[Part]) -> None:
         self._p = value
 
     @property

@@ -58,13 +58,29 @@ from rvuedge.pricing.model import (
     NPP_PROVIDER_TYPES,
     Encounter,
     EncounterResult,
-    LineResult,
     PricingError,
     RvuRow,
     setting_for_pos,
 )
 from rvuedge.pricing.money import ONE, ZERO, cents, fmt_exact, mul_factor, round_wrvu, time_units
+from rvuedge.pricing.model import LineResult as _ModelLineResult
 from rvuedge.pricing.policy import CMS_MIRROR, Policy
+
+
+class LineResult(_ModelLineResult):
+    """The model's line result with this engine's parts, plain lists (the model's are ``Part`` objects since
+    issue 13; the only change made to this frozen copy)."""
+
+    @property
+    def _parts(self) -> list[list[Any]]:
+        parts = self._p
+        if parts is None:
+            parts = self._p = [[self.units, self.fee_schedule_amount, ONE, self.row.work_rvu, ONE, False]]  # type: ignore[list-item,union-attr]
+        return parts  # type: ignore[return-value]
+
+    @_parts.setter
+    def _parts(self, value: list[list[Any]]) -> None:
+        self._p = value  # type: ignore[assignment]
 
 __all__ = ["CF_TABLE", "MODIFIER_KINDS", "NEUTRAL_MODIFIERS", "price_encounter"]
 

@@ -35,7 +35,6 @@ from rvuedge.pricing import (
     parse_entry,
     price_encounter,
 )
-from rvuedge.pricing.engine import constants
 
 from . import reference_engine_f9d6ca5 as reference
 from .fixture_rows import ANESTHESIA_BASE, parse_table
@@ -232,7 +231,7 @@ def test_a_run_across_the_rank_boundaries_keeps_its_explanation() -> None:
     assert "MULTIPLE_PROCEDURE_BY_REPORT" in tka.flags
     steps = [s.text for s in tka.explanation if s.rule == "MULTIPLE_PROCEDURE"]
     assert steps == ["6th and later procedures: priced by report (contractor), rank 1, 2, 3, 4, 5, 6, 7, 8 of 9"]
-    assert [p[constants._N] for p in tka._p] == [1, 4, 3]
+    assert [p.units for p in tka._p] == [1, 4, 3]
     # 4 units: the first at 100%, the later ones at 50%
     two = price_encounter(_encounter("27447xN", 4), LOOKUP).lines[0]
     assert [s.text for s in two.explanation if s.rule == "MULTIPLE_PROCEDURE"] == [

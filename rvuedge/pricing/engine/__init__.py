@@ -16,7 +16,8 @@
 
 Each line keeps a payment explanation and a wRVU explanation whose last amounts equal the results.
 
-Internally a line holds *parts*: ``[units, base amount, payment factor, work RVU, credit factor, by_report]``.
+Internally a line holds *parts* (:class:`rvuedge.pricing.model.Part`: units, base amount, payment factor, work RVU,
+credit factor, by report).
 Ranking takes each part as a *run* of equal units: a run of n units holds n consecutive ranks and is split only
 where the rate changes (first unit 100%, then 50%, 6th+ by report), never into one part per unit, so no rule
 costs more for 999 units than for 2 (``steps._runs``, ``steps._split``, ``steps._Ranks``;
@@ -25,7 +26,7 @@ merged again before rounding.
 
 The package, by stage (each module imports only the ones above it):
 
-- ``constants``  CFs, floors, rule factors, modifier kinds, status texts, the part layout
+- ``constants``  CFs, floors, rule factors, modifier kinds, status texts
 - ``context``    the encounter's context (GPCIs, CFs, floors, setting, OPPS source) and per-row cached amounts
 - ``steps``      shared pieces: part arithmetic, explanation steps, scaling/denial, unit runs and ranks
 - ``resolve``    one line: modifiers, row, status gate, FSA, OPPS cap, bilateral, role, split, provider

@@ -1,6 +1,4 @@
-"""Engine constants: conversion factors, the work-GPCI floor, rule factors, modifier kinds, status texts and the
-layout of a line's *parts* (``_N, _B, _F, _W, _G, _BR``: units, base amount, payment factor, work RVU, credit
-factor, by report)."""
+"""Engine constants: conversion factors, the work-GPCI floor, rule factors, modifier kinds and status texts."""
 
 from __future__ import annotations
 
@@ -83,5 +81,3 @@ _PCTC_TEXT = {
     "7": "PT/OT service", "8": "physician interpretation of an abnormal smear", "9": "PC/TC concept n/a",
 }
 
-# part layout
-_N, _B, _F, _W, _G, _BR = 0, 1, 2, 3, 4, 5

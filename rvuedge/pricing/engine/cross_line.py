@@ -7,23 +7,18 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-from ..model import Encounter, LineResult, RvuRow
+from ..model import Encounter, LineResult, Part, RvuRow
 from ..money import ONE, ZERO, cents, fmt_exact, mul_factor
 from ..policy import Policy
 from .constants import (
-    _B,
     _BILAT_FACTOR,
-    _F,
-    _G,
     _IMAGING_PC_CUT,
     _IMAGING_PC_FACTOR,
     _IMAGING_TC_CUT,
     _IMAGING_TC_FACTOR,
-    _N,
     _NONE,
     _PAIR_FACTOR,
     _TC_CUTS,
-    _W,
     HALF,
 )
 from .context import _fsa, _opps_cap, _pe_amount, _State
@@ -200,12 +195,12 @@ def _endoscopy(res: list[LineResult], st: _State, bases: set[str]) -> list[list[
                 r.flags.append("ENDO_BASE_ROW_MISSING")
             continue
         # members (line, part, ranks it takes in the family's one rank): every unit of a member code takes one
-        family_members: list[tuple[LineResult, list[Any], int]] = []
+        family_members: list[tuple[LineResult, Part, int]] = []
         for r in base_rows:
             for p in r._parts:
-                p[_F] = ZERO
+                p.pay_factor = ZERO
                 if policy.multiple_procedure:
-                    p[_G] = ZERO
+                    p.credit_factor = ZERO
             r.flags.append("BASE_ENDOSCOPY_BUNDLED")
             _step(r, "ENDOSCOPY_FAMILY", "MULT PROC 3", ZERO,
                   "base endoscopy {} billed with its family members: no separate payment", base_code)
@@ -214,16 +209,16 @@ def _endoscopy(res: list[LineResult], st: _State, bases: set[str]) -> list[list[
                    else "base endoscopy: full credit (policy)")
             family_members.extend((r, p, 1) for p in r._parts)
         runs = [(r, p) for r in others for p in _runs(r)]
-        runs.sort(key=lambda u: (_unit_amount(u[1]), u[1][_W], _tiebreak(u[0])), reverse=True)
+        runs.sort(key=lambda u: (_unit_amount(u[1]), u[1].work, _tiebreak(u[0])), reverse=True)
         top = runs[0]
-        if top[1][_N] > 1:  # the highest unit is paid in full, the rest of its run is reduced
+        if top[1].units > 1:  # the highest unit is paid in full, the rest of its run is reduced
             runs.insert(1, (top[0], _split(top[0], top[1], 1)))
         reduced: set[int] = set()
         for r, p in runs[1:]:
             base_fsa = _fsa(base_row, bool(r._fac), st)
-            p[_B] = max(p[_B] - base_fsa, ZERO)
+            p.base = max(p.base - base_fsa, ZERO)
             if policy.multiple_procedure:
-                p[_W] = max(p[_W] - base_row.work_rvu, ZERO)
+                p.work = max(p.work - base_row.work_rvu, ZERO)
             r.extras["base_amount"] = base_fsa
             r._formula = "FSA - base FSA"
             if id(r) not in reduced:
@@ -236,7 +231,7 @@ def _endoscopy(res: list[LineResult], st: _State, bases: set[str]) -> list[list[
                 _wstep(r, "ENDOSCOPY_FAMILY", "MULT PROC 3", None,
                        "endoscopy family: work RVU minus the base work RVU {}" if policy.multiple_procedure
                        else "endoscopy family: full credit (policy)", base_row.work_rvu)
-        family_members.extend((r, p, p[_N]) for r, p in runs)
+        family_members.extend((r, p, p.units) for r, p in runs)
         units_out.append(family_members)
     return units_out
 
@@ -296,9 +291,9 @@ def _studies(members: list[LineResult], st: _State) -> tuple[list[list[Any]], in
     for r in members:
         mod = r.row.mod  # type: ignore[union-attr]
         if mod == "TC":
-            tc, pc = r._parts[0][_B], None
+            tc, pc = r._parts[0].base, None
         elif mod == "26":
-            tc, pc = None, r._parts[0][_B]
+            tc, pc = None, r._parts[0].base
         else:
             tc_row = lookup.get(r.code, "TC")
             pc_row = lookup.get(r.code, "26")
@@ -315,7 +310,7 @@ def _studies(members: list[LineResult], st: _State) -> tuple[list[list[Any]], in
         tb = _tiebreak(r)
         for p in _runs(r):  # a run of n equal units takes n consecutive ranks in each ranking
             studies.append([r, p, tc, pc, tb, None, None])
-            count = p[_N]
+            count = p.units
             n += count
             if tc is not None:
                 tc_units += count
@@ -332,7 +327,7 @@ def _rank_studies(studies: list[list[Any]], amount: int, key: Any) -> None:
     k = 1
     for x in ranked:
         x[amount + 3] = k
-        k += x[1][_N]
+        k += x[1].units
 
 
 def _family_rule(mp: str, session: str) -> tuple[str, str, Decimal, Decimal, str, str]:
@@ -354,7 +349,7 @@ def _cut_studies(studies: list[list[Any]], tc_cut: Decimal, tc_factor: Decimal, 
         rank = tr if tr is not None else pr
         if rank is None:
             continue
-        count = p[_N]
+        count = p.units
         _add_ranks(r, rank, count)
         entry = touched.get(id(r))
         if entry is None:
@@ -388,7 +383,7 @@ def _tc_text(what: str, ranks: Any, n: int, cuts: list[tuple[tuple[str, ...], in
     return f"{what}: rank {ranks} of {n} ({tail})"
 
 
-def _tc_cut(r: LineResult, p: list[Any], tc: Decimal | None, pc: Decimal | None, tc_red: bool, pc_red: bool,
+def _tc_cut(r: LineResult, p: Part, tc: Decimal | None, pc: Decimal | None, tc_red: bool, pc_red: bool,
             cuts: list[tuple[tuple[str, ...], int]], tc_cut: Decimal, tc_factor: Decimal, tc_label: str,
             credit_pc: bool) -> None:
     """The TC/PC reductions of each unit of the piece ``p`` (its units are all ranked first or all later)."""
@@ -396,40 +391,40 @@ def _tc_cut(r: LineResult, p: list[Any], tc: Decimal | None, pc: Decimal | None,
     unit: tuple[str, ...] = ()
     if mod == "TC":
         if tc_red:
-            p[_F] = mul_factor(p[_F], tc_factor)
+            p.pay_factor = mul_factor(p.pay_factor, tc_factor)
             unit = (tc_label,)
     elif mod == "26":
         r.extras["pc_amount"] = pc
         if pc_red:
-            p[_F] = mul_factor(p[_F], _IMAGING_PC_FACTOR)
+            p.pay_factor = mul_factor(p.pay_factor, _IMAGING_PC_FACTOR)
             unit = ("-5% PC",)
             if credit_pc:
-                p[_G] = mul_factor(p[_G], _IMAGING_PC_FACTOR)
+                p.credit_factor = mul_factor(p.credit_factor, _IMAGING_PC_FACTOR)
     elif tc_red or pc_red:
         formula = "global"
         if tc_red:
-            p[_B] = p[_B] - tc_cut * tc  # type: ignore[operator]
+            p.base = p.base - tc_cut * tc  # type: ignore[operator]
             formula += f" - {tc_cut}*TC"
             unit = (tc_label,)
         if pc_red:
-            p[_B] = p[_B] - _IMAGING_PC_CUT * pc  # type: ignore[operator]
+            p.base = p.base - _IMAGING_PC_CUT * pc  # type: ignore[operator]
             formula += f" - {_IMAGING_PC_CUT}*PC"
             unit += ("-5% PC",)
             r.extras["pc_amount"] = pc
             if credit_pc:
-                p[_G] = mul_factor(p[_G], _IMAGING_PC_FACTOR)
-        if p[_B] < ZERO:
-            p[_B] = ZERO
+                p.credit_factor = mul_factor(p.credit_factor, _IMAGING_PC_FACTOR)
+        if p.base < ZERO:
+            p.base = ZERO
         r._formula = formula
     if unit:
-        cuts.append((unit, p[_N]))
+        cuts.append((unit, p.units))
 
 
 def _pc_credit_cut(r: LineResult, mp: str, credit_pc: bool) -> bool:
     if mp != "4" or not credit_pc:
         return False
     for p in r._parts:
-        if p[_G] is not ONE and p[_G] != ONE:
+        if p.credit_factor is not ONE and p.credit_factor != ONE:
             return True
     return False
 
@@ -456,23 +451,23 @@ def _therapy(res: list[LineResult], st: _State) -> None:
     members = [r for r in res if r._kind == "price" and not r._excluded and r.row.mult_proc == "5"]  # type: ignore[union-attr]
     if sum(r.units for r in members) < 2:
         return
-    runs: list[tuple[LineResult, list[Any], Decimal]] = []
+    runs: list[tuple[LineResult, Part, Decimal]] = []
     for r in members:
         pe = _pe_amount(r.row, bool(r._fac), st)  # type: ignore[arg-type]
         runs.extend((r, p, pe) for p in _runs(r))
-    runs.sort(key=lambda u: (u[2], u[1][_B], _tiebreak(u[0])), reverse=True)
+    runs.sort(key=lambda u: (u[2], u[1].base, _tiebreak(u[0])), reverse=True)
     r, p, pe = runs[0]
-    if p[_N] > 1:  # the highest-PE unit is paid in full, the rest of its run is reduced
+    if p.units > 1:  # the highest-PE unit is paid in full, the rest of its run is reduced
         runs.insert(1, (r, _split(r, p, 1), pe))
     k = 0
     for r, p, pe in runs:
-        count = p[_N]
+        count = p.units
         _add_ranks(r, k + 1, count)
         if k:
-            p[_B] = _therapy_unit(r.row, bool(r._fac), st)  # type: ignore[arg-type]  # a priced line has a row
+            p.base = _therapy_unit(r.row, bool(r._fac), st)  # type: ignore[arg-type]  # a priced line has a row
             r._formula = "(work + 0.50*PE + MP) x GPCIs x CF"
             r.extras["pe_amount"] = pe
-            r.extras["reduced_unit_amount"] = p[_B]
+            r.extras["reduced_unit_amount"] = p.base
         k += count
     for r in members:
         _step(r, "THERAPY_MPPR", "MULT PROC 5", None, "therapy unit rank {} of {}: {}", r._ranks, k,

@@ -6,10 +6,10 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-from ..model import LineResult
+from ..model import LineResult, Part
 from ..money import ONE, ZERO, cents, fmt_exact, round_wrvu, time_units
 from ..policy import Policy
-from .constants import _AD_BASE, _ANES_FACTOR, _B, _BR, _F, _G, _N, _W, _ZERO_CENTS
+from .constants import _AD_BASE, _ANES_FACTOR, _ZERO_CENTS
 from .context import _State
 from .steps import _credit, _extra, _part_amount, _push, _scale, _step, _unreduced, _wpush, _wstep
 
@@ -28,7 +28,7 @@ def _finish(r: LineResult, st: _State) -> None:
     # a line whose units were ranked as runs is finished as a line of several parts (each of its units had
     # its own part before units were ranked as runs; the figures and flags must not change)
     parts = r._parts
-    one = len(parts) == 1 and (parts[0][_N] == 1 or not getattr(r, "_runs", False))
+    one = len(parts) == 1 and (parts[0].units == 1 or not getattr(r, "_runs", False))
     if one and _finished_unreduced_part(r, parts[0]):
         return
     if r._late:
@@ -46,7 +46,7 @@ def _finish(r: LineResult, st: _State) -> None:
 def _finish_unpriced(r: LineResult) -> None:
     """A line the status gate left at 0 (``zero``) or to the contractor (``null``): credit from its one part."""
     r.payment = _ZERO_CENTS if r._kind == "zero" else None
-    exact = r._parts[0][_W] * r.units
+    exact = r._parts[0].work * r.units
     r.wrvu_exact = exact
     r.wrvu = round_wrvu(exact)
 
@@ -59,14 +59,14 @@ def _finished_unreduced(r: LineResult) -> bool:
     return False
 
 
-def _finished_unreduced_part(r: LineResult, part: list[Any]) -> bool:
+def _finished_unreduced_part(r: LineResult, part: Part) -> bool:
     """A line of one part whose factors stayed 1 and whose amount stayed the FSA (nothing to apply later)."""
     if r._late is not None or r._ranks is not None or r._null is not None or r._formula is not None:
         return False
-    n, b, f, w, g, br = part
     fsa = r.fee_schedule_amount
-    if f is ONE and g is ONE and b is fsa and not br and n == r.units:
-        _unreduced(r, fsa, w, n)
+    if (part.pay_factor is ONE and part.credit_factor is ONE and part.base is fsa and not part.by_report
+            and part.units == r.units):
+        _unreduced(r, fsa, part.work, part.units)
         return True
     return False
 
@@ -97,23 +97,23 @@ def _record_ranks(r: LineResult) -> None:
             _extra(r, "ranks", ranks)  # listed when read (LineResult.extras)
 
 
-def _pay_one_part(r: LineResult, p: list[Any]) -> tuple[Decimal | None, Decimal]:
+def _pay_one_part(r: LineResult, p: Part) -> tuple[Decimal | None, Decimal]:
     """Payment and exact credit of a line of one part, rounded once."""
     fsa = r.fee_schedule_amount
-    f = p[_F]
-    n = p[_N]
+    f = p.pay_factor
+    n = p.units
     payment: Decimal | None
-    if r._null is not None or p[_BR]:
+    if r._null is not None or p.by_report:
         payment = None
     else:
-        x = p[_B] if f is ONE else p[_B] * f
+        x = p.base if f is ONE else p.base * f
         payment = cents(x * n) if n != 1 or x is not fsa else fsa
-    r.payment_factor = f if (r._formula is None and payment is not None and p[_B] == fsa) else None
-    g = p[_G]
-    exact = p[_W] if g is ONE else p[_W] * g
+    r.payment_factor = f if (r._formula is None and payment is not None and p.base == fsa) else None
+    g = p.credit_factor
+    exact = p.work if g is ONE else p.work * g
     if n != 1:
         exact = exact * n
-    if g is not ONE and g != ONE and p[_W] == r.row.work_rvu:  # type: ignore[union-attr]
+    if g is not ONE and g != ONE and p.work == r.row.work_rvu:  # type: ignore[union-attr]
         r._wrvu_factor = g
     return payment, exact
 
@@ -121,28 +121,28 @@ def _pay_one_part(r: LineResult, p: list[Any]) -> tuple[Decimal | None, Decimal]
 def _pay_parts(r: LineResult) -> tuple[Decimal | None, Decimal]:
     """Payment and exact credit of a line of several parts: equal parts merged, each part rounded to cents."""
     fsa = r.fee_schedule_amount
-    merged: dict[tuple[Any, ...], list[Any]] = {}
+    merged: dict[tuple[Any, ...], Part] = {}
     for p in r._parts:
-        key = (p[_B], p[_F], p[_W], p[_G], p[_BR])
+        key = (p.base, p.pay_factor, p.work, p.credit_factor, p.by_report)
         m = merged.get(key)
         if m is None:
-            merged[key] = list(p)
+            merged[key] = p.copy()
         else:
-            m[_N] += p[_N]
+            m.units += p.units
     parts = r._parts = list(merged.values())
     payment: Decimal | None
-    if r._null is not None or any(p[_BR] for p in parts):
+    if r._null is not None or any(p.by_report for p in parts):
         payment = None
     else:
         payment = ZERO
         for p in parts:
             payment += cents(_part_amount(p))
-    factors = {p[_F] for p in parts}
-    same_base = all(p[_B] == fsa for p in parts)
-    r.payment_factor = parts[0][_F] if (
+    factors = {p.pay_factor for p in parts}
+    same_base = all(p.base == fsa for p in parts)
+    r.payment_factor = parts[0].pay_factor if (
         len(factors) == 1 and same_base and r._formula is None and payment is not None) else None
     if len(factors) > 1:
-        _extra(r, "unit_factors", [str(p[_F]) + (f" x{p[_N]}" if p[_N] > 1 else "") for p in parts])
+        _extra(r, "unit_factors", [str(p.pay_factor) + (f" x{p.units}" if p.units > 1 else "") for p in parts])
     return payment, _credit(parts)
 
 

@@ -6,9 +6,9 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-from ..model import LineResult
+from ..model import LineResult, Part
 from ..money import ONE, ZERO, cents, mul_factor, round_wrvu
-from .constants import _B, _BR, _F, _G, _MP_INDICATOR, _N, _ROLE_GROUP, _W, HALF
+from .constants import _MP_INDICATOR, _ROLE_GROUP, HALF
 from .context import _State
 from .steps import (
     _add_ranks,
@@ -25,7 +25,7 @@ from .steps import (
 )
 
 
-def _rank_unit(members: list[tuple[LineResult, list[Any], int]]) -> tuple[Any, ...]:
+def _rank_unit(members: list[tuple[LineResult, Part, int]]) -> tuple[Any, ...]:
     """One ranking unit made of several lines (a collapsed endoscopy family, an RT/LT pair): members are
     (line, part, m), the part counting m times in the unit's amount and taking the unit's rank m times."""
     amount = ZERO
@@ -64,7 +64,7 @@ def _rank_surgery(res: list[LineResult], st: _State, families: list[list[Any]],
         group = groups.setdefault(_ROLE_GROUP.get(r._mods.role, "primary"), [])
         tb = _tiebreak(r)
         for p in _runs(r):
-            group.append((_unit_amount(p), _unit_credit(p), tb, [(r, p, p[_N])], p[_N]))
+            group.append((_unit_amount(p), _unit_credit(p), tb, [(r, p, p.units)], p.units))
     mpf = policy.multiple_procedure_wrvu_factor
     credit_mppr = policy.multiple_procedure
     by_report = policy.by_report_unit_wrvu_factor
@@ -118,17 +118,17 @@ def _rank_surgery(res: list[LineResult], st: _State, families: list[list[Any]],
                        "credit for rank {}: {}", ranks, f"x{mpf} after the first" if credit_mppr else "full (policy)")
 
 
-def _rank_factor(r: LineResult, p: list[Any], k: int, credit_mppr: bool, mpf: Decimal, by_report: Decimal) -> None:
+def _rank_factor(r: LineResult, p: Part, k: int, credit_mppr: bool, mpf: Decimal, by_report: Decimal) -> None:
     """The factor of rank ``k`` on every unit of the piece ``p``: 100%, 50% up to the 5th, by report after."""
     if k == 1:
         return
     if k <= 5:
-        p[_F] = mul_factor(p[_F], HALF)
+        p.pay_factor = mul_factor(p.pay_factor, HALF)
         if credit_mppr:
-            p[_G] = mul_factor(p[_G], mpf)
+            p.credit_factor = mul_factor(p.credit_factor, mpf)
     else:
-        p[_BR] = True
-        p[_G] = mul_factor(p[_G], by_report)
+        p.by_report = True
+        p.credit_factor = mul_factor(p.credit_factor, by_report)
         if "MULTIPLE_PROCEDURE_BY_REPORT" not in r.flags:
             r.flags.append("MULTIPLE_PROCEDURE_BY_REPORT")
 
@@ -178,7 +178,7 @@ def _simple_groups(ranked: list[LineResult]) -> dict[str, list[tuple[Any, ...]]]
             unit: tuple[Any, ...] = (r.fee_schedule_amount, r.row.work_rvu, r.index, r, None)  # type: ignore[union-attr]
         elif len(parts) == 1:
             p = parts[0]
-            unit = (p[_B] if p[_F] is ONE else p[_B] * p[_F], p[_W] if p[_G] is ONE else p[_W] * p[_G], r.index, r,
+            unit = (p.base if p.pay_factor is ONE else p.base * p.pay_factor, p.work if p.credit_factor is ONE else p.work * p.credit_factor, r.index, r,
                     p)
         else:
             return None
@@ -227,7 +227,7 @@ def _rank_first(r: LineResult, amount: Decimal, work: Decimal, n: int, where: st
     _push(r, ("MULTIPLE_PROCEDURE", indicator, ONE, amount, "{}, rank {} of {}{}",
               ("highest-ranked procedure: 100%", 1, n, where)))
     if r._late is not None:  # later factors (role, split, NPP): _finish applies them
-        r._p = [[1, amount, ONE, work, ONE, False]]
+        r._p = [Part(1, amount, ONE, work, ONE)]
         return
     r.rank = 1
     if r._done != 1:
@@ -253,7 +253,7 @@ def _rank_later(r: LineResult, amount: Decimal, work: Decimal, k: int, n: int, w
     credit = work if g is ONE else work * g
     _wpush(r, ("MULTIPLE_PROCEDURE", indicator, rates.wfactor, credit, rates.wfmt, (k, rates.mpf)))
     if r._late is not None:  # later factors (role, split, NPP): _finish applies them
-        r._p = [[1, amount, factor, work, g, by_rep]]
+        r._p = [Part(1, amount, factor, work, g, by_rep)]
         return
     r.rank = k
     r.wrvu_exact = credit
@@ -272,7 +272,7 @@ def _rank_later(r: LineResult, amount: Decimal, work: Decimal, k: int, n: int, w
     r._done = 2
 
 
-def _rank_part(r: LineResult, p: list[Any], k: int, n: int, where: str, indicator: str, amount: Decimal,
+def _rank_part(r: LineResult, p: Part, k: int, n: int, where: str, indicator: str, amount: Decimal,
                credit_mppr: bool, mpf: Decimal, by_report: Decimal, wfactor: Decimal | None, wfmt: str) -> None:
     """Rank k of n for a line whose one part an earlier rule changed (bilateral): the factor goes on the part
     and :func:`_finish` finishes the line, as in the general ranking."""
@@ -283,13 +283,13 @@ def _rank_part(r: LineResult, p: list[Any], k: int, n: int, where: str, indicato
               where)
         return
     if k <= 5:
-        p[_F] = mul_factor(p[_F], HALF)
+        p.pay_factor = mul_factor(p.pay_factor, HALF)
         if credit_mppr:
-            p[_G] = mul_factor(p[_G], mpf)
+            p.credit_factor = mul_factor(p.credit_factor, mpf)
         _step(r, "MULTIPLE_PROCEDURE", indicator, HALF, "{}, rank {} of {}{}", "-50%: later procedure", k, n, where)
     else:
-        p[_BR] = True
-        p[_G] = mul_factor(p[_G], by_report)
+        p.by_report = True
+        p.credit_factor = mul_factor(p.credit_factor, by_report)
         r.flags.append("MULTIPLE_PROCEDURE_BY_REPORT")
         _step(r, "MULTIPLE_PROCEDURE", indicator, None, "{}, rank {} of {}{}",
               "6th and later procedures: priced by report (contractor)", k, n, where)

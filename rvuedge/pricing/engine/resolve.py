@@ -7,16 +7,14 @@ from decimal import Decimal
 from typing import Any
 
 from ..lookup import RvuLookup
-from ..model import FACILITY, NPP_PROVIDER_TYPES, LineResult, PricingError, RvuRow, setting_for_pos
+from ..model import FACILITY, NPP_PROVIDER_TYPES, LineResult, Part, PricingError, RvuRow, setting_for_pos
 from ..money import ONE, ZERO, cents, fmt_exact, mul_factor
 from ..policy import Policy
 from .constants import (
     _AS_MODIFIER,
     _ASSISTANT,
-    _B,
     _BILAT_FACTOR,
     _CO_SURGERY,
-    _N,
     _PAIR_FACTOR,
     _PCTC_TEXT,
     _ZERO_CENTS,
@@ -244,7 +242,7 @@ def _opps_cap_step(r: LineResult, row: RvuRow, fsa: Decimal, st: _State) -> None
         return
     flags = r.flags
     for p in r._parts:
-        p[_B] = cap
+        p.base = cap
     r.extras["opps_cap_amount"] = cents(cap)
     flags.append("OPPS_CAP_APPLIED")
     source = st.opps_source
@@ -284,7 +282,7 @@ def _bilateral_step(r: LineResult, c: _Mods, row: RvuRow, policy: Policy, index:
             if c.bil50 and (c.rt or c.lt):
                 flags.append("MODIFIER_50_WITH_RT_LT")
     elif units == 2 and bilat in ("1", "2", "3") and not (c.rt or c.lt) and row.glob_days != "ZZZ":
-        r._parts[0][_N] = 1
+        r._parts[0].units = 1
         flags.append("TWO_UNITS_PRICED_AS_BILATERAL")
         _bilateral(r, bilat, policy, "2 units")
     elif c.rt != c.lt and bilat in _PAIR_FACTOR:
@@ -353,7 +351,7 @@ def _gate(r: LineResult, c: _Mods, st: _State, row: RvuRow, status: str, index: 
         flag, text, creditable = zero
         credit = creditable and st.policy.credit_non_medicare_rvus
         r._kind = "zero"
-        r._parts = [[units, ZERO, ZERO, work if credit else ZERO, ONE, False]]
+        r._parts = [Part(units, ZERO, ZERO, work if credit else ZERO, ONE)]
         flags.append(flag)
         _push(r, ("STATUS", f"STATUS {status}", None, _ZERO_CENTS, "Status {}: {}; Medicare pays 0",
                   (status, text)))
@@ -370,7 +368,7 @@ def _gate(r: LineResult, c: _Mods, st: _State, row: RvuRow, status: str, index: 
         flags.append("STATUS_C_CONTRACTOR_PRICED" if status == "C" else "STATUS_R_CONTRACTOR_PRICED")
         if not work:
             flags.append("NEEDS_MANUAL_VALUATION")
-        r._parts = [[units, ZERO, ONE, work, ONE, False]]
+        r._parts = [Part(units, ZERO, ONE, work, ONE)]
         _push(r, ("STATUS", f"STATUS {status}", None, None,
                   "Status {}: priced by the contractor (MAC) case by case", (status,)))
         _wpush(r, ("WORK_RVU", f"STATUS {status}", None, work * units,
@@ -506,4 +504,4 @@ def _resolve_anesthesia(r: LineResult, c: _Mods, st: _State) -> None:
     r._kind = "anes"
     r._excluded = True
     r._anes = [base, minutes or 0, c.anes]
-    r._parts = [[1, ZERO, ONE, ZERO, ONE, False]]
+    r._parts = [Part(1, ZERO, ONE, ZERO, ONE)]

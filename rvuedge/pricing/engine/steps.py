@@ -7,35 +7,35 @@ import itertools
 from decimal import Decimal
 from typing import Any
 
-from ..model import LineResult, RvuRow
+from ..model import LineResult, Part, RvuRow
 from ..money import ONE, ZERO, cents, mul_factor, round_wrvu
 from ..policy import Policy
-from .constants import _B, _BR, _F, _G, _N, _W, MODIFIER_KINDS
+from .constants import MODIFIER_KINDS
 
 
-def _part_amount(p: list[Any]) -> Decimal:
+def _part_amount(p: Part) -> Decimal:
     """Unrounded payment of a part (skipping Decimal multiplications by exactly 1: they are costly)."""
-    x: Decimal = p[_B] if p[_F] is ONE else p[_B] * p[_F]
-    return x if p[_N] == 1 else x * p[_N]
+    x: Decimal = p.base if p.pay_factor is ONE else p.base * p.pay_factor
+    return x if p.units == 1 else x * p.units
 
 
-def _part_credit(p: list[Any]) -> Decimal:
-    x: Decimal = p[_W] if p[_G] is ONE else p[_W] * p[_G]
-    return x if p[_N] == 1 else x * p[_N]
+def _part_credit(p: Part) -> Decimal:
+    x: Decimal = p.work if p.credit_factor is ONE else p.work * p.credit_factor
+    return x if p.units == 1 else x * p.units
 
 
-def _amount(parts: list[list[Any]]) -> Decimal | None:
+def _amount(parts: list[Part]) -> Decimal | None:
     if len(parts) == 1:
-        return None if parts[0][_BR] else _part_amount(parts[0])
+        return None if parts[0].by_report else _part_amount(parts[0])
     total = ZERO
     for p in parts:
-        if p[_BR]:
+        if p.by_report:
             return None
         total += _part_amount(p)
     return total
 
 
-def _credit(parts: list[list[Any]]) -> Decimal:
+def _credit(parts: list[Part]) -> Decimal:
     if len(parts) == 1:
         return _part_credit(parts[0])
     total = ZERO
@@ -72,16 +72,16 @@ def _wstep(r: LineResult, rule: str, indicator: str | None, factor: Decimal | No
 def _scale(r: LineResult, pay: Decimal | None, credit: Decimal | None) -> None:
     for p in r._parts:
         if pay is not None:
-            p[_F] = mul_factor(p[_F], pay)
+            p.pay_factor = mul_factor(p.pay_factor, pay)
         if credit is not None:
-            p[_G] = mul_factor(p[_G], credit)
+            p.credit_factor = mul_factor(p.credit_factor, credit)
 
 
 def _deny(r: LineResult, flag: str, rule: str, indicator: str, text: str) -> None:
     """Not payable (and not credited): factor 0, out of ranking."""
     for p in r._parts:
-        p[_F] = ZERO
-        p[_G] = ZERO
+        p.pay_factor = ZERO
+        p.credit_factor = ZERO
     r._excluded = True
     r.flags.append(flag)
     _step(r, rule, indicator, ZERO, text)
@@ -94,8 +94,8 @@ def _incident_to_in_facility(r: LineResult, policy: Policy) -> None:
     full = policy.incident_to_facility_wrvu == "full"
     credit = ONE if full else ZERO
     for p in r._parts:
-        p[_F] = ZERO
-        p[_G] = credit
+        p.pay_factor = ZERO
+        p.credit_factor = credit
     r._excluded = True
     r.flags.append("INCIDENT_TO_CODE_IN_FACILITY")
     _step(r, "PCTC", "PCTC 5", ZERO, "PC/TC 5 incident-to code: not payable for a facility patient (Medicare pays "
@@ -105,7 +105,7 @@ def _incident_to_in_facility(r: LineResult, policy: Policy) -> None:
            policy.incident_to_facility_wrvu)
 
 
-def _runs(r: LineResult) -> list[list[Any]]:
+def _runs(r: LineResult) -> list[Part]:
     """The line's parts as runs of equal units, for ranking units as separate services: a part of n units is
     a run that takes n consecutive ranks, and a rank boundary splits it (:func:`_split`) into at most three
     pieces, never into one part per unit, so the cost does not grow with the units. A line whose units are
@@ -113,18 +113,18 @@ def _runs(r: LineResult) -> list[list[Any]]:
     had its own part."""
     parts = r._parts
     for p in parts:
-        if p[_N] != 1:
+        if p.units != 1:
             r._runs = True
             break
     return parts
 
 
-def _split(r: LineResult, p: list[Any], first: int) -> list[Any]:
+def _split(r: LineResult, p: Part, first: int) -> Part:
     """Split the run ``p`` after its ``first`` units: ``p`` keeps them and a copy placed right after it in the
     line's parts (so the parts stay in unit order) takes the rest; returns the copy."""
-    q = list(p)
-    q[_N] = p[_N] - first
-    p[_N] = first
+    q = p.copy()
+    q.units = p.units - first
+    p.units = first
     parts = r._parts
     for i, x in enumerate(parts):
         if x is p:  # by identity: another part may hold equal values
@@ -133,13 +133,13 @@ def _split(r: LineResult, p: list[Any], first: int) -> list[Any]:
     return q
 
 
-def _unit_amount(p: list[Any]) -> Decimal:
+def _unit_amount(p: Part) -> Decimal:
     """Unrounded payment of one unit of a part."""
-    return p[_B] if p[_F] is ONE else p[_B] * p[_F]  # type: ignore[no-any-return]
+    return p.base if p.pay_factor is ONE else p.base * p.pay_factor
 
 
-def _unit_credit(p: list[Any]) -> Decimal:
-    return p[_W] if p[_G] is ONE else p[_W] * p[_G]  # type: ignore[no-any-return]
+def _unit_credit(p: Part) -> Decimal:
+    return p.work if p.credit_factor is ONE else p.work * p.credit_factor
 
 
 class _Ranks:
