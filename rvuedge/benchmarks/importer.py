@@ -33,6 +33,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from rvuedge.accounts import specialties
+from rvuedge.pricing.money import cents
 
 from .models import BenchmarkSource, BenchmarkStat, CodeVolume
 
@@ -252,9 +253,9 @@ def store_medicare(result, *, source_name: str, release: str, year: int, input_s
             for s in result.specialties
         ], batch_size=1000)
         CodeVolume.objects.bulk_create([
-            CodeVolume(source=source, hcpcs=c.hcpcs[:5], total_services=c.services.quantize(Decimal("0.01")),
+            CodeVolume(source=source, hcpcs=c.hcpcs[:5], total_services=cents(c.services),
                        clinicians=c.clinicians, work_rvu=c.work_rvu,
-                       top_specialties=[{"specialty": spec, "services": str(s.quantize(Decimal("0.01"))),
+                       top_specialties=[{"specialty": spec, "services": str(cents(s)),
                                          "share": str(share)} for spec, s, share in c.top])
             for c in result.codes if len(c.hcpcs) <= 5
         ], batch_size=2000)

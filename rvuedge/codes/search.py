@@ -29,6 +29,7 @@ from rvuedge.fees.bulk import insert_rows
 from rvuedge.fees.models import FeeRow, HcpcsCode, HcpcsRelease, Release
 from rvuedge.fees.services import release_sort_key
 from rvuedge.params import MAX_OFFSET
+from rvuedge.pricing.money import round_wrvu
 
 from . import vocabulary
 from .kinds import KINDS, code_kind, code_shape, sections
@@ -91,7 +92,6 @@ def _terms(text: str) -> list[str]:
     return [t for t in WORD_RE.findall(text.lower()) if len(t) >= 3 and not t.isdigit() and len(t) <= 60]
 
 
-CENT = Decimal("0.01")
 FTS5_CREATE = ("CREATE VIRTUAL TABLE codes_search_fts USING fts5(code, descriptor, title, synonyms, long_description, "
                "tokenize = 'unicode61 remove_diacritics 2', prefix = '2 3')")
 
@@ -188,7 +188,7 @@ def rebuild_index() -> SearchState:
             i, code, kind, (d["descriptor"] or "")[:100], d["long"] or "", title[:200], synonyms,
             place.section.section if place.section else "",
             place.subsection.subsection if place.subsection else "",
-            d["status"] or "", None if d["work_rvu"] is None else Decimal(str(d["work_rvu"])).quantize(CENT),
+            d["status"] or "", None if d["work_rvu"] is None else round_wrvu(Decimal(str(d["work_rvu"]))),
             d["release"],
             _weight(d["status"] or "", d["newest"], d.get("hcpcs_active", False)),
             prior, vocab_data.marks(d["descriptor"] or "")[:200],

@@ -22,6 +22,8 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+from rvuedge.pricing.money import round_places
+
 from . import catalog
 
 CMS_ZIP_BASE = "https://www.cms.gov/files/zip/"
@@ -200,7 +202,7 @@ class Change:
 
     def to_dict(self) -> dict[str, Any]:
         def pct(old: Decimal, new: Decimal) -> str | None:
-            return None if not old else str(((new - old) / old * 100).quantize(Decimal("0.1")))
+            return None if not old else str(round_places((new - old) / old * 100, 1))
 
         return {
             "code": self.key[0], "modifier": self.key[1], "description": self.new.description,

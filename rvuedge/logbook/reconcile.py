@@ -31,6 +31,7 @@ from decimal import Decimal
 from typing import Any
 
 from rvuedge.pricing.engine import MODIFIER_KINDS
+from rvuedge.pricing.money import round_wrvu
 
 from .reports import (
     ReportError,
@@ -185,7 +186,7 @@ class Reconciliation:
             row["count"] += 1
             row["wrvu"] += item.at_stake
         for row in out.values():
-            row["wrvu"] = row["wrvu"].quantize(CENT)
+            row["wrvu"] = round_wrvu(row["wrvu"])
         return sorted(out.values(), key=lambda r: (-r["wrvu"], -r["count"], r["reason"]))
 
     @property
@@ -230,7 +231,7 @@ class Reconciliation:
 
 
 def _fmt(value: Decimal | None) -> str:
-    return "—" if value is None else f"{value.quantize(CENT)}"
+    return "—" if value is None else f"{round_wrvu(value)}"
 
 
 def _text(code: str, mods: Sequence[str], units: int) -> str:
@@ -580,7 +581,7 @@ class _Explainer:
             return "employer_adjustment", (f"{how}: the employer credits administration codes (vaccine, "
                                            "infusion and injection administration) 0.")
         for factor, what in ADJUSTMENTS:
-            if log_w and abs(rep_w - (log_w * factor).quantize(CENT)) <= self.tolerance:
+            if log_w and abs(rep_w - round_wrvu(log_w * factor)) <= self.tolerance:
                 return "employer_adjustment", f"{how}: it matches {what}."
         return "employer_adjustment", f"{how}; no known adjustment explains the ratio: ask billing."
 
