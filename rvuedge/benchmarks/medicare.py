@@ -152,83 +152,129 @@ def build(
     with tempfile.TemporaryDirectory(prefix="rvuedge-duckdb-") as tmp:
         con = connect(memory_limit, threads, tmp)
         try:
-            rvu_csv = Path(tmp) / "rvu.csv"
-            with rvu_csv.open("w", newline="") as fh:
-                w = csv.writer(fh)
-                w.writerow(["hcpcs", "work"])
-                w.writerows((code, str(v)) for code, v in work_rvus.items())
-            con.execute(
-                f"CREATE TABLE rvu AS SELECT * FROM read_csv({_sql_str(str(rvu_csv))}, header=true, "
-                "auto_detect=false, columns={'hcpcs': 'VARCHAR', 'work': 'DECIMAL(9,2)'})"
-            )
+            _load_work_rvus(con, work_rvus, Path(tmp) / "rvu.csv")
             say(f"reading {path.name} with DuckDB ({threads} threads, memory limit {memory_limit})")
-            try:
-                con.execute(
-                    "CREATE TABLE svc AS SELECT Rndrng_NPI AS npi, Rndrng_Prvdr_Type AS spec, "
-                    f"upper(trim(HCPCS_Cd)) AS hcpcs, Tot_Srvcs AS srv FROM {read_csv_sql(path, header)}"
-                )
-            except Exception as exc:  # duckdb raises its own error classes; keep its line/column detail
-                raise MedicareError(f"{path}: {str(exc).strip()}") from None
+            _scan(con, path, header)
             timings["scan"] = time.perf_counter() - t0
-            rows, bad = con.execute(
-                "SELECT count(*), count(*) FILTER (WHERE npi IS NULL OR hcpcs IS NULL OR srv IS NULL) FROM svc"
-            ).fetchone()
-            if bad:
-                raise MedicareError(f"{path}: {bad} rows lack Rndrng_NPI, HCPCS_Cd or Tot_Srvcs")
-
+            rows = _checked_rows(con, path)
             t = time.perf_counter()
-            con.execute(
-                "CREATE TABLE per_npi AS SELECT npi, min(spec) AS spec, "
-                "sum(srv * coalesce(r.work, 0)) AS wrvu FROM svc LEFT JOIN rvu r USING (hcpcs) GROUP BY npi"
-            )
-            clinicians, with_wrvu = con.execute(
-                "SELECT count(*), count(*) FILTER (WHERE wrvu > 0) FROM per_npi").fetchone()
-            counts = con.execute(
-                "SELECT spec, count(*) FROM per_npi WHERE wrvu > 0 GROUP BY spec ORDER BY spec").fetchall()
-            ranks = " OR ".join(
-                f"i = ((n - 1) * {p}) // 100 OR i = ((n - 1) * {p} + 99) // 100" for p in PERCENTILES
-            )
-            picked = con.execute(
-                "WITH ranked AS (SELECT spec, wrvu, row_number() OVER (PARTITION BY spec ORDER BY wrvu) - 1 AS i, "
-                "count(*) OVER (PARTITION BY spec) AS n FROM per_npi WHERE wrvu > 0) "
-                f"SELECT spec, n, i, wrvu FROM ranked WHERE {ranks}"
-            ).fetchall()
+            clinicians, with_wrvu, counts, picked = _per_clinician(con)
             timings["per_clinician"] = time.perf_counter() - t
-
-            by_spec: dict[str, dict[int, Decimal]] = {}
-            for spec, _n, i, wrvu in picked:
-                by_spec.setdefault(spec, {})[i] = Decimal(wrvu)
-            specialties: list[SpecialtyStats] = []
-            skipped: list[tuple[str, int]] = []
-            for spec, n in counts:
-                if n < min_clinicians:
-                    skipped.append((spec, n))
-                    continue
-                vals = by_spec[spec]
-                pcts = {}
-                for p in PERCENTILES:
-                    i = (n - 1) * p // 100
-                    j = -(-(n - 1) * p // 100)
-                    pcts[p] = _interpolate(vals[i], vals[j], n, p)
-                specialties.append(SpecialtyStats(spec, n, pcts))
-
+            specialties, skipped = _specialties(counts, picked, min_clinicians)
             t = time.perf_counter()
-            code_rows = con.execute(
-                "SELECT hcpcs, sum(srv) AS services, count(DISTINCT npi) AS clinicians FROM svc GROUP BY hcpcs"
-            ).fetchall()
-            top_rows = con.execute(
-                "WITH s AS (SELECT hcpcs, spec, sum(srv) AS services FROM svc GROUP BY hcpcs, spec), "
-                "r AS (SELECT *, row_number() OVER (PARTITION BY hcpcs ORDER BY services DESC, spec) AS k FROM s) "
-                f"SELECT hcpcs, spec, services FROM r WHERE k <= {int(top_n)} ORDER BY hcpcs, k"
-            ).fetchall()
-            unmatched = con.execute(
-                "SELECT coalesce(sum(srv), 0) FROM svc LEFT JOIN rvu r USING (hcpcs) "
-                "WHERE r.work IS NULL OR r.work = 0"
-            ).fetchone()[0]
+            code_rows, top_rows, unmatched = _per_code(con, top_n)
             timings["per_code"] = time.perf_counter() - t
         finally:
             con.close()
+    codes = _codes(code_rows, top_rows, work_rvus)
+    seconds = time.perf_counter() - t0
+    say(f"{rows:,} rows, {clinicians:,} clinicians ({with_wrvu:,} with wRVUs), {len(specialties)} specialties, "
+        f"{len(codes):,} codes in {seconds:.1f} s")
+    return BuildResult(
+        file=str(path), rows=int(rows), clinicians=int(clinicians), clinicians_with_wrvu=int(with_wrvu),
+        specialties=specialties, skipped_specialties=skipped, codes=codes,
+        unmatched_services=Decimal(unmatched), seconds=seconds, timings=timings,
+    )
 
+
+def _load_work_rvus(con, work_rvus: dict[str, Decimal], rvu_csv: Path) -> None:
+    """Table ``rvu`` (hcpcs, work): the release's work RVUs, through a CSV in the build's temporary folder."""
+    with rvu_csv.open("w", newline="") as fh:
+        w = csv.writer(fh)
+        w.writerow(["hcpcs", "work"])
+        w.writerows((code, str(v)) for code, v in work_rvus.items())
+    con.execute(
+        f"CREATE TABLE rvu AS SELECT * FROM read_csv({_sql_str(str(rvu_csv))}, header=true, "
+        "auto_detect=false, columns={'hcpcs': 'VARCHAR', 'work': 'DECIMAL(9,2)'})"
+    )
+
+
+def _scan(con, path: Path, header: list[str]) -> None:
+    """Table ``svc`` (npi, spec, hcpcs, srv): the four columns used, read from the file in one pass."""
+    try:
+        con.execute(
+            "CREATE TABLE svc AS SELECT Rndrng_NPI AS npi, Rndrng_Prvdr_Type AS spec, "
+            f"upper(trim(HCPCS_Cd)) AS hcpcs, Tot_Srvcs AS srv FROM {read_csv_sql(path, header)}"
+        )
+    except Exception as exc:  # duckdb raises its own error classes; keep its line/column detail
+        raise MedicareError(f"{path}: {str(exc).strip()}") from None
+
+
+def _checked_rows(con, path: Path) -> int:
+    """The file's row count; MedicareError when a row lacks the NPI, the code or the services."""
+    rows, bad = con.execute(
+        "SELECT count(*), count(*) FILTER (WHERE npi IS NULL OR hcpcs IS NULL OR srv IS NULL) FROM svc"
+    ).fetchone()
+    if bad:
+        raise MedicareError(f"{path}: {bad} rows lack Rndrng_NPI, HCPCS_Cd or Tot_Srvcs")
+    return rows
+
+
+def _per_clinician(con) -> tuple[int, int, list[tuple[str, int]], list[tuple[str, int, int, Decimal]]]:
+    """Table ``per_npi`` (npi, spec, wrvu); (clinicians, those with wRVUs, (specialty, clinicians with wRVUs)
+    rows, and the (spec, n, i, wrvu) order statistics each percentile interpolates between)."""
+    con.execute(
+        "CREATE TABLE per_npi AS SELECT npi, min(spec) AS spec, "
+        "sum(srv * coalesce(r.work, 0)) AS wrvu FROM svc LEFT JOIN rvu r USING (hcpcs) GROUP BY npi"
+    )
+    clinicians, with_wrvu = con.execute(
+        "SELECT count(*), count(*) FILTER (WHERE wrvu > 0) FROM per_npi").fetchone()
+    counts = con.execute(
+        "SELECT spec, count(*) FROM per_npi WHERE wrvu > 0 GROUP BY spec ORDER BY spec").fetchall()
+    ranks = " OR ".join(
+        f"i = ((n - 1) * {p}) // 100 OR i = ((n - 1) * {p} + 99) // 100" for p in PERCENTILES
+    )
+    picked = con.execute(
+        "WITH ranked AS (SELECT spec, wrvu, row_number() OVER (PARTITION BY spec ORDER BY wrvu) - 1 AS i, "
+        "count(*) OVER (PARTITION BY spec) AS n FROM per_npi WHERE wrvu > 0) "
+        f"SELECT spec, n, i, wrvu FROM ranked WHERE {ranks}"
+    ).fetchall()
+    return clinicians, with_wrvu, counts, picked
+
+
+def _specialties(counts: list[tuple[str, int]], picked: list[tuple[str, int, int, Decimal]], min_clinicians: int,
+                 ) -> tuple[list[SpecialtyStats], list[tuple[str, int]]]:
+    """(each specialty's percentiles, the specialties skipped for having fewer than ``min_clinicians``)."""
+    by_spec: dict[str, dict[int, Decimal]] = {}
+    for spec, _n, i, wrvu in picked:
+        by_spec.setdefault(spec, {})[i] = Decimal(wrvu)
+    specialties: list[SpecialtyStats] = []
+    skipped: list[tuple[str, int]] = []
+    for spec, n in counts:
+        if n < min_clinicians:
+            skipped.append((spec, n))
+            continue
+        vals = by_spec[spec]
+        pcts = {}
+        for p in PERCENTILES:
+            i = (n - 1) * p // 100
+            j = -(-(n - 1) * p // 100)
+            pcts[p] = _interpolate(vals[i], vals[j], n, p)
+        specialties.append(SpecialtyStats(spec, n, pcts))
+    return specialties, skipped
+
+
+def _per_code(con, top_n: int) -> tuple[list[tuple[str, Decimal, int]], list[tuple[str, str, Decimal]], Decimal]:
+    """(per code: services and clinicians; per code its top ``top_n`` specialties by services; the services on
+    codes without a work RVU)."""
+    code_rows = con.execute(
+        "SELECT hcpcs, sum(srv) AS services, count(DISTINCT npi) AS clinicians FROM svc GROUP BY hcpcs"
+    ).fetchall()
+    top_rows = con.execute(
+        "WITH s AS (SELECT hcpcs, spec, sum(srv) AS services FROM svc GROUP BY hcpcs, spec), "
+        "r AS (SELECT *, row_number() OVER (PARTITION BY hcpcs ORDER BY services DESC, spec) AS k FROM s) "
+        f"SELECT hcpcs, spec, services FROM r WHERE k <= {int(top_n)} ORDER BY hcpcs, k"
+    ).fetchall()
+    unmatched = con.execute(
+        "SELECT coalesce(sum(srv), 0) FROM svc LEFT JOIN rvu r USING (hcpcs) "
+        "WHERE r.work IS NULL OR r.work = 0"
+    ).fetchone()[0]
+    return code_rows, top_rows, unmatched
+
+
+def _codes(code_rows: list[tuple[str, Decimal, int]], top_rows: list[tuple[str, str, Decimal]],
+           work_rvus: dict[str, Decimal]) -> list[CodeStats]:
+    """Each code's figures, in code order, with its top specialties' share of its services."""
     tops: dict[str, list[tuple[str, Decimal]]] = {}
     for hcpcs, spec, services in top_rows:
         tops.setdefault(hcpcs, []).append((spec, Decimal(services)))
@@ -238,14 +284,7 @@ def build(
         top = [(spec, s, (s / services).quantize(SHARE, ROUND_HALF_UP) if services else Decimal(0))
                for spec, s in tops.get(hcpcs, [])]
         codes.append(CodeStats(hcpcs, services, int(n), work_rvus.get(hcpcs), top))
-    seconds = time.perf_counter() - t0
-    say(f"{rows:,} rows, {clinicians:,} clinicians ({with_wrvu:,} with wRVUs), {len(specialties)} specialties, "
-        f"{len(codes):,} codes in {seconds:.1f} s")
-    return BuildResult(
-        file=str(path), rows=int(rows), clinicians=int(clinicians), clinicians_with_wrvu=int(with_wrvu),
-        specialties=specialties, skipped_specialties=skipped, codes=codes,
-        unmatched_services=Decimal(unmatched), seconds=seconds, timings=timings,
-    )
+    return codes
 
 
 # --------------------------------------------------------------------------- the real file, when online

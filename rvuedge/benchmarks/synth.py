@@ -223,6 +223,25 @@ def _pool(families: dict[str, float], codes: dict[str, SynthCode], rnd: random.R
     return _Picker([c for c, _ in items], [w for _, w in items])
 
 
+@dataclass(frozen=True)
+class _Shape:
+    """What every clinician is drawn from: the specialty mix and its code pickers, states, RUCA codes, and each
+    code's CSV cells and base allowed amount (non-facility "O", facility "F")."""
+
+    mix: list[tuple[str, float, float, str, str, dict[str, float]]]
+    pickers: dict[str, _Picker]
+    scale: float  # mean rows per clinician, scaled to the target
+    spec_cum: list[float]
+    state_cum: list[float]
+    ruca_cum: list[float]
+    code_cells: dict[str, str]
+    base_amount: dict[tuple[str, str], float]
+
+
+#: Specialties billed in a facility ("F") every time; the others there 30% of the time.
+_FACILITY_ONLY = ("Hospitalist", "Emergency Medicine", "Anesthesiology", "Certified Registered Nurse Anesthetist (CRNA)")
+
+
 def generate(
     out,
     rows: int,
@@ -234,27 +253,39 @@ def generate(
     """Write ``rows`` data rows (plus the header) to the text stream ``out``; return counts."""
     codes, cf = load_codes(release_file)
     rnd = random.Random(seed)
+    shape = _shape(codes, cf, seed)
+    out.write(",".join(CMS_COLUMNS) + "\n")
+    written = 0
+    clinicians = 0
+    buf: list[str] = []
+    while written < rows:
+        clinicians += 1
+        written += _clinician_rows(buf, rnd, shape, codes, clinicians, rows - written)
+        if len(buf) >= 20000:
+            out.write("".join(buf))
+            buf.clear()
+            if report and written % 1_000_000 < 20000:
+                report(f"{written:,} rows, {clinicians:,} clinicians")
+    out.write("".join(buf))
+    return {"rows": written, "clinicians": clinicians}
+
+
+def _cumulative(weights: list[float]) -> list[float]:
+    """Running totals of ``weights`` (for a weighted draw with bisect)."""
+    cum: list[float] = []
+    acc = 0.0
+    for w in weights:
+        acc += w
+        cum.append(acc)
+    return cum
+
+
+def _shape(codes: dict[str, SynthCode], cf: Decimal, seed: int) -> _Shape:
+    """The tables every clinician is drawn from (each specialty's picker seeded from ``seed`` and its name)."""
     mix = list(SPECIALTY_MIX)
     pickers = {m[0]: _pool(m[5], codes, random.Random(f"{seed}-{m[0]}")) for m in mix}
     target_mean = 9.8  # duplicates (same code and place) are redrawn or dropped: ~9.1 rows result
     raw_mean = sum(m[1] * m[2] for m in mix) / sum(m[1] for m in mix)
-    scale = target_mean / raw_mean
-    spec_cum: list[float] = []
-    acc = 0.0
-    for m in mix:
-        acc += m[1]
-        spec_cum.append(acc)
-    state_cum: list[float] = []
-    acc = 0.0
-    for s in STATES:
-        acc += s[2]
-        state_cum.append(acc)
-    ruca_cum: list[float] = []
-    acc = 0.0
-    for r in RUCA:
-        acc += r[2]
-        ruca_cum.append(acc)
-
     code_cells: dict[str, str] = {}
     for c, sc in codes.items():
         code_cells[c] = f"{c},{_csv_cell(sc.description)},{'Y' if sc.drug else 'N'}"
@@ -263,67 +294,72 @@ def generate(
     for c, sc in codes.items():
         base_amount[(c, "O")] = float(sc.total_nonfac) * cf_f
         base_amount[(c, "F")] = float(sc.total_fac) * cf_f
+    return _Shape(mix, pickers, target_mean / raw_mean, _cumulative([m[1] for m in mix]),
+                  _cumulative([s[2] for s in STATES]), _cumulative([r[2] for r in RUCA]), code_cells, base_amount)
 
-    out.write(",".join(CMS_COLUMNS) + "\n")
-    written = 0
-    clinicians = 0
+
+def _clinician_rows(buf: list[str], rnd: random.Random, shape: _Shape, codes: dict[str, SynthCode], clinicians: int,
+                    left: int) -> int:
+    """Draw the next clinician and append their rows (at most ``left``) to ``buf``; return how many."""
+    rand = rnd.random
+    m = shape.mix[bisect.bisect(shape.spec_cum, rand() * shape.spec_cum[-1])]
+    spec, _share, mean_rows, _cred, _ent, _fam = m
+    prefix = _prefix(rnd, m, clinicians, shape)
+    mean = max(1.0, mean_rows * shape.scale)
+    n = 1 + int(rnd.expovariate(1.0 / max(mean - 1, 0.01))) if mean > 1 else 1
+    n = min(n, left, 400)
+    picker = shape.pickers[spec]
+    seen: set[tuple[str, str]] = set()
+    volume = rnd.lognormvariate(0.0, 0.8)  # this clinician's overall activity level
+    tries = 0
+    while len(seen) < n and tries < n * 4:
+        tries += 1
+        code = picker.pick(rnd)
+        pos = "F" if (spec in _FACILITY_ONLY or rand() < 0.3) else "O"
+        if (code, pos) in seen:
+            continue
+        seen.add((code, pos))
+        buf.append(_row(rnd, prefix, code, pos, volume, codes[code].drug, shape))
+    return len(seen)
+
+
+def _prefix(rnd: random.Random, m: tuple[str, float, float, str, str, dict[str, float]], clinicians: int,
+            shape: _Shape) -> str:
+    """The clinician's identity and address cells (NPI to participation flag), with their state and RUCA drawn."""
+    rand = rnd.random
+    spec, _share, _mean_rows, cred, ent, _fam = m
+    npi = 9000000000 + clinicians
+    st_abbr, st_fips, _w = STATES[bisect.bisect(shape.state_cum, rand() * shape.state_cum[-1])]
+    ruca_code, ruca_desc, _w = RUCA[bisect.bisect(shape.ruca_cum, rand() * shape.ruca_cum[-1])]
+    zip5 = f"{rnd.randint(10000, 99999)}"
+    if ent == "O":
+        names = f"SYNTHETIC ORGANIZATION {clinicians:07d},,,"
+    else:
+        names = f"SYNTH-LAST-{clinicians:07d},SYNTH-FIRST,X,{cred}"
+    return (f"{npi},{names},{ent},{100 + clinicians % 9900} SYNTHETIC WAY,,SYNTHVILLE,{st_abbr},{st_fips},"
+            f"{zip5},{ruca_code},{_csv_cell(ruca_desc)},US,{spec},Y,")
+
+
+def _row(rnd: random.Random, prefix: str, code: str, pos: str, volume: float, drug: bool, shape: _Shape) -> str:
+    """One CSV line: the clinician's cells, then the code's, with beneficiaries, services and amounts drawn."""
     lognorm = rnd.lognormvariate
     rand = rnd.random
-    buf: list[str] = []
-    while written < rows:
-        clinicians += 1
-        npi = 9000000000 + clinicians
-        m = mix[bisect.bisect(spec_cum, rand() * spec_cum[-1])]
-        spec, _share, mean_rows, cred, ent, _fam = m
-        st_abbr, st_fips, _w = STATES[bisect.bisect(state_cum, rand() * state_cum[-1])]
-        ruca_code, ruca_desc, _w = RUCA[bisect.bisect(ruca_cum, rand() * ruca_cum[-1])]
-        zip5 = f"{rnd.randint(10000, 99999)}"
-        if ent == "O":
-            names = f"SYNTHETIC ORGANIZATION {clinicians:07d},,,"
-        else:
-            names = f"SYNTH-LAST-{clinicians:07d},SYNTH-FIRST,X,{cred}"
-        prefix = (f"{npi},{names},{ent},{100 + clinicians % 9900} SYNTHETIC WAY,,SYNTHVILLE,{st_abbr},{st_fips},"
-                  f"{zip5},{ruca_code},{_csv_cell(ruca_desc)},US,{spec},Y,")
-        mean = max(1.0, mean_rows * scale)
-        n = 1 + int(rnd.expovariate(1.0 / max(mean - 1, 0.01))) if mean > 1 else 1
-        n = min(n, rows - written, 400)
-        picker = pickers[spec]
-        seen: set[tuple[str, str]] = set()
-        volume = lognorm(0.0, 0.8)  # this clinician's overall activity level
-        tries = 0
-        while len(seen) < n and tries < n * 4:
-            tries += 1
-            code = picker.pick(rnd)
-            pos = "F" if (spec in ("Hospitalist", "Emergency Medicine", "Anesthesiology", "Certified Registered "
-                                   "Nurse Anesthetist (CRNA)") or rand() < 0.3) else "O"
-            if (code, pos) in seen:
-                continue
-            seen.add((code, pos))
-            benes = 11 + int(lognorm(2.3, 1.1) * volume)
-            per_bene = 1.0 + lognorm(-0.7, 1.0)
-            drug = codes[code].drug
-            srv_f = benes * per_bene
-            if drug:
-                srv = f"{srv_f * 10:.1f}"
-                day_srv = benes + int((srv_f - benes) * 0.8)
-            else:
-                srv_i = max(benes, int(srv_f))
-                srv = str(srv_i)
-                day_srv = benes + int((srv_i - benes) * rand())
-            allowed = base_amount[(code, pos)] * (0.92 + 0.25 * rand())
-            if allowed <= 0:
-                allowed = 4.0 + 400.0 * rand() ** 3
-            buf.append(f"{prefix}{code_cells[code]},{pos},{benes},{srv},{day_srv},"
-                       f"{allowed * (1.6 + 2.5 * rand()):.8f},{allowed:.8f},{allowed * (0.77 + 0.03 * rand()):.8f},"
-                       f"{allowed * (0.9 + 0.15 * rand()):.8f}\n")
-            written += 1
-        if len(buf) >= 20000:
-            out.write("".join(buf))
-            buf.clear()
-            if report and written % 1_000_000 < 20000:
-                report(f"{written:,} rows, {clinicians:,} clinicians")
-    out.write("".join(buf))
-    return {"rows": written, "clinicians": clinicians}
+    benes = 11 + int(lognorm(2.3, 1.1) * volume)
+    per_bene = 1.0 + lognorm(-0.7, 1.0)
+    srv_f = benes * per_bene
+    if drug:
+        srv = f"{srv_f * 10:.1f}"
+        day_srv = benes + int((srv_f - benes) * 0.8)
+    else:
+        srv_i = max(benes, int(srv_f))
+        srv = str(srv_i)
+        day_srv = benes + int((srv_i - benes) * rand())
+    allowed = shape.base_amount[(code, pos)] * (0.92 + 0.25 * rand())
+    if allowed <= 0:
+        allowed = 4.0 + 400.0 * rand() ** 3
+    return (f"{prefix}{shape.code_cells[code]},{pos},{benes},{srv},{day_srv},"
+            f"{allowed * (1.6 + 2.5 * rand()):.8f},{allowed:.8f},{allowed * (0.77 + 0.03 * rand()):.8f},"
+            f"{allowed * (0.9 + 0.15 * rand()):.8f}\n")
 
 
 def generate_file(path: str | Path, rows: int, release_file: str | Path, *, seed: int = 2023,

@@ -218,119 +218,181 @@ def parse_report(headers: Sequence[str], rows: Iterable[Sequence[str]], filename
     up to 14 rows). All rows are checked before anything is returned; any bad row raises :class:`ReportError`
     listing up to ``max_errors`` of them. Line numbers are the file's (the first row is line 1)."""
     rows = _reading(rows, filename)
-    header_line = 1
-    if not _is_header(headers):  # a title block above the header row: find the header below it
-        for n in range(2, HEADER_SEARCH_ROWS + 1):
-            row = next(rows, None)
-            if row is None:
-                break
-            if _is_header(row):
-                headers, header_line = list(row), n
-                break
+    headers, header_line = _header_row(headers, rows)
     cols, extra = detect_columns(headers, filename)
+    layout = _layout(filename, headers, cols, extra)
+    lines, skipped = _read_lines(rows, layout, header_line + 1, max_errors, max_rows)
+    if not lines:
+        raise ReportError(f"{filename}: no rows with a code below the header row")
+    return ReportTable(filename, _columns_used(headers, cols, extra), lines, skipped)
+
+
+def _header_row(headers: Sequence[str], rows: Iterator[Sequence[str]]) -> tuple[Sequence[str], int]:
+    """The header row and its line: the first row, or the first header-like row of a title block above it."""
+    if _is_header(headers):
+        return headers, 1
+    for n in range(2, HEADER_SEARCH_ROWS + 1):
+        row = next(rows, None)
+        if row is None:
+            break
+        if _is_header(row):
+            return list(row), n
+    return headers, 1
+
+
+@dataclass(frozen=True)
+class _Layout:
+    """Where a report's fields are: column indexes, the column names messages use, the modifier columns."""
+
+    filename: str
+    cols: dict[str, int]
+    names: dict[str, str]
+    mod_columns: list[tuple[int, str]]
+
+
+def _layout(filename: str, headers: Sequence[str], cols: dict[str, int], extra: list[int]) -> _Layout:
+    """The report's layout from its header row and detected columns."""
     names = {f: (headers[i].strip() or column_letter(i)) for f, i in cols.items()}
+    mod_columns = [(cols["modifiers"], names["modifiers"])] if "modifiers" in cols else []
+    mod_columns += [(i, headers[i].strip() or column_letter(i)) for i in extra]
+    return _Layout(filename, cols, names, mod_columns)
+
+
+def _columns_used(headers: Sequence[str], cols: dict[str, int], extra: list[int]) -> dict[str, str]:
+    """field -> the header of the column read for it (the modifier columns joined)."""
+    columns = {f: headers[i].strip() for f, i in cols.items()}
+    if extra:
+        columns["modifiers"] = ", ".join(filter(None, [columns.get("modifiers", "")]
+                                                + [headers[i].strip() for i in extra]))
+    return columns
+
+
+def _cell(row: Sequence[str], i: int | None) -> str:
+    """The cell in column ``i`` of the row, stripped ("" when the column is absent or the row short)."""
+    return (row[i] if i is not None and i < len(row) else "").strip()
+
+
+class _BadRow(Exception):
+    """A row that cannot be read; the message is "file, line N, column X: why"."""
+
+
+def _read_lines(rows: Iterable[Sequence[str]], layout: _Layout, first_line: int, max_errors: int,
+                max_rows: int) -> tuple[list[ReportLine], int]:
+    """(the report's lines, rows skipped); raises ReportError listing up to ``max_errors`` bad rows."""
     lines: list[ReportLine] = []
     errors: list[str] = []
     skipped = 0
-
-    def cell(row: Sequence[str], i: int | None) -> str:
-        return (row[i] if i is not None and i < len(row) else "").strip()
-
-    mod_columns = [(cols["modifiers"], names["modifiers"])] if "modifiers" in cols else []
-    mod_columns += [(i, headers[i].strip() or column_letter(i)) for i in extra]
-
-    def read(n: int, row: Sequence[str], code_raw: str) -> list[ReportLine] | str:
-        parts = _packed_codes(code_raw)
-        if parts:  # several codes in one cell: one line each, one unit each (a void row: minus one)
-            got = [read_one(n, row, part, packed=code_raw) for part in parts]
-            bad = next((g for g in got if isinstance(g, str)), None)
-            return bad if bad is not None else got  # type: ignore[return-value]
-        one = read_one(n, row, code_raw)
-        return one if isinstance(one, str) else [one]
-
-    def read_one(n: int, row: Sequence[str], code_raw: str, packed: str = "") -> ReportLine | str:
-        where = f"{filename}, line {n}"
-        code, mods = _code_and_mods(code_raw)
-        if not _CODE_RE.match(code):
-            return f"{where}, column {names['code']}: {quote(code_raw)} is not a CPT/HCPCS code"
-        date_raw = cell(row, cols["date"])
-        try:
-            date = parse_date(date_raw)
-        except ValueError as exc:
-            return f"{where}, column {names['date']}: {exc if date_raw else 'no date of service'}"
-        post_date = None
-        for key in ("post_date", "post_month"):
-            raw = cell(row, cols.get(key))
-            if raw:
-                try:
-                    post_date = parse_date(raw) if key == "post_date" else parse_month(raw)
-                except ValueError as exc:
-                    return f"{where}, column {names[key]}: {exc}"
-        sources = [(names["code"], mods)]
-        for i, name in mod_columns:
-            sources.append((name, tuple(m for m in _MOD_SPLIT.split(cell(row, i).upper()) if m)))
-        for name, found in sources:
-            bad = [m for m in found if len(m) != 2 or not m.isalnum()]
-            if bad:
-                return f"{where}, column {name}: {quote(bad[0])} is not a modifier"
-        units = 1
-        units_raw = cell(row, cols.get("units"))
-        if units_raw:
-            try:
-                value = Decimal(units_raw)
-                # negative: a void (reversal) row, netted against its charge per service
-                if not value.is_finite() or value != value.to_integral_value() or not 1 <= abs(value) <= 9999:
-                    raise InvalidOperation
-            except InvalidOperation:
-                return f"{where}, column {names['units']}: {quote(units_raw)} is not a whole number of units"
-            units = int(value)
-        wrvu = None
-        if "wrvu" in cols:
-            wrvu_raw = cell(row, cols["wrvu"]).replace(",", "")
-            try:
-                wrvu = Decimal(wrvu_raw) if wrvu_raw else ZERO
-                if not wrvu.is_finite() or abs(wrvu) >= 10_000:
-                    raise InvalidOperation
-            except InvalidOperation:
-                return f"{where}, column {names['wrvu']}: {quote(wrvu_raw)} is not a wRVU number"
-        all_mods = tuple(dict.fromkeys(m for _name, found in sources for m in found))
-        packed_wrvu = None
-        if packed:
-            voided = units < 0 or (wrvu is not None and wrvu < 0)
-            units = -1 if voided else 1
-            packed = packed.strip()
-            packed_wrvu, wrvu = wrvu, None  # one total for the cell: not split between its codes
-        performing, billing = cell(row, cols.get("performing")), cell(row, cols.get("billing"))
-        billed_by = billing if performing and billing and _person(performing) != _person(billing) else ""
-        return ReportLine(n, date, code, all_mods, units, wrvu, post_date, cell(row, cols.get("txn"))[:40],
-                          billed_by[:80], packed[:120], cell(row, cols.get("void_of"))[:40], packed_wrvu)
-
-    for n, row in enumerate(rows, start=header_line + 1):
-        code_raw = cell(row, cols["code"])
+    filename = layout.filename
+    for n, row in enumerate(rows, start=first_line):
+        code_raw = _cell(row, layout.cols["code"])
         if not code_raw:  # blank, subtotal or footer row ("Total", "Page 2 of 5")
             skipped += 1
             continue
         if len(lines) >= max_rows:
             raise ReportError(f"{filename}: more than {max_rows:,} rows with a code; upload one clinician's report, "
                               "or split the file by date")
-        got = read(n, row, code_raw)
-        if isinstance(got, str):
-            errors.append(got)
+        try:
+            lines.extend(_read_row(n, row, code_raw, layout))
+        except _BadRow as exc:
+            errors.append(str(exc))
             if len(errors) >= max_errors:
                 break
-        else:
-            lines.extend(got)
     if errors:
         more = f" (showing the first {max_errors})" if len(errors) >= max_errors else ""
         raise ReportError(f"{filename}: {len(errors)} row{'s' if len(errors) != 1 else ''} cannot be read{more}; "
                           "nothing was kept. " + errors[0], errors)
-    if not lines:
-        raise ReportError(f"{filename}: no rows with a code below the header row")
-    columns = {f: headers[i].strip() for f, i in cols.items()}
-    if extra:
-        columns["modifiers"] = ", ".join(filter(None, [columns.get("modifiers", "")]
-                                                + [headers[i].strip() for i in extra]))
-    return ReportTable(filename, columns, lines, skipped)
+    return lines, skipped
+
+
+def _read_row(n: int, row: Sequence[str], code_raw: str, layout: _Layout) -> list[ReportLine]:
+    """The lines of one row: one, or one per code of a cell that packs several (one unit each, minus one on a void)."""
+    parts = _packed_codes(code_raw)
+    if parts:
+        return [_read_line(n, row, part, layout, packed=code_raw) for part in parts]
+    return [_read_line(n, row, code_raw, layout)]
+
+
+def _read_line(n: int, row: Sequence[str], code_raw: str, layout: _Layout, packed: str = "") -> ReportLine:
+    """One line from a row and one code of its code cell (raises _BadRow, checking the fields in column order)."""
+    where = f"{layout.filename}, line {n}"
+    code, mods = _code_and_mods(code_raw)
+    if not _CODE_RE.match(code):
+        raise _BadRow(f"{where}, column {layout.names['code']}: {quote(code_raw)} is not a CPT/HCPCS code")
+    date, post_date = _dates(where, row, layout)
+    all_mods = _modifiers(where, row, layout, mods)
+    units = _units(where, row, layout)
+    wrvu = _wrvu(where, row, layout)
+    packed_wrvu = None
+    if packed:
+        voided = units < 0 or (wrvu is not None and wrvu < 0)
+        units = -1 if voided else 1
+        packed = packed.strip()
+        packed_wrvu, wrvu = wrvu, None  # one total for the cell: not split between its codes
+    cols = layout.cols
+    performing, billing = _cell(row, cols.get("performing")), _cell(row, cols.get("billing"))
+    billed_by = billing if performing and billing and _person(performing) != _person(billing) else ""
+    return ReportLine(n, date, code, all_mods, units, wrvu, post_date, _cell(row, cols.get("txn"))[:40],
+                      billed_by[:80], packed[:120], _cell(row, cols.get("void_of"))[:40], packed_wrvu)
+
+
+def _dates(where: str, row: Sequence[str], layout: _Layout) -> tuple[dt.date, dt.date | None]:
+    """(date of service, post date or month if the report has one)."""
+    date_raw = _cell(row, layout.cols["date"])
+    try:
+        date = parse_date(date_raw)
+    except ValueError as exc:
+        raise _BadRow(f"{where}, column {layout.names['date']}: {exc if date_raw else 'no date of service'}") from None
+    post_date = None
+    for key in ("post_date", "post_month"):
+        raw = _cell(row, layout.cols.get(key))
+        if raw:
+            try:
+                post_date = parse_date(raw) if key == "post_date" else parse_month(raw)
+            except ValueError as exc:
+                raise _BadRow(f"{where}, column {layout.names[key]}: {exc}") from None
+    return date, post_date
+
+
+def _modifiers(where: str, row: Sequence[str], layout: _Layout, code_mods: tuple[str, ...]) -> tuple[str, ...]:
+    """The modifiers after the code and in the modifier columns, each once, in order."""
+    sources = [(layout.names["code"], code_mods)]
+    for i, name in layout.mod_columns:
+        sources.append((name, tuple(m for m in _MOD_SPLIT.split(_cell(row, i).upper()) if m)))
+    for name, found in sources:
+        bad = [m for m in found if len(m) != 2 or not m.isalnum()]
+        if bad:
+            raise _BadRow(f"{where}, column {name}: {quote(bad[0])} is not a modifier")
+    return tuple(dict.fromkeys(m for _name, found in sources for m in found))
+
+
+def _units(where: str, row: Sequence[str], layout: _Layout) -> int:
+    """The row's units: 1 when there is no units column or the cell is blank; negative on a void row."""
+    units_raw = _cell(row, layout.cols.get("units"))
+    if not units_raw:
+        return 1
+    try:
+        value = Decimal(units_raw)
+        # negative: a void (reversal) row, netted against its charge per service
+        if not value.is_finite() or value != value.to_integral_value() or not 1 <= abs(value) <= 9999:
+            raise InvalidOperation
+    except InvalidOperation:
+        raise _BadRow(f"{where}, column {layout.names['units']}: {quote(units_raw)} is not a whole number of "
+                      "units") from None
+    return int(value)
+
+
+def _wrvu(where: str, row: Sequence[str], layout: _Layout) -> Decimal | None:
+    """The row's wRVU (a blank cell is 0), or None when the report has no wRVU column."""
+    if "wrvu" not in layout.cols:
+        return None
+    wrvu_raw = _cell(row, layout.cols["wrvu"]).replace(",", "")
+    try:
+        wrvu = Decimal(wrvu_raw) if wrvu_raw else ZERO
+        if not wrvu.is_finite() or abs(wrvu) >= 10_000:
+            raise InvalidOperation
+    except InvalidOperation:
+        raise _BadRow(f"{where}, column {layout.names['wrvu']}: {quote(wrvu_raw)} is not a wRVU number") from None
+    return wrvu
 
 
 _PACK_SPLIT = re.compile(r"\s*[,;]\s*")

@@ -30,7 +30,7 @@ import struct
 import types
 import zipfile
 from collections import deque
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import IO, Any
 from xml.parsers import expat
 
@@ -566,22 +566,34 @@ def _column_index(ref: str | None) -> int | None:
 def _xlsx_rows(stream: IO[bytes], checked: _Checked) -> Iterator[list[str]]:
     """Rows of the sheet as lists of strings; missing rows are yielded as empty lists (row numbers stay the
     sheet's). Streamed: the sheet is fed to expat 64 KB at a time and only the rows of that chunk are held."""
-    # Loaded on first use (openpyxl, ~175 ms): only XLSX uploads need it.
-    from openpyxl.utils.datetime import from_excel, from_ISO8601
-
     archive, path, strings_path, date_styles, timedelta_styles, epoch = _open_workbook(stream)
+    shared = _read_shared_strings(archive, strings_path)
+    # Rows finished by the chunk just fed: a list of cells, or an int for that many missing (blank) rows.
+    out: deque[list[str] | int] = deque()
+    state: dict[str, Any] = {"row": 0, "cells": None, "col": -1, "type": "n", "style": 0, "in_value": False,
+                             "phonetic": 0, "size": 0}
+    parts: list[str] = []  # the text of the cell being read
+    value_of = _cell_reader(state, shared, date_styles, timedelta_styles, epoch)
+    parser = _expat(_sheet_on_start(state, parts, out), _sheet_on_end(state, parts, out, value_of, checked),
+                    _sheet_on_text(state, parts, checked))
+    yield from _sheet_rows(parser, archive, path, out, state)
+
+
+def _read_shared_strings(archive: zipfile.ZipFile, strings_path: str | None) -> list[str]:
+    """The workbook's shared strings ([] when it has none); a damaged part is a TableError."""
     try:
-        shared = _shared_strings(archive, strings_path) if strings_path else []
+        return _shared_strings(archive, strings_path) if strings_path else []
     except TableError:
         raise
     except (expat.ExpatError, zipfile.BadZipFile, OSError, EOFError, RuntimeError) as exc:
         raise TableError(f"{_UNREADABLE} (its shared strings: {exc})") from None
 
-    # Rows finished by the chunk just fed: a list of cells, or an int for that many missing (blank) rows.
-    out: deque[list[str] | int] = deque()
-    state: dict[str, Any] = {"row": 0, "cells": None, "col": -1, "type": "n", "style": 0, "in_value": False,
-                             "phonetic": 0, "size": 0}
-    parts: list[str] = []
+
+def _cell_reader(state: dict[str, Any], shared: list[str], date_styles: set[int], timedelta_styles: set[int],
+                 epoch: Any) -> Callable[[str], Any]:
+    """``value_of(raw)``: the value of the cell being read (its type and style in ``state``), as openpyxl reads it."""
+    # Loaded on first use (openpyxl, ~175 ms): only XLSX uploads need it.
+    from openpyxl.utils.datetime import from_excel, from_ISO8601
 
     def value_of(raw: str) -> Any:
         kind = state["type"]
@@ -602,6 +614,12 @@ def _xlsx_rows(stream: IO[bytes], checked: _Checked) -> Iterator[list[str]]:
                 return number
         return number
 
+    return value_of
+
+
+def _sheet_on_start(state: dict[str, Any], parts: list[str], out: deque[list[str] | int]) -> Callable[..., None]:
+    """expat's start-tag handler: a row (queueing the missing rows before it), a cell, a value, a phonetic run."""
+
     def on_start(tag: str, attrs: dict[str, str]) -> None:
         if tag == "c":
             col = _column_index(attrs.get("r"))
@@ -621,6 +639,13 @@ def _xlsx_rows(stream: IO[bytes], checked: _Checked) -> Iterator[list[str]]:
             if number > state["row"] + 1:
                 out.append(number - state["row"] - 1)
             state["row"], state["cells"], state["col"] = number, [], -1
+
+    return on_start
+
+
+def _sheet_on_end(state: dict[str, Any], parts: list[str], out: deque[list[str] | int],
+                  value_of: Callable[[str], Any], checked: _Checked) -> Callable[[str], None]:
+    """expat's end-tag handler: a cell's text into its row (within MAX_COLUMNS), a finished row into ``out``."""
 
     def on_end(tag: str) -> None:
         if tag in ("v", "t"):
@@ -648,6 +673,12 @@ def _xlsx_rows(stream: IO[bytes], checked: _Checked) -> Iterator[list[str]]:
             out.append(state["cells"])
             state["cells"] = None
 
+    return on_end
+
+
+def _sheet_on_text(state: dict[str, Any], parts: list[str], checked: _Checked) -> Callable[[str], None]:
+    """expat's text handler: a value's text into ``parts``, refused past MAX_CELL_CHARS."""
+
     def on_text(data: str) -> None:
         if state["in_value"]:
             state["size"] += len(data)
@@ -656,7 +687,12 @@ def _xlsx_rows(stream: IO[bytes], checked: _Checked) -> Iterator[list[str]]:
                                  f"{MAX_CELL_CHARS:,} characters; is this the right file?")
             parts.append(data)
 
-    parser = _expat(on_start, on_end, on_text)
+    return on_text
+
+
+def _sheet_rows(parser: Any, archive: zipfile.ZipFile, path: str, out: deque[list[str] | int],
+                state: dict[str, Any]) -> Iterator[list[str]]:
+    """Feed the sheet to ``parser`` and yield the rows each chunk finished (a gap as that many empty rows)."""
     try:
         with archive.open(path) as src:
             for _ in _feed(parser, src):

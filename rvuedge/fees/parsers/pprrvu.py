@@ -106,27 +106,40 @@ def parse_pprrvu(data: bytes, name: str) -> PprrvuFile:
     """Parse a PPRRVU CSV (31-column 2022-2025 or 32-column 2026 layout)."""
     text = decode_text(data, name, "HCPCS")
     src = CsvRows(text, name)
+    header_line, header, above = _header_and_above(src, name)
+    preamble, stacked = _split_above(above)
+    col_name = _joined_names(header, stacked)
+    index = _column_index(name, header_line, col_name)
+    layout = "32" if "pric_ind" in index else "31"
+    title, released = _title_and_release(name, preamble, col_name)
+    with gc_paused():
+        rows = _data_rows(src.reader, name, index, col_name, len(col_name), layout == "32", text)
+    _check_unique(name, rows)
+    return PprrvuFile(name, title, released, layout, _file_cf(rows), rows)
 
-    # 1. Preamble + stacked header rows, up to the row whose first cell is HCPCS.
+
+def _header_and_above(src: CsvRows, name: str) -> tuple[int, list[str], list[tuple[int, list[str]]]]:
+    """(line, cells) of the row whose first cell is HCPCS, and the (line, row)s above it."""
     above: list[tuple[int, list[str]]] = []
-    header_line = 0
-    header: list[str] | None = None
     for row in src:
         line = src.line
         if row and row[0].strip().upper() == "HCPCS":
-            header_line, header = line, row
-            break
+            return line, row, above
         above.append((line, row))
         if len(above) > 200:  # a real preamble is ~10 lines; don't scan a whole wrong file
             break
-    if header is None:
-        raise ParseError(
-            name,
-            (above[-1][0] if above else 1),
-            "HCPCS",
-            "not a PPRRVU file: no header row starting with HCPCS",
-        )
+    raise ParseError(
+        name,
+        (above[-1][0] if above else 1),
+        "HCPCS",
+        "not a PPRRVU file: no header row starting with HCPCS",
+    )
 
+
+def _split_above(
+    above: list[tuple[int, list[str]]],
+) -> tuple[list[tuple[int, list[str]]], list[list[str]]]:
+    """(preamble lines, stacked header rows): up to four non-blank rows right above HCPCS that are not preamble."""
     stacked: list[list[str]] = []
     for _line, row in reversed(above):
         if len(stacked) == _MAX_STACKED or is_blank(row):
@@ -136,9 +149,11 @@ def parse_pprrvu(data: bytes, name: str) -> PprrvuFile:
             break
         stacked.append(row)
     stacked.reverse()
-    preamble = above[: len(above) - len(stacked)]
+    return above[: len(above) - len(stacked)], stacked
 
-    # 2. Joined header names -> column indexes.
+
+def _joined_names(header: list[str], stacked: list[list[str]]) -> list[str]:
+    """Each column's header text joined down the stacked rows and the HCPCS row, normalised (trailing blanks off)."""
     width = len(header)
     for row in stacked:
         width = max(width, len(row))
@@ -149,9 +164,11 @@ def parse_pprrvu(data: bytes, name: str) -> PprrvuFile:
         names.append(norm_header(" ".join(parts)))
     while names and not names[-1]:
         names.pop()
-    ncols = len(names)
+    return names
 
-    # Checked in this order: duplicate column, missing required column, unrecognised column.
+
+def _column_index(name: str, header_line: int, names: list[str]) -> dict[str, int]:
+    """field -> column index. Checked in this order: duplicate column, missing required column, unrecognised column."""
     index: dict[str, int] = {}
     unknown: list[tuple[int, str]] = []
     for i, hname in enumerate(names):
@@ -177,10 +194,13 @@ def parse_pprrvu(data: bytes, name: str) -> PprrvuFile:
                 name, header_line, f"column {i + 1}", "unknown PPRRVU layout: column has no header text"
             )
         raise ParseError(name, header_line, hname, "unknown PPRRVU layout: unrecognised column")
-    layout = "32" if "pric_ind" in index else "31"
-    col_name = [names[i] for i in range(ncols)]
+    return index
 
-    # 3. Title and release date from the preamble.
+
+def _title_and_release(
+    name: str, preamble: list[tuple[int, list[str]]], col_name: list[str]
+) -> tuple[str, dt.date | None]:
+    """The file's title (the preamble's first text) and its "RELEASED mm/dd/yyyy" date."""
     title = ""
     released: dt.date | None = None
     for line, row in preamble:
@@ -195,14 +215,9 @@ def parse_pprrvu(data: bytes, name: str) -> PprrvuFile:
                 try:
                     released = dt.date(int(m.group(3)), int(m.group(1)), int(m.group(2)))
                 except ValueError:
-                    col = col_name[ci] if ci < ncols else f"column {ci + 1}"
+                    col = col_name[ci] if ci < len(col_name) else f"column {ci + 1}"
                     raise ParseError(name, line, col, f"invalid release date {m.group(0)!r}") from None
-
-    # 4. Data rows.
-    with gc_paused():
-        rows = _data_rows(src.reader, name, index, col_name, ncols, layout == "32", text)
-    _check_unique(name, rows)
-    return PprrvuFile(name, title, released, layout, _file_cf(rows), rows)
+    return title, released
 
 
 def _data_rows(
