@@ -48,10 +48,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from decimal import ROUND_FLOOR, ROUND_HALF_UP, Decimal
+from decimal import ROUND_FLOOR, Decimal
 from typing import Any
 
-from rvuedge.pricing.money import cents
+from rvuedge.pricing.money import cents, round_places
 
 from .terms import (
     MONTH_NAMES,
@@ -90,7 +90,6 @@ __all__ = [
 
 ZERO = Decimal(0)
 ONE = Decimal(1)
-CENT = Decimal("0.01")
 PERIOD_LABEL = {"year": "Year", "quarter": "Q", "month": "M"}
 
 
@@ -175,7 +174,7 @@ def _bands(terms: ContractTerms) -> tuple[list[_Band], Decimal]:
     n = PERIODS[terms.tier_reset]
 
     def scale(v: Decimal) -> Decimal:
-        q = (v * terms.fte / n).quantize(CENT, ROUND_HALF_UP)
+        q = cents(v * terms.fte / n)
         return q.to_integral_value() if q == q.to_integral_value() else q
 
     bands: list[_Band] = []
@@ -231,7 +230,7 @@ def split_total(total: Decimal, parts: int) -> list[Decimal]:
     """Split wRVUs evenly into ``parts`` (to 0.01; the last part takes the rounding remainder)."""
     if parts == 1:
         return [total]
-    each = (total / parts).quantize(CENT, ROUND_HALF_UP)
+    each = cents(total / parts)
     return [each] * (parts - 1) + [total - each * (parts - 1)]
 
 
@@ -313,7 +312,7 @@ class _YearShare:
         if elapsed is None:
             self.text = f"× {n} of {k} {terms.segment_kind}s"
         else:
-            self.text = f"× {(self.frac * 100).quantize(Decimal('0.1'), ROUND_HALF_UP)}% of the year"
+            self.text = f"× {round_places(self.frac * 100, 1)}% of the year"
 
     def prorate(self, annual: Decimal) -> Decimal:
         return annual if self.whole_year else cents(annual * self.frac)

@@ -25,8 +25,10 @@ import urllib.error
 import urllib.request
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 from pathlib import Path
+
+from rvuedge.pricing.money import cents, round_places
 
 CMS_COLUMNS: tuple[str, ...] = (
     "Rndrng_NPI", "Rndrng_Prvdr_Last_Org_Name", "Rndrng_Prvdr_First_Name", "Rndrng_Prvdr_MI",
@@ -45,8 +47,6 @@ USED_TYPES = {
 }
 PERCENTILES = (25, 50, 75, 90)
 DATASET_TITLE = "Medicare Physician & Other Practitioners - by Provider and Service"
-CENT = Decimal("0.01")
-SHARE = Decimal("0.0001")
 
 
 class MedicareError(ValueError):
@@ -130,7 +130,7 @@ def read_csv_sql(path: Path, header: list[str]) -> str:
 def _interpolate(lo: Decimal, hi: Decimal, n: int, pct: int) -> Decimal:
     pos_num = (n - 1) * pct  # position x 100
     frac = Decimal(pos_num % 100) / 100
-    return (lo + (hi - lo) * frac).quantize(CENT, ROUND_HALF_UP)
+    return cents(lo + (hi - lo) * frac)
 
 
 def build(
@@ -281,7 +281,7 @@ def _codes(code_rows: list[tuple[str, Decimal, int]], top_rows: list[tuple[str, 
     codes: list[CodeStats] = []
     for hcpcs, services, n in sorted(code_rows):
         services = Decimal(services)
-        top = [(spec, s, (s / services).quantize(SHARE, ROUND_HALF_UP) if services else Decimal(0))
+        top = [(spec, s, round_places(s / services, 4) if services else Decimal(0))
                for spec, s in tops.get(hcpcs, [])]
         codes.append(CodeStats(hcpcs, services, int(n), work_rvus.get(hcpcs), top))
     return codes

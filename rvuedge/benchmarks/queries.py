@@ -10,10 +10,12 @@
 from __future__ import annotations
 
 import time
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 from typing import Any
 
 from django.db.models import Count, Max
+
+from rvuedge.pricing.money import round_places
 
 from .models import BenchmarkSource, CodeVolume
 
@@ -55,7 +57,7 @@ def _shares(vol: CodeVolume) -> list[dict[str, Any]]:
             "specialty": item["specialty"],
             "services": Decimal(str(item["services"])),
             "share": share,
-            "percent": f"{(share * 100).quantize(Decimal('0.1'), ROUND_HALF_UP)}%",
+            "percent": f"{round_places(share * 100, 1)}%",
             "total_services": vol.total_services,
             "clinicians": vol.clinicians,
             "source": src.name,

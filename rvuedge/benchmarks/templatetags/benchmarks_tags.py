@@ -9,6 +9,7 @@ from django.utils import timezone
 
 from rvuedge.benchmarks import services
 from rvuedge.benchmarks.contracts import fmt_money, fmt_wrvu
+from rvuedge.pricing.money import round_places
 
 register = template.Library()
 
@@ -56,4 +57,4 @@ def wrvu_whole(value):
     """Benchmark tables: whole wRVUs, so columns line up (4,500 and 1,734, never 1,733.32 beside 294)."""
     if value is None or value == "":
         return "—"
-    return f"{int(Decimal(str(value)).quantize(Decimal(1), 'ROUND_HALF_UP')):,}"
+    return f"{int(round_places(Decimal(str(value)), 0)):,}"
