@@ -80,7 +80,21 @@ def main() -> None:
 
     from django.db import connection
 
-    from rvuedge.codes.search import bare_query, search
+    from rvuedge.codes.search import STOPWORDS, WORD_RE, search
+
+    def bare_query(text: str, limit: int = 20) -> list[str]:
+        """The baseline: one bare full-text query, no ranking tweaks, no corrections."""
+        words = [t for t in WORD_RE.findall(text.lower()) if t not in STOPWORDS]
+        if not words:
+            return []
+        with connection.cursor() as cur:
+            if connection.vendor == "postgresql":
+                cur.execute("SELECT code FROM codes_searchentry WHERE document @@ to_tsquery('simple', %s) LIMIT %s",
+                            [" & ".join(f"{w}:*" for w in words), limit])
+            else:
+                cur.execute("SELECT rowid FROM codes_search_fts WHERE codes_search_fts MATCH %s LIMIT %s",
+                            [" AND ".join(f'"{w}"*' for w in words), limit])
+            return [str(r[0]) for r in cur.fetchall()]
 
     queries = make_queries(args.queries)
     for _kind, q in queries[:100]:  # warm-up: vocabulary, statement caches

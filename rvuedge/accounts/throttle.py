@@ -139,14 +139,6 @@ def failures(username: str, ip: str) -> tuple[int, float]:
     return LOGIN.count(_username(username), ip)
 
 
-def is_locked(username: str, ip: str) -> tuple[bool, float]:
-    """Locked when this username + address, or this address altogether, failed too often."""
-    locked, left = LOGIN.exceeded(_username(username), ip)
-    if locked:
-        return True, left
-    return LOGIN_ADDRESS.exceeded(ip)
-
-
 def record_failure(username: str, ip: str) -> int:
     LOGIN_ADDRESS.hit(ip)
     return LOGIN.hit(_username(username), ip)

@@ -566,18 +566,3 @@ TYPEAHEAD_LIMIT = 8
 def suggest(query: str) -> SearchResult:
     """What the typeahead shows while someone types (the code search box and the log's entry box)."""
     return search(query, limit=TYPEAHEAD_LIMIT, count=False)
-
-
-def bare_query(text: str, limit: int = 20) -> list[str]:
-    """The baseline for bench/search.py: one bare full-text query, no ranking tweaks, no corrections."""
-    words = [t for t in WORD_RE.findall(text.lower()) if t not in STOPWORDS]
-    if not words:
-        return []
-    with connection.cursor() as cur:
-        if connection.vendor == "postgresql":
-            cur.execute("SELECT code FROM codes_searchentry WHERE document @@ to_tsquery('simple', %s) LIMIT %s",
-                        [" & ".join(f"{w}:*" for w in words), limit])
-        else:
-            cur.execute("SELECT rowid FROM codes_search_fts WHERE codes_search_fts MATCH %s LIMIT %s",
-                        [" AND ".join(f'"{w}"*' for w in words), limit])
-        return [str(r[0]) for r in cur.fetchall()]

@@ -290,11 +290,6 @@ def csv_stream(qs, *, lines: bool = False, kind: str | None = None) -> Iterator[
         yield buf.getvalue()
 
 
-def portal_stream(qs) -> Iterator[str]:
-    """Resident case-log export (CSV): one row per CPT code per case."""
-    return csv_stream(qs, kind="portal")
-
-
 # --------------------------------------------------------------------------- XLSX
 #
 # openpyxl spends about 8 microseconds on each cell it writes, which puts a 300,000-encounter workbook (twelve
@@ -403,12 +398,6 @@ def export_xlsx_file(qs) -> Any:
         raise
     out.seek(0)
     return out
-
-
-def export_xlsx(qs) -> bytes:
-    """The workbook of :func:`export_xlsx_file` as bytes (small logs, tests)."""
-    with export_xlsx_file(qs) as fh:
-        return fh.read()
 
 
 
