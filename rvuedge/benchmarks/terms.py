@@ -14,7 +14,7 @@ from pydantic import BeforeValidator, Field, PlainValidator, field_validator, mo
 
 from rvuedge.pricing.money import cents
 from rvuedge.pricing.policy import PolicyError, load_policy
-from rvuedge.pricing.validation import Document, error_at, read_json, validate
+from rvuedge.pricing.validation import Document, as_json, error_at, read_json, true_or_false, validate
 
 ZERO = Decimal(0)
 ONE = Decimal(1)
@@ -170,15 +170,10 @@ MAX_FIGURE = Decimal(1_000_000_000)
 MAX_PLACES = 10  # decimal places a typed figure may have (Decimals computed by the caller are exempt)
 
 
-def _as_json(value: Any) -> str:
-    """A value as it looks in JSON, for a message (a number read as a Decimal as its digits)."""
-    return str(value) if isinstance(value, Decimal) else json.dumps(value, default=str)
-
-
 def _figure(value: Any, low: Decimal | None, high: Decimal | None) -> Decimal:
     """A typed figure ('$240,000', 55, '0.8') as a Decimal; a fault raises ValueError in our words."""
     if isinstance(value, bool) or value is None or isinstance(value, dict | list):
-        raise ValueError(f"expected a number, got {_as_json(value)[:40]}")
+        raise ValueError(f"expected a number, got {as_json(value)[:40]}")
     if isinstance(value, float):
         value = repr(value)
     text = str(value).strip().replace(",", "").replace("$", "")
@@ -227,12 +222,6 @@ def _one_of(choices: Sequence[str]) -> PlainValidator:
         return value.strip().lower()
 
     return PlainValidator(check)
-
-
-def _true_or_false(value: Any) -> bool:
-    if not isinstance(value, bool):
-        raise ValueError(f"expected true or false, got {_as_json(value)}")
-    return value
 
 
 def _month(value: Any) -> int:
@@ -300,8 +289,8 @@ class _Draw(Document):
     not_an_object = 'expected an object like {"amount": "240000", "true_up": "quarter"}'
     amount: Figure
     true_up: Annotated[str, _one_of(tuple(PERIODS))] = "year"
-    clawback: Annotated[bool, PlainValidator(_true_or_false)] = True
-    carry_forward: Annotated[bool, PlainValidator(_true_or_false)] = False
+    clawback: Annotated[bool, PlainValidator(true_or_false)] = True
+    carry_forward: Annotated[bool, PlainValidator(true_or_false)] = False
 
 
 class _Stipend(Document):

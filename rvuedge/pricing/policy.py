@@ -28,7 +28,7 @@ from typing import Annotated, Any, Self
 from pydantic import BeforeValidator, Field, PlainValidator, ValidationInfo, create_model, model_validator
 
 from .money import ONE, ZERO, dec
-from .validation import Document, error_at, read_json, validate
+from .validation import Document, error_at, read_json, true_or_false, validate
 
 __all__ = [
     "CMS_MIRROR",
@@ -229,16 +229,10 @@ def _one_of(allowed: tuple[str, ...]) -> Callable[[Any], str]:
     return check
 
 
-def _true_or_false(value: Any) -> bool:
-    if not isinstance(value, bool):
-        raise ValueError(f"expected true or false, got {value!r}")
-    return value
-
-
 def _field_type(name: str, kind: str, low: Decimal | int | None, high: Decimal | int | None) -> Any:
     """The annotated type of a :data:`FIELD_HELP` field: its kind and range, checked in our words."""
     if kind == "bool":
-        return Annotated[bool, PlainValidator(_true_or_false)]
+        return Annotated[bool, PlainValidator(true_or_false)]
     if kind == "choice":
         return Annotated[str, PlainValidator(_one_of(FIELD_CHOICES[name]))]
     if kind == "int":

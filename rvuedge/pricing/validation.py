@@ -22,7 +22,7 @@ from typing import Any, ClassVar, NoReturn, Self, TypeVar
 from pydantic import BaseModel, ConfigDict, ModelWrapValidatorHandler, ValidationError, model_validator
 from pydantic_core import ErrorDetails, InitErrorDetails, PydanticCustomError
 
-__all__ = ["Document", "Loc", "error_at", "path_of", "read_json", "validate"]
+__all__ = ["Document", "Loc", "as_json", "error_at", "path_of", "read_json", "true_or_false", "validate"]
 
 Loc = tuple[str | int, ...]
 M = TypeVar("M", bound=BaseModel)
@@ -129,3 +129,15 @@ def read_json(text: str | bytes, error: Callable[[str, str], Exception]) -> Any:
         raise error("(json)", f"not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}") from None
     except UnicodeDecodeError as exc:
         raise error("(json)", f"not valid JSON: not UTF-8 text (byte {exc.start + 1})") from None
+
+
+def as_json(value: Any) -> str:
+    """A value as it looks in JSON, for a message (a number read as a Decimal as its digits)."""
+    return str(value) if isinstance(value, Decimal) else json.dumps(value, default=str)
+
+
+def true_or_false(value: Any) -> bool:
+    """A JSON boolean, nothing else (1, "yes" and null are refused, in their JSON spelling)."""
+    if not isinstance(value, bool):
+        raise ValueError(f"expected true or false, got {as_json(value)}")
+    return value
