@@ -353,7 +353,7 @@ def recredited_days(crediter: Crediter, user: Any, start: dt.date, end: dt.date)
               .values_list("date", "n", "ids", "w")}
     identity = (user.pk, sorted(crediter.policy_obj.to_dict().items(), key=str), crediter.release,
                 crediter.profile.default_release, crediter.profile.default_locality,
-                list(Release.objects.order_by("id").values_list("name", "fingerprint")))
+                [(r.name, r.fingerprint) for r in crediter._releases])  # the releases it credits with
     key = "recredited-days:" + hashlib.sha256(repr(identity).encode()).hexdigest()
     kept = caches["recredit"].get(key) or {"seen": None, "days": {}}
     days: dict[dt.date, tuple[Any, ...]] = kept["days"]
